@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "actors/sequencer/sequencer.hpp"
+
+#include "messages/errc.hpp"
+#include "messages/type_ids.hpp"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "caf/atom.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/result.hpp"
+#include "caf/send.hpp"
+
+namespace seq::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<sequencer_state>*;
+
+/// Storage and verification answers carry a seq::errc; anything else (a request timeout,
+/// a dead writer or verify worker) becomes errc::storage_unavailable for the client.
+caf::error storage_error(const caf::error& e) {
+  if (e.category() == caf::atom("seq"))
+    return e;
+  return make_error(errc::storage_unavailable, "ingest pipeline: " + caf::to_string(e));
+}
+
+void add_queued(self_ptr self, int64_t n) {
+  if (auto* m = self->state.deps.metrics)
+    m->queued_events.fetch_add(n, std::memory_order_relaxed);
+}
+
+void answer(self_ptr self, sequencer_state::pending& p, caf::error e) {
+  add_queued(self, -static_cast<int64_t>(p.events));
+  if (auto* m = self->state.deps.metrics)
+    m->requests_failed.fetch_add(1, std::memory_order_relaxed);
+  p.rp.deliver(std::move(e));
+}
+
+void flush(self_ptr self);
+
+void check_drained(self_ptr self) {
+  auto& st = self->state;
+  if (!st.draining || !st.queue.empty() || st.writing || !st.in_flight.empty())
+    return;
+  for (auto& rp : st.drain_waiters)
+    rp.deliver(caf::ok_atom_v);
+  st.drain_waiters.clear();
+}
+
+// -- loading ----------------------------------------------------------------------------------
+
+void start_load(self_ptr self) {
+  auto& st = self->state;
+  if (st.loading)
+    return;
+  st.loading = true;
+  st.loaded = false;
+  self->request(st.deps.writer, st.deps.cfg->io_timeout, msg::load_stream{st.st->key()})
+    .then(
+      [self](msg::stream_loaded& x) {
+        auto& st = self->state;
+        st.loading = false;
+        if (x.snapshot)
+          st.st->load(*x.snapshot);
+        st.loaded = true;
+        flush(self);
+      },
+      [self](caf::error&) {
+        auto& st = self->state;
+        st.loading = false;
+        self->delayed_send(self, st.deps.cfg->reload_retry, msg::reload_atom_v);
+      });
+}
+
+// -- answering a group --------------------------------------------------------------------
+
+void finish_group(self_ptr self) {
+  auto& st = self->state;
+  auto& plan = *st.plan;
+  if (auto* m = st.deps.metrics) {
+    m->events_accepted.fetch_add(plan.accepted, std::memory_order_relaxed);
+    m->events_rejected.fetch_add(plan.rejected, std::memory_order_relaxed);
+    m->events_replayed.fetch_add(plan.replayed, std::memory_order_relaxed);
+    if (!plan.group.empty())
+      m->group_commit_events.observe(plan.group.ves.size() + plan.group.legacy.size());
+  }
+  for (size_t i = 0; i < st.in_flight.size(); ++i) {
+    auto& p = st.in_flight[i];
+    auto& out = plan.outcomes[i];
+    if (out.error) {
+      answer(self, p, out.error);
+      continue;
+    }
+    add_queued(self, -static_cast<int64_t>(p.events));
+    if (out.ves)
+      p.rp.deliver(msg::ves_ingested{std::move(out.ves)});
+    else
+      p.rp.deliver(msg::legacy_ingested{std::move(out.legacy)});
+  }
+  st.in_flight.clear();
+  st.in_flight_events = 0;
+  st.plan.reset();
+}
+
+/// Fails exactly the requests of the group in flight, then reloads before the next write.
+void fail_group(self_ptr self, const caf::error& e) {
+  auto& st = self->state;
+  if (auto* m = st.deps.metrics)
+    m->write_failures.fetch_add(1, std::memory_order_relaxed);
+  for (auto& p : st.in_flight)
+    answer(self, p, e);
+  st.in_flight.clear();
+  st.in_flight_events = 0;
+  st.plan.reset();
+  st.writing = false;
+  start_load(self);
+}
+
+void write_plan(self_ptr self);
+
+void on_commit_error(self_ptr self, caf::error e) {
+  auto& st = self->state;
+  if (e == errc::storage_conflict && st.conflict_retries < st.deps.cfg->max_conflict_retries) {
+    ++st.conflict_retries;
+    if (auto* m = st.deps.metrics)
+      m->write_conflicts.fetch_add(1, std::memory_order_relaxed);
+    auto group = std::shared_ptr<const storage::write_group>(st.plan, &st.plan->group);
+    self->request(st.deps.writer, st.deps.cfg->io_timeout, msg::inspect_conflict{group})
+      .then(
+        [self](msg::conflict_inspected& x) {
+          if (x.report)
+            self->state.st->apply_conflict(*x.report);
+          write_plan(self);
+        },
+        [self](caf::error& e2) { fail_group(self, storage_error(e2)); });
+    return;
+  }
+  if (e == errc::storage_conflict)
+    e = make_error(errc::storage_unavailable,
+                   "storage conflict persisted after "
+                     + std::to_string(st.conflict_retries) + " re-plans: " + error_message(e));
+  fail_group(self, storage_error(e));
+}
+
+/// Plans the requests in flight and writes them; answers at once when nothing is written.
+void write_plan(self_ptr self) {
+  auto& st = self->state;
+  std::vector<const queued_request*> reqs;
+  reqs.reserve(st.in_flight.size());
+  for (auto& p : st.in_flight)
+    reqs.push_back(&p.req);
+  st.plan = std::make_shared<group_plan>(st.st->plan(reqs, msg::now_us()));
+  if (st.plan->group.empty()) {
+    st.st->commit(*st.plan);
+    finish_group(self);
+    st.writing = false;
+    flush(self);
+    return;
+  }
+  st.writing = true;
+  auto group = std::shared_ptr<const storage::write_group>(st.plan, &st.plan->group);
+  self->request(st.deps.writer, st.deps.cfg->io_timeout, msg::commit_group{group})
+    .then(
+      [self](msg::group_committed&) {
+        auto& st = self->state;
+        st.st->commit(*st.plan);
+        finish_group(self);
+        st.writing = false;
+        flush(self);
+      },
+      [self](caf::error& e) { on_commit_error(self, std::move(e)); });
+}
+
+/// Starts the next group: the verified prefix of the queue, up to the group size limit.
+void flush(self_ptr self) {
+  auto& st = self->state;
+  if (!st.loaded || st.writing || !st.in_flight.empty())
+    return check_drained(self);
+  size_t take = 0;
+  size_t events = 0;
+  for (auto& p : st.queue) {
+    if (!p.ready)
+      break;
+    if (take > 0 && events + p.events > st.deps.cfg->group_commit_max_events)
+      break;
+    events += p.events;
+    ++take;
+  }
+  if (take == 0)
+    return check_drained(self);
+  for (size_t i = 0; i < take; ++i) {
+    st.in_flight.push_back(std::move(st.queue.front()));
+    st.queue.pop_front();
+  }
+  st.queued_events -= events;
+  st.in_flight_events = events;
+  st.conflict_retries = 0;
+  write_plan(self);
+}
+
+// -- arrivals -----------------------------------------------------------------------------
+
+sequencer_state::pending* find_pending(self_ptr self, uint64_t id) {
+  auto& q = self->state.queue;
+  auto i = std::lower_bound(q.begin(), q.end(), id,
+                            [](const sequencer_state::pending& p, uint64_t x) { return p.id < x; });
+  return i != q.end() && i->id == id ? &*i : nullptr;
+}
+
+void drop_pending(self_ptr self, uint64_t id, const caf::error& e) {
+  auto& st = self->state;
+  auto i = std::find_if(st.queue.begin(), st.queue.end(),
+                        [id](const sequencer_state::pending& p) { return p.id == id; });
+  if (i == st.queue.end())
+    return;
+  st.queued_events -= i->events;
+  answer(self, *i, e);
+  st.queue.erase(i);
+}
+
+/// Admits a request into the queue, or returns why not.
+caf::expected<uint64_t> admit(self_ptr self, bool is_ves, size_t n) {
+  auto& st = self->state;
+  if (st.draining)
+    return make_error(errc::shutting_down, "the server is shutting down");
+  auto cap = st.deps.cfg->max_queued_events;
+  if (st.queued_events + st.in_flight_events > 0
+      && st.queued_events + st.in_flight_events + n > cap)
+    return make_error(errc::overloaded,
+                      "stream " + st.st->key().str() + " has too many queued events");
+  sequencer_state::pending p;
+  p.id = st.next_id++;
+  p.rp = self->make_response_promise();
+  p.is_ves = is_ves;
+  p.events = n;
+  st.queue.push_back(std::move(p));
+  st.queued_events += n;
+  add_queued(self, static_cast<int64_t>(n));
+  return st.queue.back().id;
+}
+
+} // namespace
+
+sequencer_state::~sequencer_state() {
+  auto fail = [this](pending& p) {
+    if (!p.rp.pending())
+      return;
+    if (deps.metrics)
+      deps.metrics->queued_events.fetch_sub(static_cast<int64_t>(p.events),
+                                            std::memory_order_relaxed);
+    p.rp.deliver(make_error(errc::internal, "stream sequencer stopped before the write"));
+  };
+  for (auto& p : queue)
+    fail(p);
+  for (auto& p : in_flight)
+    fail(p);
+  for (auto& rp : drain_waiters)
+    if (rp.pending())
+      rp.deliver(make_error(errc::internal, "stream sequencer stopped"));
+}
+
+caf::behavior sequencer(caf::stateful_actor<sequencer_state>* self, msg::stream_key key,
+                        sequencer_deps deps) {
+  auto& st = self->state;
+  st.deps = std::move(deps);
+  const auto& cfg = *st.deps.cfg;
+  st.st = std::make_unique<stream_state>(
+    key, receipt_signer{cfg.sequencer_seed, cfg.sequencer_id, cfg.sequencer_key_version},
+    std::max(cfg.recent_id_cache, 2 * cfg.group_commit_max_events));
+  start_load(self);
+  return {
+    [self](msg::ingest_ves& x) -> caf::result<msg::ves_ingested> {
+      auto n = x.events ? x.events->size() : 0;
+      auto id = admit(self, true, n);
+      if (!id)
+        return std::move(id.error());
+      auto rp = self->state.queue.back().rp;
+      auto batch = x.events ? std::move(x.events)
+                            : std::make_shared<std::vector<msg::ves_candidate>>();
+      self->request(self->state.deps.verify_pool, self->state.deps.cfg->io_timeout,
+                    msg::verify_ves_batch{std::move(batch)})
+        .then(
+          [self, id = *id](msg::ves_batch_verified& v) {
+            if (auto* p = find_pending(self, id)) {
+              p->req.ves = std::move(v.result);
+              if (!p->req.ves)
+                p->req.ves = std::make_shared<const msg::verified_ves>();
+              p->ready = true;
+            }
+            flush(self);
+          },
+          [self, id = *id](caf::error& e) {
+            drop_pending(self, id, storage_error(e));
+            flush(self);
+          });
+      return caf::delegated<msg::ves_ingested>{};
+    },
+    [self](msg::ingest_legacy& x) -> caf::result<msg::legacy_ingested> {
+      auto n = x.events ? x.events->size() : 0;
+      auto id = admit(self, false, n);
+      if (!id)
+        return std::move(id.error());
+      auto batch = x.events ? std::move(x.events)
+                            : std::make_shared<std::vector<msg::legacy_candidate>>();
+      self->request(self->state.deps.verify_pool, self->state.deps.cfg->io_timeout,
+                    msg::verify_legacy_batch{std::move(batch)})
+        .then(
+          [self, id = *id](msg::legacy_batch_verified& v) {
+            if (auto* p = find_pending(self, id)) {
+              p->req.legacy = std::move(v.result);
+              if (!p->req.legacy)
+                p->req.legacy = std::make_shared<const msg::verified_legacy>();
+              p->ready = true;
+            }
+            flush(self);
+          },
+          [self, id = *id](caf::error& e) {
+            drop_pending(self, id, storage_error(e));
+            flush(self);
+          });
+      return caf::delegated<msg::legacy_ingested>{};
+    },
+    [self](msg::activity_atom) {
+      auto& st = self->state;
+      return msg::stream_activity{st.queued_events, st.in_flight_events};
+    },
+    [self](msg::drain_atom) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      st.draining = true;
+      if (st.queue.empty() && st.in_flight.empty() && !st.writing)
+        return caf::ok_atom_v;
+      auto rp = self->make_response_promise();
+      st.drain_waiters.push_back(rp);
+      return caf::delegated<caf::ok_atom>{};
+    },
+    [self](msg::reload_atom) {
+      if (!self->state.loaded)
+        start_load(self);
+    },
+  };
+}
+
+} // namespace seq::actors

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "actors/sequencer/stream_state.hpp"
+
+#include "actors/sequencer/replay.hpp"
+#include "messages/errc.hpp"
+#include "messages/ves/ves.hpp"
+
+#include <cstring>
+#include <limits>
+#include <string>
+
+namespace seq::actors {
+
+namespace {
+
+constexpr uint64_t max_sequence = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+
+std::string version_text(uint64_t expected, int64_t actual) {
+  return "expected " + std::to_string(expected) + ", actual " + std::to_string(actual);
+}
+
+} // namespace
+
+size_t uuid_hash::operator()(const msg::uuid& u) const noexcept {
+  uint64_t a = 0, b = 0;
+  std::memcpy(&a, u.b.data(), 8);
+  std::memcpy(&b, u.b.data() + 8, 8);
+  return static_cast<size_t>(a ^ (b * 0x9e3779b97f4a7c15ULL));
+}
+
+size_t queued_request::events() const {
+  if (ves)
+    return ves->candidates.size();
+  if (legacy)
+    return legacy->candidates.size();
+  return 0;
+}
+
+/// The group being planned: everything accepted so far in this group.
+struct stream_state::working {
+  msg::stream_heads heads;
+  std::map<msg::entity_key, int64_t> versions; ///< entities touched in this group
+  std::unordered_map<msg::uuid, known_ves_event, uuid_hash> ves;
+  std::unordered_set<msg::uuid, uuid_hash> legacy_ids;
+  std::unordered_set<msg::uuid, uuid_hash> ves_commands;
+  std::unordered_set<msg::uuid, uuid_hash> legacy_commands;
+};
+
+stream_state::stream_state(msg::stream_key key, receipt_signer signer, size_t recent_ids)
+  : key_(key),
+    signer_(signer),
+    ves_events_(recent_ids),
+    legacy_ids_(recent_ids),
+    ves_commands_(recent_ids),
+    legacy_commands_(recent_ids) {
+}
+
+void stream_state::load(const msg::stream_snapshot& s) {
+  heads_ = s.heads;
+  versions_.clear();
+  for (const auto& [k, v] : s.versions)
+    versions_[k] = v;
+}
+
+int64_t stream_state::version(const msg::entity_key& e) const {
+  auto i = versions_.find(e);
+  return i == versions_.end() ? 0 : i->second;
+}
+
+bool stream_state::knows_ves_event(const msg::uuid& id) const {
+  return sticky_ves_.count(id) > 0 || ves_events_.contains(id);
+}
+
+bool stream_state::knows_ves_command(const msg::uuid& id) const {
+  return sticky_ves_commands_.count(id) > 0 || ves_commands_.contains(id);
+}
+
+// -- look-ups through the group overlay, the sticky conflict report and the caches --------
+
+const known_ves_event* stream_state::find_ves(const working& w, const msg::uuid& id) const {
+  if (auto i = w.ves.find(id); i != w.ves.end())
+    return &i->second;
+  if (auto i = sticky_ves_.find(id); i != sticky_ves_.end())
+    return &i->second;
+  return ves_events_.peek(id);
+}
+
+bool stream_state::legacy_id_known(const working& w, const msg::uuid& id) const {
+  return w.legacy_ids.count(id) > 0 || sticky_legacy_ids_.count(id) > 0
+         || legacy_ids_.contains(id);
+}
+
+bool stream_state::ves_command_reserved(const working& w, const msg::uuid& id) const {
+  return w.ves_commands.count(id) > 0 || sticky_ves_commands_.count(id) > 0
+         || ves_commands_.contains(id);
+}
+
+bool stream_state::legacy_command_reserved(const working& w, const msg::uuid& id) const {
+  return w.legacy_commands.count(id) > 0 || sticky_legacy_commands_.count(id) > 0
+         || legacy_commands_.contains(id);
+}
+
+int64_t stream_state::version_in(const working& w, const msg::entity_key& e) const {
+  if (auto i = w.versions.find(e); i != w.versions.end())
+    return i->second;
+  return version(e);
+}
+
+// -- planning ---------------------------------------------------------------------------------
+
+group_plan stream_state::plan(const std::vector<const queued_request*>& reqs,
+                              msg::timestamp_us now) const {
+  group_plan out;
+  out.group.stream = key_;
+  working w;
+  w.heads = heads_;
+  for (const auto* r : reqs) {
+    // Refuse a request that could run past i64::MAX before touching anything, so a failed
+    // request leaves no trace in the group.
+    uint64_t head = r->ves ? w.heads.ves : w.heads.legacy;
+    if (r->events() > max_sequence - std::min(head, max_sequence)) {
+      out.outcomes.push_back(request_outcome{
+        make_error(errc::sequence_exhausted,
+                   "invariant violation: sequence_counter would exceed i64::MAX"),
+        nullptr, nullptr});
+      continue;
+    }
+    if (r->ves)
+      plan_ves(w, *r->ves, now, out);
+    else if (r->legacy)
+      plan_legacy(w, *r->legacy, now, out);
+    else
+      out.outcomes.push_back(request_outcome{make_error(errc::internal, "empty request"),
+                                             nullptr, nullptr});
+  }
+  for (const auto& [k, v] : w.versions)
+    out.group.versions.push_back(storage::entity_cas{k, version(k), v});
+  out.heads_after = w.heads;
+  return out;
+}
+
+void stream_state::plan_ves(working& w, const msg::verified_ves& req, msg::timestamp_us now,
+                            group_plan& out) const {
+  auto res = std::make_shared<msg::ves_ingest_outcome>();
+  // Stored events the verify pool found for rejected candidates.
+  std::unordered_map<msg::uuid, known_ves_event, uuid_hash> stored;
+  for (const auto& s : req.stored) {
+    std::optional<msg::receipt> rcpt;
+    if (s.rcpt.event_id == s.ev.event_id)
+      rcpt = s.rcpt;
+    stored.emplace(s.ev.event_id, known_ves_event{s.ev.tenant_id, s.ev.store_id,
+                                                  stored_replay_fingerprint(s.ev), rcpt});
+  }
+  std::unordered_set<msg::uuid, uuid_hash> seen_ids;
+  std::unordered_set<msg::uuid, uuid_hash> seen_commands;
+  auto reject = [&](const msg::uuid& id, std::string reason, std::string message) {
+    res->rejections.push_back(msg::rejection{id, std::move(reason), std::move(message)});
+  };
+  for (size_t i = 0; i < req.candidates.size(); ++i) {
+    const auto& ev = req.candidates[i].ev;
+    const auto id_text = ev.event_id.str();
+    // (1) duplicates within the request, then ids already stored (or accepted earlier in
+    // this group): exact replay → stored receipt, otherwise duplicate_event_id.
+    if (!seen_ids.insert(ev.event_id).second) {
+      reject(ev.event_id, "duplicate_event_id", "Event " + id_text + " duplicated in batch");
+      continue;
+    }
+    const known_ves_event* known = find_ves(w, ev.event_id);
+    if (known == nullptr) {
+      if (auto s = stored.find(ev.event_id); s != stored.end())
+        known = &s->second;
+    }
+    if (known != nullptr) {
+      if (known->tenant_id != ev.tenant_id || known->store_id != ev.store_id) {
+        reject(ev.event_id, "duplicate_event_id", "Event ID already exists");
+      } else if (known->fingerprint != req.fingerprints[i]) {
+        reject(ev.event_id, "duplicate_event_id",
+               "Event ID already exists with different contents");
+      } else if (!known->rcpt) {
+        reject(ev.event_id, "duplicate_event_id", "Event already exists but receipt not found");
+      } else {
+        res->receipts.push_back(*known->rcpt);
+        ++out.replayed;
+      }
+      continue;
+    }
+    // (2) verification verdict, then command ids repeated within the request.
+    if (!req.verdicts[i].ok) {
+      res->rejections.push_back(req.verdicts[i].why);
+      res->rejections.back().event_id = ev.event_id;
+      continue;
+    }
+    if (ev.tenant_id != key_.tenant_id || ev.store_id != key_.store_id) {
+      reject(ev.event_id, "schema_validation: store_id",
+             "Event " + id_text + " does not belong to this stream");
+      continue;
+    }
+    if (ev.command_id && !seen_commands.insert(*ev.command_id).second) {
+      reject(ev.event_id, "duplicate_command_id",
+             "Command " + ev.command_id->str() + " duplicated in batch");
+      continue;
+    }
+    // (3) command ids already reserved.
+    if (ev.command_id && ves_command_reserved(w, *ev.command_id)) {
+      reject(ev.event_id, "duplicate_command_id",
+             "Command " + ev.command_id->str() + " already processed");
+      continue;
+    }
+    // (4) optimistic concurrency on base_version.
+    msg::entity_key ek{ev.entity_type, ev.entity_id};
+    auto current = version_in(w, ek);
+    if (ev.base_version && static_cast<int64_t>(*ev.base_version) != current) {
+      auto text = version_text(*ev.base_version, current);
+      reject(ev.event_id, "version_conflict: " + text, "Version conflict: " + text);
+      continue;
+    }
+    // Accept: next number, signed receipt, version bump, command reservation.
+    auto n = ++w.heads.ves;
+    msg::receipt r;
+    r.sequencer_id = signer_.sequencer_id;
+    r.event_id = ev.event_id;
+    r.sequence_number = n;
+    r.sequenced_at = now;
+    r.receipt_hash = ves::receipt_hash(ev.tenant_id, ev.store_id, ev.event_id, n,
+                                       ev.event_signing_hash);
+    r.sequencer_signature = ves::ed25519_sign(signer_.seed, r.receipt_hash);
+    r.sequencer_key_version = signer_.key_version;
+    out.group.ves.push_back(msg::sequenced_ves_event{ev, n, now, r});
+    w.versions[ek] = current + 1;
+    if (ev.command_id) {
+      w.ves_commands.insert(*ev.command_id);
+      out.group.ves_commands.push_back(*ev.command_id);
+    }
+    known_ves_event k{ev.tenant_id, ev.store_id, req.fingerprints[i], r};
+    w.ves.emplace(ev.event_id, k);
+    out.new_ves.emplace_back(ev.event_id, std::move(k));
+    res->receipts.push_back(r);
+    if (!res->sequence_start)
+      res->sequence_start = n;
+    res->sequence_end = n;
+    ++res->accepted;
+  }
+  res->head = w.heads.ves;
+  out.accepted += res->accepted;
+  out.rejected += res->rejections.size();
+  out.outcomes.push_back(request_outcome{caf::error{}, std::move(res), nullptr});
+}
+
+void stream_state::plan_legacy(working& w, const msg::verified_legacy& req,
+                               msg::timestamp_us now, group_plan& out) const {
+  auto res = std::make_shared<msg::legacy_ingest_outcome>();
+  std::unordered_set<msg::uuid, uuid_hash> seen_ids;
+  std::unordered_set<msg::uuid, uuid_hash> seen_commands;
+  auto reject = [&](const msg::uuid& id, std::string reason, std::string message) {
+    res->rejections.push_back(msg::rejection{id, std::move(reason), std::move(message)});
+  };
+  for (size_t i = 0; i < req.candidates.size(); ++i) {
+    const auto& ev = req.candidates[i].ev;
+    const auto id_text = ev.event_id.str();
+    // (b) duplicate within the request, (c) already stored: never idempotent on this path.
+    if (!seen_ids.insert(ev.event_id).second) {
+      reject(ev.event_id, "DuplicateEventId", "Event " + id_text + " duplicated in batch");
+      continue;
+    }
+    if (legacy_id_known(w, ev.event_id)) {
+      reject(ev.event_id, "DuplicateEventId", "Event " + id_text + " already exists");
+      continue;
+    }
+    // (d) payload hash (checked by the verify pool).
+    if (i < req.rejections.size() && req.rejections[i]) {
+      res->rejections.push_back(*req.rejections[i]);
+      continue;
+    }
+    if (ev.tenant_id != key_.tenant_id || ev.store_id != key_.store_id) {
+      reject(ev.event_id, "SchemaValidation",
+             "Event " + id_text + " does not belong to this stream");
+      continue;
+    }
+    // (e) command repeated within the request, then already reserved.
+    if (ev.command_id && !seen_commands.insert(*ev.command_id).second) {
+      reject(ev.event_id, "DuplicateCommandId",
+             "Command " + ev.command_id->str() + " duplicated in batch");
+      continue;
+    }
+    if (ev.command_id && legacy_command_reserved(w, *ev.command_id)) {
+      reject(ev.event_id, "DuplicateCommandId",
+             "Command " + ev.command_id->str() + " already processed");
+      continue;
+    }
+    msg::entity_key ek{ev.entity_type, ev.entity_id};
+    auto current = version_in(w, ek);
+    if (ev.base_version && static_cast<int64_t>(*ev.base_version) != current) {
+      reject(ev.event_id, "VersionConflict",
+             "Version conflict: " + version_text(*ev.base_version, current));
+      continue;
+    }
+    auto n = ++w.heads.legacy;
+    out.group.legacy.push_back(msg::sequenced_legacy_event{ev, n, now});
+    w.versions[ek] = current + 1;
+    if (ev.command_id) {
+      w.legacy_commands.insert(*ev.command_id);
+      out.group.legacy_commands.push_back(*ev.command_id);
+    }
+    w.legacy_ids.insert(ev.event_id);
+    out.new_legacy_ids.push_back(ev.event_id);
+    if (!res->sequence_start)
+      res->sequence_start = n;
+    res->sequence_end = n;
+    ++res->accepted;
+  }
+  res->head = w.heads.legacy;
+  out.accepted += res->accepted;
+  out.rejected += res->rejections.size();
+  out.outcomes.push_back(request_outcome{caf::error{}, nullptr, std::move(res)});
+}
+
+// -- after the write ----------------------------------------------------------------------
+
+void stream_state::commit(const group_plan& p) {
+  heads_ = p.heads_after;
+  for (const auto& cas : p.group.versions)
+    versions_[cas.key] = cas.next;
+  // What the last conflict report taught stays true: move it into the caches.
+  for (auto& [id, k] : sticky_ves_)
+    ves_events_.put(id, k);
+  for (const auto& id : sticky_legacy_ids_)
+    legacy_ids_.put(id, true);
+  for (const auto& id : sticky_ves_commands_)
+    ves_commands_.put(id, true);
+  for (const auto& id : sticky_legacy_commands_)
+    legacy_commands_.put(id, true);
+  sticky_ves_.clear();
+  sticky_legacy_ids_.clear();
+  sticky_ves_commands_.clear();
+  sticky_legacy_commands_.clear();
+  for (const auto& [id, k] : p.new_ves)
+    ves_events_.put(id, k);
+  for (const auto& id : p.new_legacy_ids)
+    legacy_ids_.put(id, true);
+  for (const auto& id : p.group.ves_commands)
+    ves_commands_.put(id, true);
+  for (const auto& id : p.group.legacy_commands)
+    legacy_commands_.put(id, true);
+}
+
+void stream_state::apply_conflict(const storage::conflict_report& r) {
+  for (const auto& s : r.existing_ves) {
+    std::optional<msg::receipt> rcpt;
+    if (s.rcpt.event_id == s.ev.event_id)
+      rcpt = s.rcpt;
+    sticky_ves_.insert_or_assign(s.ev.event_id,
+                                 known_ves_event{s.ev.tenant_id, s.ev.store_id,
+                                                 stored_replay_fingerprint(s.ev), rcpt});
+  }
+  sticky_legacy_ids_.insert(r.existing_legacy_ids.begin(), r.existing_legacy_ids.end());
+  sticky_ves_commands_.insert(r.existing_ves_commands.begin(), r.existing_ves_commands.end());
+  sticky_legacy_commands_.insert(r.existing_legacy_commands.begin(),
+                                 r.existing_legacy_commands.end());
+  for (const auto& [k, v] : r.versions)
+    versions_[k] = v;
+  heads_ = r.heads;
+}
+
+} // namespace seq::actors

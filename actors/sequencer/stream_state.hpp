@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// The rules of one stream's sequencer as a plain class (no CAF actors): heads of the three
+/// sequence spaces, entity versions (shared by legacy and VES), bounded LRU caches of recent
+/// event ids and command ids, and the group planner.
+///
+/// The planner turns queued requests (verified by the verify pool) into ONE
+/// storage::write_group plus one outcome per request, as if the requests were ingested one
+/// after the other (wire-contract §6.1 legacy, §6.2 VES): numbers head+1… go to accepted
+/// events only; exact replays get the stored receipt; receipts are signed with the
+/// sequencer key. `plan` does not change the state: the caller writes the group and then
+/// calls `commit` (success), `apply_conflict` (errc::storage_conflict: then plans the SAME
+/// requests again) or `load` (other failures: state reloaded from storage). So a number is
+/// never skipped and never given twice.
+///
+/// The caches are hints, not the truth: an id missing from them is treated as new, and the
+/// storage fence (unique keys, version compare-and-set) reports it on commit; the conflict
+/// report is kept ("sticky") until the next successful commit so a re-plan always sees it.
+
+#include "actors/sequencer/lru_cache.hpp"
+#include "messages/domain.hpp"
+#include "messages/ingest.hpp"
+#include "messages/sequencing.hpp"
+#include "messages/store.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "caf/error.hpp"
+
+namespace seq::actors {
+
+struct uuid_hash {
+  size_t operator()(const msg::uuid& u) const noexcept;
+};
+
+/// What a sequencer remembers about a stored (or about to be stored) VES event.
+struct known_ves_event {
+  msg::uuid tenant_id, store_id;
+  msg::hash32 fingerprint{};
+  std::optional<msg::receipt> rcpt; ///< none: stored without a receipt
+};
+
+/// The key and identity that sign receipts.
+struct receipt_signer {
+  ves::seed32 seed{};
+  msg::uuid sequencer_id;
+  int32_t key_version = 0;
+};
+
+/// One queued request as the planner sees it: exactly one of the two pointers is set.
+struct queued_request {
+  std::shared_ptr<const msg::verified_ves> ves;
+  std::shared_ptr<const msg::verified_legacy> legacy;
+  size_t events() const;
+};
+
+/// The answer for one request of a group.
+struct request_outcome {
+  caf::error error; ///< the whole request failed (e.g. errc::sequence_exhausted)
+  std::shared_ptr<msg::ves_ingest_outcome> ves;       ///< set for VES requests without error
+  std::shared_ptr<msg::legacy_ingest_outcome> legacy; ///< set for legacy requests without error
+};
+
+/// The result of planning a group: what to write and what to answer after the write.
+struct group_plan {
+  storage::write_group group;
+  std::vector<request_outcome> outcomes; ///< one per request, in request order
+  msg::stream_heads heads_after;
+  std::vector<std::pair<msg::uuid, known_ves_event>> new_ves; ///< accepted VES events
+  std::vector<msg::uuid> new_legacy_ids;
+  uint64_t accepted = 0, rejected = 0, replayed = 0;
+};
+
+class stream_state {
+public:
+  /// `recent_ids` is the capacity of each id cache.
+  stream_state(msg::stream_key key, receipt_signer signer, size_t recent_ids);
+
+  /// Replaces heads and entity versions with what storage holds (start, reload).
+  void load(const msg::stream_snapshot& s);
+
+  /// Plans one group from `reqs` (in order) at time `now`; does not change the state.
+  group_plan plan(const std::vector<const queued_request*>& reqs, msg::timestamp_us now) const;
+
+  /// Applies a plan whose group was committed.
+  void commit(const group_plan& p);
+
+  /// Learns from a storage conflict report: existing events, reserved commands, versions
+  /// and heads. Plan the same requests again afterwards.
+  void apply_conflict(const storage::conflict_report& r);
+
+  const msg::stream_key& key() const {
+    return key_;
+  }
+  const msg::stream_heads& heads() const {
+    return heads_;
+  }
+  /// Current version of an entity (0 when unseen).
+  int64_t version(const msg::entity_key& e) const;
+  /// Whether the caches (or a pending conflict report) know this VES event id.
+  bool knows_ves_event(const msg::uuid& id) const;
+  bool knows_ves_command(const msg::uuid& id) const;
+
+private:
+  struct working;
+
+  const known_ves_event* find_ves(const working& w, const msg::uuid& id) const;
+  bool legacy_id_known(const working& w, const msg::uuid& id) const;
+  bool ves_command_reserved(const working& w, const msg::uuid& id) const;
+  bool legacy_command_reserved(const working& w, const msg::uuid& id) const;
+  int64_t version_in(const working& w, const msg::entity_key& e) const;
+
+  void plan_ves(working& w, const msg::verified_ves& req, msg::timestamp_us now,
+                group_plan& out) const;
+  void plan_legacy(working& w, const msg::verified_legacy& req, msg::timestamp_us now,
+                   group_plan& out) const;
+
+  msg::stream_key key_;
+  receipt_signer signer_;
+  msg::stream_heads heads_;
+  std::map<msg::entity_key, int64_t> versions_;
+  lru_cache<msg::uuid, known_ves_event, uuid_hash> ves_events_;
+  lru_cache<msg::uuid, bool, uuid_hash> legacy_ids_;
+  lru_cache<msg::uuid, bool, uuid_hash> ves_commands_;
+  lru_cache<msg::uuid, bool, uuid_hash> legacy_commands_;
+  // From the last conflict report; kept until the next successful commit.
+  std::unordered_map<msg::uuid, known_ves_event, uuid_hash> sticky_ves_;
+  std::unordered_set<msg::uuid, uuid_hash> sticky_legacy_ids_;
+  std::unordered_set<msg::uuid, uuid_hash> sticky_ves_commands_;
+  std::unordered_set<msg::uuid, uuid_hash> sticky_legacy_commands_;
+};
+
+} // namespace seq::actors

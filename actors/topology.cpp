@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "actors/topology.hpp"
+
+#include "actors/registry/stream_registry.hpp"
+#include "actors/storage_writer/storage_writer.hpp"
+#include "actors/verify/verify_pool.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include "caf/actor_pool.hpp"
+#include "caf/actor_system.hpp"
+
+namespace seq::actors {
+
+ingest_topology spawn_ingest_topology(caf::actor_system& sys, const ingest_config& cfg,
+                                      store_factory factory, ingest_metrics* metrics) {
+  ingest_topology t;
+  auto shared_cfg = std::make_shared<const ingest_config>(cfg);
+  t.verify_pool = spawn_verify_pool(sys, cfg, factory, metrics);
+  auto writers = std::max<size_t>(cfg.storage_writers, 1);
+  auto make_writer = [&sys, factory, metrics, detached = cfg.detached_io] {
+    return spawn_storage_writer(sys, factory, metrics, detached);
+  };
+  t.writers = caf::actor_pool::make(sys.dummy_execution_unit(), writers, make_writer,
+                                    caf::actor_pool::round_robin());
+  t.registry = sys.spawn(stream_registry,
+                         sequencer_deps{shared_cfg, t.verify_pool, t.writers, metrics});
+  return t;
+}
+
+} // namespace seq::actors

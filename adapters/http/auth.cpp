@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "adapters/http/auth.hpp"
+
+#include "adapters/http/request.hpp"
+#include "messages/ves/ves.hpp"
+
+#include <httplib.h>
+
+#include <algorithm>
+
+namespace seq::http {
+
+bool principal::has_store(const ves::uuid& s) const {
+  return stores.empty() || std::find(stores.begin(), stores.end(), s) != stores.end();
+}
+
+principal to_principal(const msg::api_key_record& r) {
+  principal p;
+  p.tenant = r.tenant_id;
+  p.stores = r.store_ids;
+  p.read = r.can_read;
+  p.write = r.can_write;
+  p.admin = r.can_admin;
+  p.agent = r.agent_id;
+  p.rate_limit = r.rate_limit;
+  p.key_hash = r.key_hash;
+  return p;
+}
+
+authenticator::authenticator(storage::store_pool& pool, std::string bootstrap_key_hash,
+                             std::chrono::milliseconds cache_ttl)
+  : pool_(pool), bootstrap_hash_(std::move(bootstrap_key_hash)), ttl_(cache_ttl) {
+}
+
+namespace {
+
+std::optional<std::string> credential(const httplib::Request& req) {
+  std::string v;
+  if (req.has_header("Authorization"))
+    v = req.get_header_value("Authorization");
+  else if (req.has_header("X-API-Key"))
+    v = req.get_header_value("X-API-Key");
+  else
+    return std::nullopt;
+  if (v.rfind("ApiKey ", 0) == 0)
+    return v.substr(7);
+  if (v.rfind("Bearer ", 0) == 0)
+    reject(api_error::unauthenticated("INVALID_TOKEN", 1003,
+                                      "Bearer tokens (JWT) are not enabled on this server; send "
+                                      "the API key as `ApiKey <key>` or `X-API-Key`"));
+  return v;
+}
+
+} // namespace
+
+principal authenticator::authenticate(const httplib::Request& req) {
+  auto key = credential(req);
+  if (!key || key->empty())
+    reject(api_error::unauthenticated("AUTH_REQUIRED", 1001, "Missing authentication"));
+  auto hash = ves::api_key_hash(*key);
+  if (key->rfind("ss_", 0) != 0 && hash != bootstrap_hash_)
+    reject(api_error::unauthenticated("INVALID_API_KEY", 1002, "Invalid API key"));
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard guard{mtx_};
+    if (auto i = cache_.find(hash); i != cache_.end() && i->second.expires > now) {
+      if (!i->second.active)
+        reject(api_error::unauthenticated("INVALID_API_KEY", 1002, "Invalid API key"));
+      return i->second.p;
+    }
+  }
+  auto conn = pool_.acquire();
+  if (!conn)
+    reject(from_error(conn.error()));
+  auto rec = (*conn)->get_api_key(hash);
+  entry e;
+  e.expires = now + ttl_;
+  if (rec) {
+    e.p = to_principal(*rec);
+    e.active = rec->active;
+  } else if (rec.error() == errc::not_found) {
+    e.active = false;
+  } else {
+    auto err = from_error(rec.error());
+    err.code = "SERVICE_UNAVAILABLE";
+    err.status = 503;
+    err.numeric_code = 8002;
+    err.message = "Authentication backend unavailable";
+    err.retry_after_s = 1;
+    reject(err);
+  }
+  {
+    std::lock_guard guard{mtx_};
+    if (cache_.size() > 100000)
+      cache_.clear();
+    cache_[hash] = e;
+  }
+  if (!e.active)
+    reject(api_error::unauthenticated("INVALID_API_KEY", 1002, "Invalid API key"));
+  return e.p;
+}
+
+void authenticator::invalidate(const std::string& key_hash) {
+  std::lock_guard guard{mtx_};
+  cache_.erase(key_hash);
+}
+
+namespace {
+
+void ensure_scope(const principal& p, const ves::uuid& tenant, const ves::uuid& store) {
+  if (p.bootstrap_admin())
+    return;
+  if (p.tenant != tenant)
+    reject(api_error::forbidden("Tenant access denied"));
+  if (!store.is_nil() && !p.has_store(store))
+    reject(api_error::forbidden("Store access denied"));
+}
+
+} // namespace
+
+void ensure_read(const principal& p, const ves::uuid& tenant, const ves::uuid& store) {
+  if (!p.read)
+    reject(api_error::forbidden("Read permission required"));
+  ensure_scope(p, tenant, store);
+}
+
+void ensure_write(const principal& p, const ves::uuid& tenant, const ves::uuid& store) {
+  if (!p.write)
+    reject(api_error::forbidden("Write permission required"));
+  ensure_scope(p, tenant, store);
+}
+
+void ensure_admin(const principal& p, const ves::uuid& tenant, const ves::uuid& store) {
+  if (!p.admin)
+    reject(api_error::forbidden("Admin permission required"));
+  ensure_scope(p, tenant, store);
+}
+
+} // namespace seq::http

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// Authentication and authorization of HTTP requests (wire-contract §4). API keys are looked
+/// up by SHA-256 hash (never stored in plain text), accepted as `Authorization: ApiKey <key>`,
+/// a raw `Authorization: ss_…` value, or `X-API-Key` (Authorization wins). The bootstrap admin
+/// key may have any format (the reference only accepts `ss_` keys; this project accepts the
+/// configured bootstrap key verbatim). Lookups are cached for a few seconds; revocations through
+/// this server invalidate the cache at once.
+
+#include "adapters/storage/event_store.hpp"
+#include "messages/domain.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace httplib {
+struct Request;
+}
+
+namespace seq::http {
+
+/// Who is calling, with which rights.
+struct principal {
+  ves::uuid tenant;                  ///< nil for the bootstrap admin
+  std::vector<ves::uuid> stores;     ///< empty = all stores
+  bool read = false, write = false, admin = false;
+  std::optional<ves::uuid> agent;
+  std::optional<int32_t> rate_limit;
+  std::string key_hash;
+  bool bootstrap_admin() const { return admin && tenant.is_nil(); }
+  bool has_store(const ves::uuid& s) const;
+};
+
+class authenticator {
+public:
+  authenticator(storage::store_pool& pool, std::string bootstrap_key_hash,
+                std::chrono::milliseconds cache_ttl = std::chrono::seconds{5});
+
+  /// Throws request_error (401 AUTH_REQUIRED / INVALID_API_KEY, 503 when storage is down).
+  principal authenticate(const httplib::Request& req);
+  /// Drops a cached key (after a revocation).
+  void invalidate(const std::string& key_hash);
+
+private:
+  struct entry {
+    principal p;
+    bool active = false;
+    std::chrono::steady_clock::time_point expires;
+  };
+  storage::store_pool& pool_;
+  std::string bootstrap_hash_;
+  std::chrono::milliseconds ttl_;
+  std::mutex mtx_;
+  std::unordered_map<std::string, entry> cache_;
+};
+
+principal to_principal(const msg::api_key_record& r);
+
+/// Permission checks (§4.4): the permission bit first, then the bootstrap admin passes,
+/// else the tenant must match, else a store-scoped key must include `store` (when non-nil).
+/// Throw request_error 403.
+void ensure_read(const principal& p, const ves::uuid& tenant, const ves::uuid& store);
+void ensure_write(const principal& p, const ves::uuid& tenant, const ves::uuid& store);
+void ensure_admin(const principal& p, const ves::uuid& tenant, const ves::uuid& store);
+
+} // namespace seq::http

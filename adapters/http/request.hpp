@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// Request decoding helpers shared by the route files: a request_error exception that carries
+/// an api_error (thrown inside handlers, caught by the route wrapper in server.cpp), JSON body
+/// parsing, typed field access with clear messages, and query parameters.
+
+#include "adapters/http/error_mapping.hpp"
+#include "messages/ves/bytes.hpp"
+#include "messages/ves/json.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace httplib {
+struct Request;
+}
+
+namespace seq::http {
+
+/// Thrown by decoding and auth helpers; becomes the response.
+struct request_error {
+  api_error err;
+};
+
+[[noreturn]] inline void reject(api_error e) {
+  throw request_error{std::move(e)};
+}
+
+/// Parses the body as JSON; 415 without a JSON content type, 400 on a syntax error.
+ves::json::value parse_body(const httplib::Request& req);
+
+/// Typed access to members of a JSON object. `where` prefixes messages, e.g. "events[2]".
+/// Missing required fields → 422 MISSING_REQUIRED_FIELD; wrong types → 422 INVALID_FIELD_VALUE.
+class fields {
+public:
+  fields(const ves::json::value& obj, std::string where);
+  const ves::json::value* get(std::string_view key) const; ///< nullptr if absent or null
+  const ves::json::value& require(std::string_view key) const;
+  std::string string(std::string_view key) const;
+  std::optional<std::string> opt_string(std::string_view key) const;
+  ves::uuid uuid(std::string_view key) const;
+  std::optional<ves::uuid> opt_uuid(std::string_view key) const;
+  uint64_t u64(std::string_view key) const;
+  std::optional<uint64_t> opt_u64(std::string_view key) const;
+  uint32_t u32(std::string_view key) const;
+  std::optional<uint32_t> opt_u32(std::string_view key) const;
+  std::optional<int64_t> opt_i64(std::string_view key) const;
+  std::optional<bool> opt_bool(std::string_view key) const;
+  /// Hex with optional 0x, exactly N bytes.
+  template <size_t N>
+  std::array<uint8_t, N> hex(std::string_view key) const {
+    auto s = string(key);
+    auto v = ves::from_hex_fixed<N>(s);
+    if (!v)
+      bad(key, "expected " + std::to_string(N) + " bytes of hex (optional 0x)");
+    return *v;
+  }
+  [[noreturn]] void bad(std::string_view key, const std::string& what) const;
+  std::string path(std::string_view key) const;
+
+private:
+  const ves::json::value& obj_;
+  std::string where_;
+};
+
+/// Query parameters.
+std::optional<std::string> query(const httplib::Request& req, const char* name);
+ves::uuid query_uuid(const httplib::Request& req, const char* name); ///< required; 400 otherwise
+std::optional<uint64_t> query_u64(const httplib::Request& req, const char* name);
+
+/// A path parameter from the route regex (1-based match group).
+std::string path_param(const httplib::Request& req, size_t index);
+ves::uuid path_uuid(const httplib::Request& req, size_t index, const char* name);
+
+} // namespace seq::http

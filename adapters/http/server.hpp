@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// The HTTP adapter: a cpp-httplib server with the STACK.md fixes (listen backlog re-listen,
+/// a larger handler pool, keep-alive limits, TCP_NODELAY, a body limit), one JSON error shape,
+/// request ids, access logs and request metrics. Routes translate requests into messages for
+/// the stream actors (through the registry handle) or into reads on the store pool; they hold
+/// no domain rules.
+
+#include "adapters/http/auth.hpp"
+#include "adapters/storage/event_store.hpp"
+#include "messages/domain.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <variant>
+
+#include "caf/actor.hpp"
+#include "caf/fwd.hpp"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+} // namespace httplib
+
+namespace seq::http {
+
+struct options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;                   ///< 0: any free port (see server::port())
+  size_t threads = 64;
+  int listen_backlog = 4096;
+  size_t max_body_bytes = 10 * 1024 * 1024;
+  int keep_alive_timeout_s = 30;
+  int keep_alive_max_requests = 10000;
+  int read_timeout_s = 30;
+  std::chrono::milliseconds request_timeout{30000};
+  size_t max_events_per_batch = 1000;
+  size_t max_event_payload_size = 1024 * 1024;
+};
+
+/// What the routes need from the rest of the process (wired by runtime/).
+struct context {
+  caf::actor_system* sys = nullptr;
+  caf::actor registry;                    ///< stream registry: ingest_ves / ingest_legacy
+  storage::store_pool* pool = nullptr;    ///< reads, keys
+  authenticator* auth = nullptr;
+  ves::uuid sequencer_id;
+  ves::pubkey32 sequencer_public_key{};
+  std::string version;
+  /// Extra Prometheus text (actor metrics) appended to /metrics.
+  std::function<std::string()> extra_metrics;
+  options opts;
+};
+
+class request_metrics;
+
+class server {
+public:
+  explicit server(context ctx);
+  ~server();
+
+  /// Binds and starts serving on a background thread; returns the bound port or an error
+  /// message.
+  std::variant<uint16_t, std::string> start();
+  /// Stops accepting, lets in-flight requests finish, joins the handler pool.
+  void stop();
+  uint16_t port() const { return port_; }
+
+private:
+  void install_routes();
+  context ctx_;
+  std::unique_ptr<httplib::Server> svr_;
+  std::unique_ptr<request_metrics> metrics_;
+  std::thread thread_;
+  uint16_t port_ = 0;
+  int listen_fd_ = -1;
+};
+
+// -- route groups (one .cpp each) -------------------------------------------------------------
+
+/// A handler body: may throw request_error; returns normally after filling `res`.
+using handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+using route_adder = std::function<void(const char* method, const char* pattern, handler)>;
+
+void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m);
+void add_ingest_routes(context& ctx, const route_adder& add);
+void add_read_routes(context& ctx, const route_adder& add);
+void add_key_routes(context& ctx, const route_adder& add);
+
+/// Writes a 200 JSON body.
+void write_json(httplib::Response& res, std::string body, int status = 200);
+
+} // namespace seq::http

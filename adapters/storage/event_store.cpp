@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "adapters/storage/event_store.hpp"
+
+#include "adapters/storage/migrate.hpp"
+#include "adapters/storage/postgres/pg_event_store.hpp"
+#include "adapters/storage/sqlite/sqlite_event_store.hpp"
+#include "messages/errc.hpp"
+
+namespace seq::storage {
+
+namespace {
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+/// The SQLite path named by a URL, or nullopt if the URL names another backend.
+std::optional<std::string> sqlite_path(std::string_view url) {
+  if (url == "sqlite::memory:" || url == ":memory:" || url == "sqlite://:memory:")
+    return std::string{":memory:"};
+  if (starts_with(url, "sqlite:")) {
+    url.remove_prefix(7);
+    if (starts_with(url, "//"))
+      url.remove_prefix(2); // sqlite:///abs → /abs, sqlite://rel → rel
+    // sqlx-style options (`?mode=rwc`) carry nothing we use.
+    if (auto q = url.find('?'); q != std::string_view::npos)
+      url = url.substr(0, q);
+    return std::string{url};
+  }
+  // A plain file path must say what it is, so that a libpq key=value string or a mistyped
+  // scheme is not silently taken for a file name.
+  for (std::string_view ext : {".db", ".sqlite", ".sqlite3"})
+    if (url.size() > ext.size() && url.substr(url.size() - ext.size()) == ext
+        && url.find("://") == std::string_view::npos)
+      return std::string{url};
+  return std::nullopt;
+}
+
+} // namespace
+
+caf::expected<store_ptr> open_store(const std::string& url) {
+  if (starts_with(url, "postgres://") || starts_with(url, "postgresql://")) {
+    auto s = pg_event_store::open(url);
+    if (!s)
+      return s.error();
+    return store_ptr{std::move(*s)};
+  }
+  auto path = sqlite_path(url);
+  if (!path || path->empty())
+    return make_error(errc::invalid_request,
+                      "unsupported database URL (want sqlite:..., a path ending in .db or "
+                      "postgres://...): "
+                        + url);
+  auto s = sqlite_event_store::open(*path);
+  if (!s)
+    return s.error();
+  return store_ptr{std::move(*s)};
+}
+
+caf::expected<std::vector<applied_migration>> applied_migrations(event_store& store) {
+  if (auto* s = dynamic_cast<sqlite_event_store*>(&store))
+    return s->applied_migrations();
+  if (auto* s = dynamic_cast<pg_event_store*>(&store))
+    return s->applied_migrations();
+  return make_error(errc::invalid_request, "unknown storage backend " + store.backend());
+}
+
+caf::expected<void> check_migration_order(const std::vector<migration>& xs) {
+  for (size_t i = 1; i < xs.size(); ++i)
+    if (xs[i].version <= xs[i - 1].version)
+      return make_error(errc::migration_failed,
+                        "migration versions are not strictly ascending at "
+                          + std::to_string(xs[i].version) + "_" + std::string{xs[i].name});
+  return {};
+}
+
+// -- store_pool -----------------------------------------------------------------------------------
+
+store_pool::store_pool(std::string url, size_t max_size)
+  : url_(std::move(url)), max_size_(max_size == 0 ? 1 : max_size) {
+  // nop
+}
+
+store_pool::~store_pool() {
+  // Leases must not outlive the pool; idle connections close here.
+}
+
+store_pool::lease::~lease() {
+  if (pool_ && s_)
+    pool_->release(std::move(s_));
+}
+
+caf::expected<store_pool::lease> store_pool::acquire() {
+  std::unique_lock<std::mutex> guard{mtx_};
+  cv_.wait(guard, [this] { return !idle_.empty() || open_ < max_size_; });
+  if (!idle_.empty()) {
+    auto s = std::move(idle_.back());
+    idle_.pop_back();
+    return lease{this, std::move(s)};
+  }
+  ++open_; // reserve the slot, then connect without holding the lock
+  guard.unlock();
+  auto s = open_store(url_);
+  if (!s) {
+    {
+      std::lock_guard<std::mutex> relock{mtx_};
+      --open_;
+    }
+    cv_.notify_one();
+    auto err = s.error();
+    if (err == errc::invalid_request)
+      return err;
+    return make_error(errc::storage_unavailable, error_message(err));
+  }
+  return lease{this, std::move(*s)};
+}
+
+void store_pool::release(store_ptr s) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    idle_.push_back(std::move(s));
+  }
+  cv_.notify_one();
+}
+
+} // namespace seq::storage

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// libpq plumbing for pg_event_store (private to adapters/storage/postgres): text-format
+/// parameter lists that also write their `$n` placeholders, owned results, one connection
+/// that reconnects after a failure, error mapping, and pipelined execution (many statements,
+/// one sync, one round trip).
+///
+/// Error mapping: connection loss, SQLSTATE class 08, 53 (insufficient resources) and
+/// 57P01–57P03 (server shutting down) → errc::storage_unavailable, and the connection is
+/// replaced on the next call; 40001/40P01 (serialization, deadlock), 55P03 (lock_timeout) and
+/// 57014 (statement_timeout) → errc::storage_unavailable on a healthy connection; 23505
+/// (unique violation) and SQ409 (our compare-and-set miss) → errc::storage_conflict; anything
+/// else → errc::storage_failure with the server message.
+
+#include "adapters/storage/rows.hpp"
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "caf/error.hpp"
+#include "caf/expected.hpp"
+
+namespace seq::storage::pg {
+
+/// SQL expression turning a µs-since-epoch BIGINT placeholder into a TIMESTAMPTZ.
+std::string ts_expr(const std::string& placeholder);
+/// SQL expression turning a TIMESTAMPTZ column into µs since the epoch (BIGINT).
+std::string us_expr(std::string_view column);
+
+/// A PostgreSQL array literal (text input form) built element by element: every element is
+/// double-quoted with `"` and `\` escaped, so any text is safe. Whole columns travel as one
+/// parameter each and are expanded with `unnest(...)`, which keeps statements tiny to parse
+/// however many rows they carry.
+class array_literal {
+public:
+  array_literal() : s_("{") {}
+  void add(std::string_view v);
+  void null();
+  void id(const uuid& v) { add(v.str()); }
+  void opt_id(const std::optional<uuid>& v) { v ? id(*v) : null(); }
+  void int64(int64_t v) { add(std::to_string(v)); }
+  template <class T>
+  void opt_int64(const std::optional<T>& v) {
+    v ? int64(static_cast<int64_t>(*v)) : null();
+  }
+  /// A bytea element in hex form.
+  void bytes(const uint8_t* p, size_t n);
+  template <class C>
+  void bytes(const C& c) {
+    bytes(reinterpret_cast<const uint8_t*>(c.data()), c.size());
+  }
+  /// NULL for an empty string.
+  void text_or_null(const std::string& v) { v.empty() ? null() : add(v); }
+  size_t size() const { return s_.size(); }
+  /// The literal, `{...}`.
+  std::string finish() &&;
+
+private:
+  void sep();
+  std::string s_;
+};
+
+/// Text-format parameters. Each `add…` appends one value and returns the SQL that refers to
+/// it (placeholder plus cast), so statements are written and bound in one pass.
+class params {
+public:
+  std::string text(std::string v);
+  std::string null(std::string_view cast);
+  std::string id(const uuid& v);
+  std::string opt_id(const std::optional<uuid>& v);
+  std::string int64(int64_t v);
+  template <class T>
+  std::string opt_int64(const std::optional<T>& v) {
+    return v ? int64(static_cast<int64_t>(*v)) : null("bigint");
+  }
+  std::string boolean(bool v);
+  std::string bytes(const uint8_t* p, size_t n);
+  template <class C>
+  std::string bytes(const C& c) {
+    return bytes(reinterpret_cast<const uint8_t*>(c.data()), c.size());
+  }
+  std::string time(int64_t us);
+  template <class T>
+  std::string opt_time(const std::optional<T>& v) {
+    return v ? time(static_cast<int64_t>(*v)) : null("timestamptz");
+  }
+  std::string jsonb_or_null(const std::string& v);
+  std::string uuid_array(const std::vector<uuid>& xs);
+  /// A whole array column, e.g. `array(std::move(a), "bytea[]")`.
+  std::string array(array_literal a, std::string_view cast);
+
+  int size() const { return static_cast<int>(values_.size()); }
+  /// Pointers into the stored values (valid until the next `add…`).
+  std::vector<const char*> pointers() const;
+
+private:
+  std::string placeholder(std::optional<std::string> v, std::string_view cast);
+  std::vector<std::optional<std::string>> values_;
+};
+
+/// An owned PGresult.
+class result {
+public:
+  result() = default;
+  explicit result(PGresult* r) : r_(r, &PQclear) {}
+  PGresult* get() const { return r_.get(); }
+  int rows() const { return r_ ? PQntuples(r_.get()) : 0; }
+
+private:
+  std::unique_ptr<PGresult, void (*)(PGresult*)> r_{nullptr, &PQclear};
+};
+
+/// One row of a text-format result.
+class row final : public detail::row_view {
+public:
+  row(const PGresult* r, int i) : r_(r), i_(i) {}
+  bool is_null(int col) const override;
+  std::string text(int col) const override;
+  int64_t i64(int col) const override;
+  bool boolean(int col) const override;
+  std::vector<uint8_t> blob(int col) const override;
+  std::vector<uuid> uuid_list(int col) const override;
+
+private:
+  const PGresult* r_;
+  int i_;
+};
+
+/// One statement of a pipeline.
+struct statement {
+  std::string sql;
+  params args;
+};
+
+class connection {
+public:
+  /// Connects to a libpq URI, adding defaults the URI may override: connect_timeout=3,
+  /// application_name=ves-sequencer, keepalives, client_encoding=UTF8 and session options
+  /// statement_timeout=30s, lock_timeout=10s, idle_in_transaction_session_timeout=60s,
+  /// bytea_output=hex, client_min_messages=warning.
+  /// Fails with errc::storage_unavailable.
+  static caf::expected<std::unique_ptr<connection>> open(std::string url);
+
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  /// Reconnects if the previous call lost the connection.
+  caf::expected<void> ensure();
+
+  /// One statement with parameters (extended protocol).
+  caf::expected<result> exec(const std::string& sql, const params& args, std::string_view what);
+  /// One or more statements without parameters (simple protocol).
+  caf::expected<result> exec(const std::string& sql, std::string_view what);
+  /// Sends all statements in pipeline mode with a single sync and returns one result per
+  /// statement, or the first error (later statements are then skipped by the server). A
+  /// transaction left open or failed by the pipeline is rolled back.
+  caf::expected<std::vector<result>> pipeline(const std::vector<statement>& xs,
+                                              std::string_view what);
+
+  /// Maps a failed result (or the connection's last error when `r` is null).
+  caf::error error_of(const PGresult* r, std::string_view what);
+
+  /// Synchronisation points with the server since the connection object was created.
+  uint64_t round_trips() const { return round_trips_; }
+  int backend_pid() const { return conn_ ? PQbackendPID(conn_) : 0; }
+
+private:
+  explicit connection(std::string url);
+  bool connect();
+  void rollback_if_open();
+
+  std::string url_;
+  PGconn* conn_ = nullptr;
+  bool broken_ = false;
+  uint64_t round_trips_ = 0;
+};
+
+} // namespace seq::storage::pg

@@ -1,0 +1,819 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "adapters/storage/postgres/pg_event_store.hpp"
+
+#include "adapters/storage/postgres/pg_connection.hpp"
+#include "adapters/storage/rows.hpp"
+#include "messages/errc.hpp"
+#include "messages/ves/json.hpp"
+
+#include <algorithm>
+#include <array>
+#include <iterator>
+
+namespace seq::storage {
+
+namespace {
+
+using pg::params;
+using pg::statement;
+
+/// Limits per INSERT statement: whole columns travel as array parameters, so these only bound
+/// the size of one protocol message.
+constexpr size_t max_rows_per_insert = 10000;
+constexpr size_t max_bytes_per_insert = size_t{32} << 20;
+/// Session advisory lock held while migrating ("SEQ_MIGR").
+constexpr int64_t migrate_lock_key = 0x5345515f4d494752;
+
+const std::string& ves_select() {
+  static const std::string sql
+    = "SELECT e.event_id, e.command_id, e.ves_version, e.tenant_id, e.store_id,"
+      " e.source_agent_id, e.agent_key_id, e.entity_type, e.entity_id, e.event_type,"
+      " e.created_at_str, "
+      + pg::us_expr("e.sequenced_at")
+      + ", e.payload_kind, e.payload::text, e.payload_encrypted::text, e.payload_plain_hash,"
+        " e.payload_cipher_hash, e.event_signing_hash, e.agent_signature, e.sequence_number,"
+        " e.base_version, e.agent_signature_scheme, r.event_id, r.sequencer_id,"
+        " r.sequence_number, "
+      + pg::us_expr("r.sequenced_at")
+      + ", r.receipt_hash, r.sequencer_signature, r.sequencer_key_version"
+        " FROM ves_events e LEFT JOIN ves_sequencer_receipts r ON r.event_id = e.event_id ";
+  return sql;
+}
+
+const std::string& legacy_select() {
+  static const std::string sql
+    = "SELECT event_id, command_id, tenant_id, store_id, entity_type, entity_id, event_type,"
+      " payload, payload_hash, base_version, "
+      + pg::us_expr("created_at") + ", source_agent, signature, sequence_number, "
+      + pg::us_expr("sequenced_at") + " FROM events ";
+  return sql;
+}
+
+const std::string& agent_key_select() {
+  static const std::string sql
+    = "SELECT tenant_id, agent_id, key_id, public_key, key_algorithm, status, "
+      + pg::us_expr("valid_from") + ", " + pg::us_expr("valid_to") + ", "
+      + pg::us_expr("revoked_at") + ", " + pg::us_expr("created_at")
+      + " FROM agent_signing_keys ";
+  return sql;
+}
+
+const std::string& api_key_cols() {
+  static const std::string sql
+    = "key_hash, tenant_id, store_ids, can_read, can_write, can_admin, agent_id, active,"
+      " rate_limit, "
+      + pg::us_expr("created_at") + ", " + pg::us_expr("updated_at");
+  return sql;
+}
+
+/// JSONB prints its own form; the signed bytes are the RFC 8785 form of the same value.
+bool canonicalize(std::string& text) {
+  if (text.empty())
+    return true;
+  auto v = ves::json::try_parse(text);
+  if (!v)
+    return false;
+  text = v->jcs();
+  return true;
+}
+
+template <class T, class Decode>
+caf::expected<std::vector<T>> decode_all(const pg::result& r, Decode decode, const char* table) {
+  std::vector<T> out;
+  out.reserve(static_cast<size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    pg::row row{r.get(), i};
+    out.push_back(decode(row));
+    if (row.failed())
+      return detail::corrupt_row(table, row);
+  }
+  return out;
+}
+
+caf::expected<std::vector<msg::sequenced_ves_event>> decode_ves_rows(const pg::result& r) {
+  auto xs = decode_all<msg::sequenced_ves_event>(r, detail::decode_ves, "ves_events");
+  if (!xs)
+    return xs;
+  for (auto& x : *xs)
+    if (!canonicalize(x.ev.payload) || !canonicalize(x.ev.payload_encrypted))
+      return make_error(errc::storage_failure,
+                        "corrupt JSON payload in ves_events " + x.ev.event_id.str());
+  return xs;
+}
+
+caf::expected<std::vector<uuid>> decode_ids(const pg::result& r, const char* table) {
+  return decode_all<uuid>(r, [](const detail::row_view& row) { return row.id(0); }, table);
+}
+
+// -- commit_group statements ----------------------------------------------------------------------
+
+/// One column of an `INSERT … SELECT … FROM unnest(…)`: its name, the array type its parameter
+/// is sent as, and whether it is a µs value converted to TIMESTAMPTZ on the server.
+struct column {
+  const char* name;
+  const char* array_type;
+  bool time = false;
+};
+
+constexpr column ves_columns[] = {
+  {"event_id", "uuid[]"},
+  {"command_id", "uuid[]"},
+  {"ves_version", "bigint[]"},
+  {"tenant_id", "uuid[]"},
+  {"store_id", "uuid[]"},
+  {"source_agent_id", "uuid[]"},
+  {"agent_key_id", "bigint[]"},
+  {"entity_type", "text[]"},
+  {"entity_id", "text[]"},
+  {"event_type", "text[]"},
+  {"created_at", "bigint[]", true},
+  {"created_at_str", "text[]"},
+  {"sequenced_at", "bigint[]", true},
+  {"payload_kind", "bigint[]"},
+  {"payload", "jsonb[]"},
+  {"payload_encrypted", "jsonb[]"},
+  {"payload_plain_hash", "bytea[]"},
+  {"payload_cipher_hash", "bytea[]"},
+  {"event_signing_hash", "bytea[]"},
+  {"agent_signature", "bytea[]"},
+  {"sequence_number", "bigint[]"},
+  {"base_version", "bigint[]"},
+  {"agent_signature_scheme", "bigint[]"},
+};
+
+constexpr column receipt_columns[] = {
+  {"event_id", "uuid[]"},
+  {"sequencer_id", "uuid[]"},
+  {"sequence_number", "bigint[]"},
+  {"sequenced_at", "bigint[]", true},
+  {"receipt_hash", "bytea[]"},
+  {"sequencer_signature", "bytea[]"},
+  {"sequencer_key_version", "bigint[]"},
+};
+
+constexpr column legacy_columns[] = {
+  {"event_id", "uuid[]"},
+  {"command_id", "uuid[]"},
+  {"sequence_number", "bigint[]"},
+  {"tenant_id", "uuid[]"},
+  {"store_id", "uuid[]"},
+  {"entity_type", "text[]"},
+  {"entity_id", "text[]"},
+  {"event_type", "text[]"},
+  {"payload", "text[]"},
+  {"payload_hash", "bytea[]"},
+  {"base_version", "bigint[]"},
+  {"source_agent", "uuid[]"},
+  {"signature", "bytea[]"},
+  {"created_at", "bigint[]", true},
+  {"sequenced_at", "bigint[]", true},
+};
+
+template <size_t N>
+using arrays = std::array<pg::array_literal, N>;
+
+template <size_t N>
+statement unnest_insert(const char* table, const column (&cols)[N], arrays<N> xs) {
+  statement st;
+  std::string names;
+  std::string exprs;
+  std::string args;
+  for (size_t i = 0; i < N; ++i) {
+    auto sep = i == 0 ? "" : ", ";
+    names += sep;
+    names += cols[i].name;
+    exprs += sep;
+    auto ref = std::string{"t."} + cols[i].name;
+    exprs += cols[i].time ? pg::ts_expr(ref) : ref;
+    args += sep;
+    args += st.args.array(std::move(xs[i]), cols[i].array_type);
+  }
+  st.sql = std::string{"INSERT INTO "} + table + " (" + names + ") SELECT " + exprs
+           + " FROM unnest(" + args + ") AS t(" + names + ")";
+  return st;
+}
+
+void add_ves(arrays<std::size(ves_columns)>& a, const msg::sequenced_ves_event& x) {
+  const auto& e = x.ev;
+  size_t i = 0;
+  a[i++].id(e.event_id);
+  a[i++].opt_id(e.command_id);
+  a[i++].int64(e.ves_version);
+  a[i++].id(e.tenant_id);
+  a[i++].id(e.store_id);
+  a[i++].id(e.source_agent_id);
+  a[i++].int64(e.agent_key_id);
+  a[i++].add(e.entity_type);
+  a[i++].add(e.entity_id);
+  a[i++].add(e.event_type);
+  a[i++].opt_int64(msg::parse_rfc3339(e.created_at));
+  a[i++].add(e.created_at);
+  a[i++].int64(x.sequenced_at);
+  a[i++].int64(e.payload_kind);
+  a[i++].text_or_null(e.payload);
+  a[i++].text_or_null(e.payload_encrypted);
+  a[i++].bytes(e.payload_plain_hash);
+  a[i++].bytes(e.payload_cipher_hash);
+  a[i++].bytes(e.event_signing_hash);
+  a[i++].bytes(e.agent_signature);
+  a[i++].int64(static_cast<int64_t>(x.sequence_number));
+  a[i++].opt_int64(e.base_version);
+  a[i++].int64(e.agent_signature_scheme);
+}
+
+void add_receipt(arrays<std::size(receipt_columns)>& a, const msg::sequenced_ves_event& x) {
+  const auto& r = x.rcpt;
+  size_t i = 0;
+  a[i++].id(x.ev.event_id);
+  a[i++].id(r.sequencer_id);
+  a[i++].int64(static_cast<int64_t>(r.sequence_number));
+  a[i++].int64(r.sequenced_at);
+  a[i++].bytes(r.receipt_hash);
+  if (r.sequencer_signature)
+    a[i++].bytes(*r.sequencer_signature);
+  else
+    a[i++].null();
+  a[i++].int64(r.sequencer_key_version);
+}
+
+void add_legacy(arrays<std::size(legacy_columns)>& a, const msg::sequenced_legacy_event& x) {
+  const auto& e = x.ev;
+  size_t i = 0;
+  a[i++].id(e.event_id);
+  a[i++].opt_id(e.command_id);
+  a[i++].int64(static_cast<int64_t>(x.sequence_number));
+  a[i++].id(e.tenant_id);
+  a[i++].id(e.store_id);
+  a[i++].add(e.entity_type);
+  a[i++].add(e.entity_id);
+  a[i++].add(e.event_type);
+  a[i++].add(e.payload);
+  a[i++].bytes(e.payload_hash);
+  a[i++].opt_int64(e.base_version);
+  a[i++].id(e.source_agent);
+  if (e.signature)
+    a[i++].bytes(*e.signature);
+  else
+    a[i++].null();
+  a[i++].int64(e.created_at);
+  a[i++].int64(x.sequenced_at);
+}
+
+/// Appends INSERTs for `xs`, split so that no statement exceeds the row and byte limits.
+template <class T, size_t N, class Add>
+void insert_all(std::vector<statement>& out, const std::vector<T>& xs, const char* table,
+                const column (&cols)[N], Add add) {
+  size_t i = 0;
+  while (i < xs.size()) {
+    arrays<N> a;
+    size_t rows = 0;
+    auto bytes = [&] {
+      size_t n = 0;
+      for (const auto& c : a)
+        n += c.size();
+      return n;
+    };
+    do {
+      add(a, xs[i++]);
+      ++rows;
+    } while (i < xs.size() && rows < max_rows_per_insert
+             && (rows % 64 != 0 || bytes() < max_bytes_per_insert));
+    out.push_back(unnest_insert(table, cols, std::move(a)));
+  }
+}
+
+statement reserve_commands(const char* table, const stream_key& s, const std::vector<uuid>& ids) {
+  statement st;
+  auto& p = st.args;
+  st.sql = std::string{"INSERT INTO "} + table + " (tenant_id, store_id, command_id) SELECT "
+           + p.id(s.tenant_id) + ", " + p.id(s.store_id) + ", unnest(" + p.uuid_array(ids) + ")";
+  return st;
+}
+
+/// One statement applying all compare-and-sets; raises SQ409 unless every one of them hits.
+statement apply_cas(const stream_key& s, const std::vector<entity_cas>& xs) {
+  pg::array_literal types;
+  pg::array_literal ids;
+  pg::array_literal expected;
+  pg::array_literal next;
+  for (const auto& x : xs) {
+    types.add(x.key.entity_type);
+    ids.add(x.key.entity_id);
+    expected.int64(x.expected);
+    next.int64(x.next);
+  }
+  statement st;
+  auto& p = st.args;
+  auto t = p.id(s.tenant_id);
+  auto sid = p.id(s.store_id);
+  st.sql = "WITH input (entity_type, entity_id, expected, next) AS (SELECT * FROM unnest("
+           + p.array(std::move(types), "text[]") + ", " + p.array(std::move(ids), "text[]") + ", "
+           + p.array(std::move(expected), "bigint[]") + ", "
+           + p.array(std::move(next), "bigint[]")
+           + ")), upd AS (UPDATE entity_versions v SET version = i.next, updated_at = now()"
+             " FROM input i WHERE i.expected <> 0 AND v.tenant_id = "
+           + t + " AND v.store_id = " + sid
+           + " AND v.entity_type = i.entity_type AND v.entity_id = i.entity_id"
+             " AND v.version = i.expected RETURNING 1),"
+             " ins AS (INSERT INTO entity_versions (tenant_id, store_id, entity_type, entity_id,"
+             " version, updated_at) SELECT "
+           + t + ", " + sid
+           + ", i.entity_type, i.entity_id, i.next, now() FROM input i WHERE i.expected = 0"
+             " ON CONFLICT (tenant_id, store_id, entity_type, entity_id) DO UPDATE"
+             " SET version = EXCLUDED.version, updated_at = EXCLUDED.updated_at"
+             " WHERE entity_versions.version = 0 RETURNING 1)"
+             " SELECT seq_require_cas((SELECT count(*) FROM upd) + (SELECT count(*) FROM ins), "
+           + p.int64(static_cast<int64_t>(xs.size())) + ")";
+  return st;
+}
+
+statement plain(std::string sql) {
+  return statement{std::move(sql), {}};
+}
+
+} // namespace
+
+// -- construction -------------------------------------------------------------------------------
+
+caf::expected<std::unique_ptr<pg_event_store>> pg_event_store::open(const std::string& url) {
+  auto c = pg::connection::open(url);
+  if (!c)
+    return c.error();
+  return std::unique_ptr<pg_event_store>{new pg_event_store(std::move(*c))};
+}
+
+pg_event_store::pg_event_store(std::unique_ptr<pg::connection> c) : c_(std::move(c)) {
+  // nop
+}
+
+pg_event_store::~pg_event_store() = default;
+
+std::string pg_event_store::backend() const {
+  return "postgres";
+}
+
+uint64_t pg_event_store::round_trips() const {
+  return c_->round_trips();
+}
+
+int pg_event_store::backend_pid() const {
+  return c_->backend_pid();
+}
+
+caf::expected<void> pg_event_store::ping() {
+  auto r = c_->exec("SELECT 1", "ping");
+  if (!r)
+    return r.error();
+  return {};
+}
+
+caf::expected<void> pg_event_store::execute(const std::string& sql) {
+  auto r = c_->exec(sql, "execute");
+  if (!r)
+    return r.error();
+  return {};
+}
+
+// -- migrations -----------------------------------------------------------------------------------
+
+caf::expected<void> pg_event_store::migrate() {
+  const auto& all = postgres_migrations();
+  if (auto ok = check_migration_order(all); !ok)
+    return ok;
+  auto lock = c_->exec("SELECT pg_advisory_lock(" + std::to_string(migrate_lock_key) + ")",
+                       "take migration lock");
+  if (!lock)
+    return lock.error();
+  auto body = [&]() -> caf::expected<void> {
+    auto created = c_->exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                            "version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                            "create schema_migrations");
+    if (!created)
+      return created.error();
+    auto applied = applied_migrations();
+    if (!applied)
+      return applied.error();
+    for (const auto& m : all) {
+      auto done = std::any_of(applied->begin(), applied->end(),
+                              [&](const applied_migration& a) { return a.version == m.version; });
+      if (done)
+        continue;
+      auto label = std::to_string(m.version) + "_" + std::string{m.name};
+      auto step = c_->exec("BEGIN", "begin migration");
+      if (step)
+        step = c_->exec(std::string{m.sql}, "migration " + label);
+      if (step) {
+        params p;
+        auto sql = "INSERT INTO schema_migrations (version, name) VALUES (" + p.int64(m.version)
+                   + ", " + p.text(std::string{m.name}) + ")";
+        step = c_->exec(sql, p, "record migration " + label);
+      }
+      if (step)
+        step = c_->exec("COMMIT", "commit migration " + label);
+      if (!step) {
+        auto err = step.error();
+        static_cast<void>(c_->exec("ROLLBACK", "rollback migration"));
+        if (err == errc::storage_unavailable)
+          return err;
+        return make_error(errc::migration_failed, error_message(err));
+      }
+    }
+    return {};
+  };
+  auto ok = body();
+  static_cast<void>(c_->exec(
+    "SELECT pg_advisory_unlock(" + std::to_string(migrate_lock_key) + ")", "release lock"));
+  return ok;
+}
+
+caf::expected<std::vector<applied_migration>> pg_event_store::applied_migrations() {
+  auto exists = c_->exec("SELECT to_regclass('schema_migrations') IS NOT NULL", "migrations");
+  if (!exists)
+    return exists.error();
+  if (PQgetvalue(exists->get(), 0, 0)[0] != 't')
+    return std::vector<applied_migration>{};
+  auto r = c_->exec("SELECT version, name, " + pg::us_expr("applied_at")
+                      + " FROM schema_migrations ORDER BY version",
+                    "read schema_migrations");
+  if (!r)
+    return r.error();
+  return decode_all<applied_migration>(
+    *r,
+    [](const detail::row_view& row) {
+      return applied_migration{row.i64(0), row.text(1), row.i64(2)};
+    },
+    "schema_migrations");
+}
+
+// -- sequencing -----------------------------------------------------------------------------------
+
+namespace {
+
+statement heads_statement(const stream_key& s) {
+  statement st;
+  auto t = st.args.id(s.tenant_id);
+  auto sid = st.args.id(s.store_id);
+  st.sql = "SELECT (SELECT COALESCE(MAX(sequence_number), 0) FROM events WHERE tenant_id = " + t
+           + " AND store_id = " + sid
+           + "), (SELECT COALESCE(MAX(sequence_number), 0) FROM ves_events WHERE tenant_id = "
+           + t + " AND store_id = " + sid + ")";
+  return st;
+}
+
+caf::expected<msg::stream_heads> decode_heads(const pg::result& r) {
+  if (r.rows() != 1)
+    return make_error(errc::storage_failure, "heads query returned no row");
+  pg::row row{r.get(), 0};
+  msg::stream_heads h;
+  h.legacy = static_cast<uint64_t>(row.i64(0));
+  h.ves = static_cast<uint64_t>(row.i64(1));
+  h.x402 = 0; // no x402 table yet
+  if (row.failed())
+    return detail::corrupt_row("heads", row);
+  return h;
+}
+
+} // namespace
+
+caf::expected<msg::stream_heads> pg_event_store::load_heads(const stream_key& s) {
+  auto st = heads_statement(s);
+  auto r = c_->exec(st.sql, st.args, "load heads");
+  if (!r)
+    return r.error();
+  return decode_heads(*r);
+}
+
+caf::expected<std::vector<std::pair<entity_key, int64_t>>>
+pg_event_store::load_entity_versions(const stream_key& s) {
+  params p;
+  auto sql = "SELECT entity_type, entity_id, version FROM entity_versions WHERE tenant_id = "
+             + p.id(s.tenant_id) + " AND store_id = " + p.id(s.store_id)
+             + " ORDER BY entity_type COLLATE \"C\", entity_id COLLATE \"C\"";
+  auto r = c_->exec(sql, p, "load entity versions");
+  if (!r)
+    return r.error();
+  return decode_all<std::pair<entity_key, int64_t>>(
+    *r,
+    [](const detail::row_view& row) {
+      return std::pair{entity_key{row.text(0), row.text(1)}, row.i64(2)};
+    },
+    "entity_versions");
+}
+
+caf::expected<void> pg_event_store::commit_group(const write_group& g) {
+  if (auto ok = detail::validate_group(g); !ok)
+    return ok;
+  auto versions = detail::merge_cas(g.versions);
+  if (!versions)
+    return make_error(errc::storage_conflict,
+                      "entity version compare-and-set chain is broken within the group");
+  if (g.empty() && g.ves_commands.empty() && g.legacy_commands.empty() && versions->empty())
+    return {};
+  std::vector<statement> xs;
+  xs.push_back(plain("BEGIN"));
+  insert_all(xs, g.ves, "ves_events", ves_columns, add_ves);
+  insert_all(xs, g.ves, "ves_sequencer_receipts", receipt_columns, add_receipt);
+  insert_all(xs, g.legacy, "events", legacy_columns, add_legacy);
+  if (!g.ves_commands.empty())
+    xs.push_back(reserve_commands("ves_command_dedupe", g.stream, g.ves_commands));
+  if (!g.legacy_commands.empty())
+    xs.push_back(reserve_commands("event_command_dedupe", g.stream, g.legacy_commands));
+  if (!versions->empty())
+    xs.push_back(apply_cas(g.stream, *versions));
+  xs.push_back(plain("COMMIT"));
+  auto r = c_->pipeline(xs, "commit group");
+  if (!r)
+    return r.error();
+  return {};
+}
+
+caf::expected<conflict_report> pg_event_store::inspect_conflict(const write_group& g) {
+  std::vector<uuid> ves_ids;
+  for (const auto& x : g.ves)
+    ves_ids.push_back(x.ev.event_id);
+  std::vector<uuid> legacy_ids;
+  for (const auto& x : g.legacy)
+    legacy_ids.push_back(x.ev.event_id);
+  auto keys = detail::distinct_keys(g.versions);
+  std::vector<statement> xs;
+  xs.push_back(plain("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  {
+    statement st;
+    st.sql = ves_select() + "WHERE e.event_id = ANY(" + st.args.uuid_array(ves_ids) + ")";
+    xs.push_back(std::move(st));
+  }
+  {
+    statement st;
+    st.sql = "SELECT event_id FROM events WHERE event_id = ANY(" + st.args.uuid_array(legacy_ids)
+             + ")";
+    xs.push_back(std::move(st));
+  }
+  auto commands = [&](const char* table, const std::vector<uuid>& ids) {
+    statement st;
+    auto& p = st.args;
+    st.sql = std::string{"SELECT DISTINCT command_id FROM "} + table
+             + " WHERE tenant_id = " + p.id(g.stream.tenant_id) + " AND store_id = "
+             + p.id(g.stream.store_id) + " AND command_id = ANY(" + p.uuid_array(ids) + ")";
+    xs.push_back(std::move(st));
+  };
+  commands("ves_command_dedupe", g.ves_commands);
+  commands("event_command_dedupe", g.legacy_commands);
+  auto versions_stmt = xs.size();
+  {
+    pg::array_literal types;
+    pg::array_literal ids;
+    for (const auto& k : keys) {
+      types.add(k.entity_type);
+      ids.add(k.entity_id);
+    }
+    statement st;
+    auto& p = st.args;
+    auto t = p.id(g.stream.tenant_id);
+    auto sid = p.id(g.stream.store_id);
+    st.sql = "SELECT k.entity_type, k.entity_id, COALESCE(v.version, 0) FROM unnest("
+             + p.array(std::move(types), "text[]") + ", " + p.array(std::move(ids), "text[]")
+             + ") WITH ORDINALITY AS k (entity_type, entity_id, ord)"
+               " LEFT JOIN entity_versions v ON v.tenant_id = "
+             + t + " AND v.store_id = " + sid
+             + " AND v.entity_type = k.entity_type AND v.entity_id = k.entity_id ORDER BY k.ord";
+    xs.push_back(std::move(st));
+  }
+  auto heads_stmt = xs.size();
+  xs.push_back(heads_statement(g.stream));
+  xs.push_back(plain("COMMIT"));
+  auto rs = c_->pipeline(xs, "inspect conflict");
+  if (!rs)
+    return rs.error();
+  auto& r = *rs;
+  conflict_report rep;
+  auto ves = decode_ves_rows(r[1]);
+  if (!ves)
+    return ves.error();
+  // In the order of the group.
+  for (const auto& id : ves_ids) {
+    auto i = std::find_if(ves->begin(), ves->end(),
+                          [&](const msg::sequenced_ves_event& x) { return x.ev.event_id == id; });
+    if (i != ves->end()) {
+      rep.existing_ves.push_back(std::move(*i));
+      ves->erase(i);
+    }
+  }
+  auto ordered = [](std::vector<uuid> found, const std::vector<uuid>& order) {
+    std::vector<uuid> out;
+    for (const auto& id : order)
+      if (std::find(found.begin(), found.end(), id) != found.end()
+          && std::find(out.begin(), out.end(), id) == out.end())
+        out.push_back(id);
+    return out;
+  };
+  auto legacy = decode_ids(r[2], "events");
+  if (!legacy)
+    return legacy.error();
+  rep.existing_legacy_ids = ordered(std::move(*legacy), legacy_ids);
+  auto vc = decode_ids(r[3], "ves_command_dedupe");
+  if (!vc)
+    return vc.error();
+  rep.existing_ves_commands = ordered(std::move(*vc), g.ves_commands);
+  auto lc = decode_ids(r[4], "event_command_dedupe");
+  if (!lc)
+    return lc.error();
+  rep.existing_legacy_commands = ordered(std::move(*lc), g.legacy_commands);
+  auto vs = decode_all<std::pair<entity_key, int64_t>>(
+    r[versions_stmt],
+    [](const detail::row_view& row) {
+      return std::pair{entity_key{row.text(0), row.text(1)}, row.i64(2)};
+    },
+    "entity_versions");
+  if (!vs)
+    return vs.error();
+  rep.versions = std::move(*vs);
+  auto heads = decode_heads(r[heads_stmt]);
+  if (!heads)
+    return heads.error();
+  rep.heads = *heads;
+  return rep;
+}
+
+caf::expected<std::vector<msg::sequenced_ves_event>>
+pg_event_store::find_ves_events(const std::vector<uuid>& ids) {
+  params p;
+  auto sql = ves_select() + "WHERE e.event_id = ANY(" + p.uuid_array(ids) + ")";
+  auto r = c_->exec(sql, p, "find VES events");
+  if (!r)
+    return r.error();
+  auto found = decode_ves_rows(*r);
+  if (!found)
+    return found;
+  std::vector<msg::sequenced_ves_event> out;
+  for (const auto& id : ids) {
+    auto i = std::find_if(found->begin(), found->end(),
+                          [&](const msg::sequenced_ves_event& x) { return x.ev.event_id == id; });
+    if (i != found->end()) {
+      out.push_back(std::move(*i));
+      found->erase(i);
+    }
+  }
+  return out;
+}
+
+// -- reads ----------------------------------------------------------------------------------------
+
+caf::expected<std::vector<msg::sequenced_ves_event>>
+pg_event_store::read_ves_events(const stream_key& s, uint64_t from, uint32_t limit) {
+  auto range = detail::seq_range(from, limit);
+  if (!range)
+    return std::vector<msg::sequenced_ves_event>{};
+  params p;
+  auto sql = ves_select() + "WHERE e.tenant_id = " + p.id(s.tenant_id) + " AND e.store_id = "
+             + p.id(s.store_id) + " AND e.sequence_number BETWEEN " + p.int64(range->first)
+             + " AND " + p.int64(range->second) + " ORDER BY e.sequence_number";
+  auto r = c_->exec(sql, p, "read VES events");
+  if (!r)
+    return r.error();
+  return decode_ves_rows(*r);
+}
+
+caf::expected<std::vector<msg::sequenced_legacy_event>>
+pg_event_store::read_legacy_events(const stream_key& s, uint64_t from, uint32_t limit) {
+  auto range = detail::seq_range(from, limit);
+  if (!range)
+    return std::vector<msg::sequenced_legacy_event>{};
+  params p;
+  auto sql = legacy_select() + "WHERE tenant_id = " + p.id(s.tenant_id) + " AND store_id = "
+             + p.id(s.store_id) + " AND sequence_number BETWEEN " + p.int64(range->first)
+             + " AND " + p.int64(range->second) + " ORDER BY sequence_number";
+  auto r = c_->exec(sql, p, "read legacy events");
+  if (!r)
+    return r.error();
+  return decode_all<msg::sequenced_legacy_event>(*r, detail::decode_legacy, "events");
+}
+
+caf::expected<std::vector<msg::sequenced_legacy_event>>
+pg_event_store::read_entity_events(const stream_key& s, const entity_key& e) {
+  params p;
+  auto sql = legacy_select() + "WHERE tenant_id = " + p.id(s.tenant_id) + " AND store_id = "
+             + p.id(s.store_id) + " AND entity_type = " + p.text(e.entity_type)
+             + " AND entity_id = " + p.text(e.entity_id) + " ORDER BY sequence_number";
+  auto r = c_->exec(sql, p, "read entity events");
+  if (!r)
+    return r.error();
+  return decode_all<msg::sequenced_legacy_event>(*r, detail::decode_legacy, "events");
+}
+
+// -- agent signing keys ---------------------------------------------------------------------------
+
+caf::expected<void> pg_event_store::insert_agent_key(const msg::agent_key& k) {
+  params p;
+  auto sql = "INSERT INTO agent_signing_keys (tenant_id, agent_id, key_id, public_key,"
+             " key_algorithm, status, valid_from, valid_to, revoked_at, created_at) VALUES ("
+             + p.id(k.tenant_id) + "," + p.id(k.agent_id) + "," + p.int64(k.key_id) + ","
+             + p.bytes(k.public_key) + "," + p.int64(k.key_algorithm) + "," + p.text(k.status)
+             + "," + p.opt_time(k.valid_from) + "," + p.opt_time(k.valid_to) + ","
+             + p.opt_time(k.revoked_at) + "," + p.time(k.created_at) + ")";
+  auto r = c_->exec(sql, p, "insert agent signing key");
+  if (!r) {
+    if (r.error() == errc::storage_conflict)
+      return make_error(errc::already_exists, "agent signing key " + k.agent_id.str() + "/"
+                                                + std::to_string(k.key_id) + " already exists");
+    return r.error();
+  }
+  return {};
+}
+
+caf::expected<msg::agent_key> pg_event_store::get_agent_key(const uuid& tenant, const uuid& agent,
+                                                            uint32_t key_id) {
+  params p;
+  auto sql = agent_key_select() + "WHERE tenant_id = " + p.id(tenant) + " AND agent_id = "
+             + p.id(agent) + " AND key_id = " + p.int64(key_id);
+  auto r = c_->exec(sql, p, "get agent signing key");
+  if (!r)
+    return r.error();
+  auto xs = decode_all<msg::agent_key>(*r, detail::decode_agent_key, "agent_signing_keys");
+  if (!xs)
+    return xs.error();
+  if (xs->empty())
+    return make_error(errc::not_found,
+                      "agent signing key " + agent.str() + "/" + std::to_string(key_id));
+  return std::move(xs->front());
+}
+
+// -- API keys -------------------------------------------------------------------------------------
+
+caf::expected<void> pg_event_store::upsert_api_key(const msg::api_key_record& k) {
+  params p;
+  auto sql = "INSERT INTO api_keys (key_hash, tenant_id, store_ids, can_read, can_write,"
+             " can_admin, agent_id, active, rate_limit, created_at, updated_at) VALUES ("
+             + p.text(k.key_hash) + "," + p.id(k.tenant_id) + "," + p.uuid_array(k.store_ids)
+             + "," + p.boolean(k.can_read) + "," + p.boolean(k.can_write) + ","
+             + p.boolean(k.can_admin) + "," + p.opt_id(k.agent_id) + "," + p.boolean(k.active)
+             + "," + p.opt_int64(k.rate_limit) + "," + p.time(k.created_at) + ","
+             + p.time(k.updated_at)
+             + ") ON CONFLICT (key_hash) DO UPDATE SET tenant_id = EXCLUDED.tenant_id,"
+               " store_ids = EXCLUDED.store_ids, can_read = EXCLUDED.can_read,"
+               " can_write = EXCLUDED.can_write, can_admin = EXCLUDED.can_admin,"
+               " agent_id = EXCLUDED.agent_id, active = EXCLUDED.active,"
+               " rate_limit = EXCLUDED.rate_limit, created_at = EXCLUDED.created_at,"
+               " updated_at = EXCLUDED.updated_at";
+  auto r = c_->exec(sql, p, "upsert API key");
+  if (!r)
+    return r.error();
+  return {};
+}
+
+caf::expected<msg::api_key_record> pg_event_store::get_api_key(const std::string& key_hash) {
+  params p;
+  auto sql = "SELECT " + api_key_cols() + " FROM api_keys WHERE key_hash = " + p.text(key_hash);
+  auto r = c_->exec(sql, p, "get API key");
+  if (!r)
+    return r.error();
+  auto xs = decode_all<msg::api_key_record>(*r, detail::decode_api_key, "api_keys");
+  if (!xs)
+    return xs.error();
+  if (xs->empty())
+    return make_error(errc::not_found, "API key not found");
+  return std::move(xs->front());
+}
+
+caf::expected<std::vector<msg::api_key_record>>
+pg_event_store::list_api_keys(const std::optional<uuid>& agent,
+                              const std::optional<uuid>& tenant) {
+  params p;
+  auto a = p.opt_id(agent);
+  auto t = p.opt_id(tenant);
+  auto sql = "SELECT " + api_key_cols() + " FROM api_keys WHERE (" + a + " IS NULL OR agent_id = "
+             + a + ") AND (" + t + " IS NULL OR tenant_id = " + t
+             + ") ORDER BY updated_at DESC, key_hash";
+  auto r = c_->exec(sql, p, "list API keys");
+  if (!r)
+    return r.error();
+  return decode_all<msg::api_key_record>(*r, detail::decode_api_key, "api_keys");
+}
+
+caf::expected<msg::api_key_record>
+pg_event_store::revoke_api_key(const std::string& hash_prefix, const std::optional<uuid>& agent,
+                               const std::optional<uuid>& tenant) {
+  if (hash_prefix.empty())
+    return make_error(errc::invalid_request, "empty API key prefix");
+  params p;
+  auto prefix = p.text(hash_prefix);
+  auto a = p.opt_id(agent);
+  auto t = p.opt_id(tenant);
+  auto sql = "UPDATE api_keys SET active = FALSE, updated_at = " + p.time(detail::now_micros())
+             + " WHERE key_hash = (SELECT key_hash FROM api_keys WHERE left(key_hash, length("
+             + prefix + ")) = " + prefix + " AND (" + a + " IS NULL OR agent_id = " + a + ") AND ("
+             + t + " IS NULL OR tenant_id = " + t
+             + ") ORDER BY active DESC, updated_at DESC, key_hash LIMIT 1 FOR UPDATE) RETURNING "
+             + api_key_cols();
+  auto r = c_->exec(sql, p, "revoke API key");
+  if (!r)
+    return r.error();
+  auto xs = decode_all<msg::api_key_record>(*r, detail::decode_api_key, "api_keys");
+  if (!xs)
+    return xs.error();
+  if (xs->empty())
+    return make_error(errc::not_found, "no API key with prefix " + hash_prefix);
+  return std::move(xs->front());
+}
+
+} // namespace seq::storage

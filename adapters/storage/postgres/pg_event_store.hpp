@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// The production backend: one PostgreSQL connection (libpq) implementing messages/store.hpp.
+///
+/// commit_group is ONE transaction sent as one pipeline (BEGIN, one `INSERT … SELECT … FROM
+/// unnest(…)` per table with each column as one array parameter, the command reservations,
+/// one compare-and-set statement for all entities, COMMIT, one sync): a group of any size
+/// costs one round trip, plus a ROLLBACK round trip when it fails. Heads are
+/// MAX(sequence_number); no row is ever locked to order events. Migrations run under a
+/// session advisory lock so concurrent processes do not race.
+///
+/// Connection failures answer errc::storage_unavailable and the next call reconnects (see
+/// pg_connection.hpp for the full error mapping). `ves_events.payload` is JSONB: payloads are
+/// read back in RFC 8785 form, which is exactly what was signed (a JSON string holding U+0000
+/// cannot be stored in JSONB and fails the group with errc::storage_failure). Not
+/// thread-safe.
+
+#include "adapters/storage/event_store.hpp"
+#include "adapters/storage/migrate.hpp"
+
+#include <memory>
+#include <string>
+
+namespace seq::storage {
+
+namespace pg {
+class connection;
+} // namespace pg
+
+class pg_event_store final : public event_store {
+public:
+  /// Connects to a `postgres://` / `postgresql://` URI (any libpq URI or key=value string).
+  /// errc::storage_unavailable when the server cannot be reached. Does not migrate.
+  static caf::expected<std::unique_ptr<pg_event_store>> open(const std::string& url);
+
+  ~pg_event_store() override;
+  pg_event_store(const pg_event_store&) = delete;
+  pg_event_store& operator=(const pg_event_store&) = delete;
+
+  std::string backend() const override;
+  caf::expected<void> migrate() override;
+  caf::expected<void> ping() override;
+
+  caf::expected<msg::stream_heads> load_heads(const stream_key& s) override;
+  caf::expected<std::vector<std::pair<entity_key, int64_t>>>
+  load_entity_versions(const stream_key& s) override;
+  caf::expected<void> commit_group(const write_group& g) override;
+  caf::expected<conflict_report> inspect_conflict(const write_group& g) override;
+  caf::expected<std::vector<msg::sequenced_ves_event>>
+  find_ves_events(const std::vector<uuid>& ids) override;
+
+  caf::expected<std::vector<msg::sequenced_ves_event>>
+  read_ves_events(const stream_key& s, uint64_t from, uint32_t limit) override;
+  caf::expected<std::vector<msg::sequenced_legacy_event>>
+  read_legacy_events(const stream_key& s, uint64_t from, uint32_t limit) override;
+  caf::expected<std::vector<msg::sequenced_legacy_event>>
+  read_entity_events(const stream_key& s, const entity_key& e) override;
+
+  caf::expected<void> insert_agent_key(const msg::agent_key& k) override;
+  caf::expected<msg::agent_key> get_agent_key(const uuid& tenant, const uuid& agent,
+                                              uint32_t key_id) override;
+
+  caf::expected<void> upsert_api_key(const msg::api_key_record& k) override;
+  caf::expected<msg::api_key_record> get_api_key(const std::string& key_hash) override;
+  caf::expected<std::vector<msg::api_key_record>>
+  list_api_keys(const std::optional<uuid>& agent, const std::optional<uuid>& tenant) override;
+  caf::expected<msg::api_key_record>
+  revoke_api_key(const std::string& hash_prefix, const std::optional<uuid>& agent,
+                 const std::optional<uuid>& tenant) override;
+
+  // -- operator / test hooks ------------------------------------------------------------------
+
+  /// The rows of `schema_migrations`, ascending (empty before the first migrate()).
+  caf::expected<std::vector<applied_migration>> applied_migrations();
+  /// Runs raw SQL (one or more statements) outside any store transaction.
+  caf::expected<void> execute(const std::string& sql);
+  /// Server round trips made by this connection so far (connects, statements, pipelines).
+  uint64_t round_trips() const;
+  /// The server process id of the current connection (pg_terminate_backend in tests).
+  int backend_pid() const;
+
+private:
+  explicit pg_event_store(std::unique_ptr<pg::connection> c);
+
+  std::unique_ptr<pg::connection> c_;
+};
+
+} // namespace seq::storage

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "config/settings.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <thread>
+
+extern char** environ;
+
+namespace seq::config {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& key, const std::string& what, const std::string& got) {
+  throw config_error("config: " + key + ": " + what + ", got \"" + got + "\"");
+}
+
+template <class T>
+T parse_uint(const std::string& key, const std::string& v, T lo, T hi) {
+  uint64_t x = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc{} || p != v.data() + v.size() || x < static_cast<uint64_t>(lo)
+      || x > static_cast<uint64_t>(hi))
+    fail(key, "expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi), v);
+  return static_cast<T>(x);
+}
+
+bool parse_bool(const std::string& key, const std::string& v) {
+  std::string s = v;
+  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+  if (s == "1" || s == "true" || s == "on" || s == "yes")
+    return true;
+  if (s == "0" || s == "false" || s == "off" || s == "no")
+    return false;
+  fail(key, "expected true/false", v);
+}
+
+std::string parse_choice(const std::string& key, const std::string& v,
+                         std::initializer_list<const char*> choices) {
+  std::string s = v;
+  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+  std::string list;
+  for (auto c : choices) {
+    if (s == c)
+      return s;
+    list += list.empty() ? c : std::string{"|"} + c;
+  }
+  fail(key, "expected one of " + list, v);
+}
+
+bool is_production_env(const std::string& v) {
+  std::string s = v;
+  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+  for (auto dev : {"", "local", "dev", "development", "test", "testing", "ci", "staging"})
+    if (s == dev)
+      return false;
+  return true;
+}
+
+using setter = std::function<void(settings&, const std::string& key, const std::string& v)>;
+
+/// Every YAML key (dotted path) and how it is parsed. Environment variables map onto these.
+const std::map<std::string, setter>& setters() {
+  static const std::map<std::string, setter> table = {
+    {"http.host", [](settings& s, auto&, auto& v) { s.http.host = v; }},
+    {"http.port", [](settings& s, auto& k, auto& v) { s.http.port = parse_uint<uint16_t>(k, v, 0, 65535); }},
+    {"http.threads", [](settings& s, auto& k, auto& v) { s.http.threads = parse_uint<size_t>(k, v, 1, 4096); }},
+    {"http.listen_backlog", [](settings& s, auto& k, auto& v) { s.http.listen_backlog = parse_uint<int>(k, v, 1, 65535); }},
+    {"http.max_body_bytes", [](settings& s, auto& k, auto& v) { s.http.max_body_bytes = parse_uint<size_t>(k, v, 1024, size_t{1} << 32); }},
+    {"http.keep_alive_timeout_s", [](settings& s, auto& k, auto& v) { s.http.keep_alive_timeout_s = parse_uint<int>(k, v, 1, 3600); }},
+    {"http.keep_alive_max_requests", [](settings& s, auto& k, auto& v) { s.http.keep_alive_max_requests = parse_uint<int>(k, v, 1, 1000000000); }},
+    {"http.read_timeout_s", [](settings& s, auto& k, auto& v) { s.http.read_timeout_s = parse_uint<int>(k, v, 1, 3600); }},
+    {"http.request_timeout_s", [](settings& s, auto& k, auto& v) { s.http.request_timeout_s = parse_uint<int>(k, v, 1, 3600); }},
+    {"storage.url", [](settings& s, auto& k, auto& v) {
+       if (v.empty()) fail(k, "expected a sqlite path/URL or a postgres:// URL", v);
+       s.storage.url = v; }},
+    {"storage.migrate_on_start", [](settings& s, auto& k, auto& v) { s.storage.migrate_on_start = parse_bool(k, v); }},
+    {"storage.read_pool_size", [](settings& s, auto& k, auto& v) { s.storage.read_pool_size = parse_uint<size_t>(k, v, 1, 256); }},
+    {"storage.writers", [](settings& s, auto& k, auto& v) { s.storage.writers = parse_uint<size_t>(k, v, 1, 64); }},
+    {"auth.bootstrap_admin_api_key", [](settings& s, auto&, auto& v) { s.auth.bootstrap_admin_api_key = v; }},
+    {"auth.environment", [](settings& s, auto&, auto& v) { s.auth.production = is_production_env(v); }},
+    {"sequencer.signing_key", [](settings& s, auto& k, auto& v) { s.sequencer.signing_key = parse_seed(k, v); }},
+    {"sequencer.id", [](settings& s, auto& k, auto& v) {
+       auto id = ves::uuid::parse(v);
+       if (!id) fail(k, "expected a UUID", v);
+       s.sequencer.id = *id; }},
+    {"sequencer.data_dir", [](settings& s, auto&, auto& v) { s.sequencer.data_dir = v; }},
+    {"sequencer.group_commit_max_events", [](settings& s, auto& k, auto& v) { s.sequencer.group_commit_max_events = parse_uint<size_t>(k, v, 1, 100000); }},
+    {"sequencer.max_queued_events", [](settings& s, auto& k, auto& v) { s.sequencer.max_queued_events = parse_uint<size_t>(k, v, 1, 100000000); }},
+    {"sequencer.recent_id_cache", [](settings& s, auto& k, auto& v) { s.sequencer.recent_id_cache = parse_uint<size_t>(k, v, 0, 100000000); }},
+    {"sequencer.idle_stream_timeout_s", [](settings& s, auto& k, auto& v) { s.sequencer.idle_stream_timeout = std::chrono::seconds{parse_uint<int64_t>(k, v, 1, 86400 * 365)}; }},
+    {"sequencer.verify_workers", [](settings& s, auto& k, auto& v) { s.sequencer.verify_workers = parse_uint<size_t>(k, v, 0, 256); }},
+    {"sequencer.scheduler_threads", [](settings& s, auto& k, auto& v) { s.sequencer.scheduler_threads = parse_uint<size_t>(k, v, 0, 256); }},
+    {"limits.max_events_per_batch", [](settings& s, auto& k, auto& v) { s.limits.max_events_per_batch = parse_uint<size_t>(k, v, 1, 100000); }},
+    {"limits.max_event_payload_size", [](settings& s, auto& k, auto& v) { s.limits.max_event_payload_size = parse_uint<size_t>(k, v, 1, size_t{1} << 31); }},
+    {"log.format", [](settings& s, auto& k, auto& v) { s.log.format = parse_choice(k, v, {"text", "json"}); }},
+    {"log.level", [](settings& s, auto& k, auto& v) { s.log.level = parse_choice(k, v, {"trace", "debug", "info", "warn", "error", "off"}); }},
+    {"shutdown.deadline_s", [](settings& s, auto& k, auto& v) { s.shutdown_deadline = std::chrono::seconds{parse_uint<int64_t>(k, v, 1, 3600)}; }},
+  };
+  return table;
+}
+
+/// Environment variable → settings key. Reference names first, then this project's own.
+const std::vector<std::pair<const char*, const char*>>& env_names() {
+  static const std::vector<std::pair<const char*, const char*>> names = {
+    {"HOST", "http.host"},
+    {"PORT", "http.port"},
+    {"MAX_BODY_SIZE_BYTES", "http.max_body_bytes"},
+    {"REQUEST_TIMEOUT_SECS", "http.request_timeout_s"},
+    {"VES_HTTP_THREADS", "http.threads"},
+    {"DATABASE_URL", "storage.url"},
+    {"DB_MIGRATE_ON_STARTUP", "storage.migrate_on_start"},
+    {"MAX_DB_CONNECTIONS", "storage.read_pool_size"},
+    {"VES_STORAGE_WRITERS", "storage.writers"},
+    {"BOOTSTRAP_ADMIN_API_KEY", "auth.bootstrap_admin_api_key"},
+    {"ENVIRONMENT", "auth.environment"},
+    {"SEQUENCER_ENV", "auth.environment"}, // wins over ENVIRONMENT, as in the reference
+    {"VES_SEQUENCER_SIGNING_KEY", "sequencer.signing_key"},
+    {"VES_SEQUENCER_ID", "sequencer.id"},
+    {"VES_DATA_DIR", "sequencer.data_dir"},
+    {"VES_GROUP_COMMIT_MAX_EVENTS", "sequencer.group_commit_max_events"},
+    {"VES_MAX_QUEUED_EVENTS", "sequencer.max_queued_events"},
+    {"VES_IDLE_STREAM_TIMEOUT_SECS", "sequencer.idle_stream_timeout_s"},
+    {"VES_VERIFY_WORKERS", "sequencer.verify_workers"},
+    {"VES_SCHEDULER_THREADS", "sequencer.scheduler_threads"},
+    {"MAX_EVENTS_PER_BATCH", "limits.max_events_per_batch"},
+    {"MAX_EVENT_PAYLOAD_SIZE", "limits.max_event_payload_size"},
+    {"LOG_FORMAT", "log.format"},
+    {"LOG_LEVEL", "log.level"},
+    {"VES_SHUTDOWN_DEADLINE_SECS", "shutdown.deadline_s"},
+  };
+  return names;
+}
+
+void apply(settings& s, const std::string& key, const std::string& value) {
+  auto& t = setters();
+  auto i = t.find(key);
+  if (i == t.end())
+    throw config_error("config: " + key + ": unknown setting");
+  i->second(s, key, value);
+}
+
+void walk_yaml(settings& s, const YAML::Node& node, const std::string& prefix) {
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      auto key = it->first.as<std::string>();
+      walk_yaml(s, it->second, prefix.empty() ? key : prefix + "." + key);
+    }
+  } else if (node.IsScalar()) {
+    apply(s, prefix, node.Scalar());
+  } else if (node.IsNull()) {
+    // an empty value keeps the default
+  } else {
+    throw config_error("config: " + prefix + ": expected a scalar value");
+  }
+}
+
+} // namespace
+
+env_map process_env() {
+  env_map m;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos)
+      m.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return m;
+}
+
+ves::seed32 parse_seed(const std::string& key, const std::string& text) {
+  std::string t = text;
+  while (!t.empty() && isspace(static_cast<unsigned char>(t.back())))
+    t.pop_back();
+  if (auto h = ves::from_hex_fixed<32>(t); h && (t.size() == 64 || t.size() == 66))
+    return *h;
+  if (auto b = ves::base64_decode_any(t); b && b->size() == 32) {
+    ves::seed32 out{};
+    std::copy(b->begin(), b->end(), out.begin());
+    return out;
+  }
+  if (auto b = ves::base64url_decode(t); b && b->size() == 32) {
+    ves::seed32 out{};
+    std::copy(b->begin(), b->end(), out.begin());
+    return out;
+  }
+  throw config_error("config: " + key
+                     + ": expected a 32-byte Ed25519 seed as 64 hex chars (optional 0x) or base64");
+}
+
+bool is_postgres_url(const std::string& url) {
+  return url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0;
+}
+
+settings load(const std::string& path, const env_map& env) {
+  settings s;
+  if (!path.empty()) {
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(path);
+    } catch (const YAML::Exception& e) {
+      throw config_error("config: " + path + ": " + e.what());
+    }
+    if (!root.IsNull() && !root.IsMap())
+      throw config_error("config: " + path + ": expected a mapping at the top level");
+    walk_yaml(s, root, "");
+  }
+  for (auto& [var, key] : env_names()) {
+    auto i = env.find(var);
+    if (i == env.end() || (i->second.empty() && std::string{var} != "BOOTSTRAP_ADMIN_API_KEY"))
+      continue;
+    try {
+      apply(s, key, i->second);
+    } catch (const config_error& e) {
+      // name the variable the operator actually set
+      throw config_error(std::string{e.what()} + " (from $" + var + ")");
+    }
+  }
+  if (auto i = env.find("RUST_LOG"); i != env.end() && env.find("LOG_LEVEL") == env.end()) {
+    for (auto lvl : {"trace", "debug", "info", "warn", "error", "off"})
+      if (i->second == lvl)
+        s.log.level = lvl;
+  }
+  // cross-field checks
+  if (s.auth.production && !s.auth.bootstrap_admin_api_key.empty()
+      && s.auth.bootstrap_admin_api_key.size() < 32)
+    throw config_error("config: auth.bootstrap_admin_api_key: must be at least 32 characters in "
+                       "production, got " + std::to_string(s.auth.bootstrap_admin_api_key.size()));
+  if (s.sequencer.verify_workers == 0)
+    s.sequencer.verify_workers = std::max(1u, std::thread::hardware_concurrency());
+  if (s.sequencer.scheduler_threads == 0)
+    s.sequencer.scheduler_threads = std::max(2u, std::thread::hardware_concurrency());
+  return s;
+}
+
+} // namespace seq::config

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// Typed, validated settings of ves-sequencerd and the `ves` CLI. Sources, later wins:
+/// built-in defaults → YAML file (config/examples/sequencer.yaml documents every key) →
+/// environment variables (the reference's names where they exist). See README "Configuration".
+
+#include "messages/ves/bytes.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace seq::config {
+
+/// A rejected setting. what() is one line that names the key, e.g.
+/// `config: http.port: expected an integer in 1..65535, got "80a"`.
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct http_settings {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  size_t threads = 64;                  ///< handler pool (one keep-alive connection pins one)
+  int listen_backlog = 4096;
+  size_t max_body_bytes = 10 * 1024 * 1024;
+  int keep_alive_timeout_s = 30;
+  int keep_alive_max_requests = 10000;
+  int read_timeout_s = 30;
+  int request_timeout_s = 30;           ///< how long a handler waits for the actors
+};
+
+struct storage_settings {
+  std::string url = "sqlite://data/ves.db";
+  bool migrate_on_start = true;
+  size_t read_pool_size = 8;
+  size_t writers = 1;                   ///< storage writer actors (SQLite always uses 1)
+};
+
+struct auth_settings {
+  std::string bootstrap_admin_api_key;  ///< empty: generated at first start and printed once
+  bool production = false;              ///< SEQUENCER_ENV/ENVIRONMENT not a dev name
+};
+
+struct sequencer_settings {
+  std::optional<ves::seed32> signing_key; ///< empty: generated once into data_dir
+  std::optional<ves::uuid> id;            ///< empty: generated once into data_dir
+  std::string data_dir = "data";
+  size_t group_commit_max_events = 4096;
+  size_t max_queued_events = 200000;
+  size_t recent_id_cache = 100000;
+  std::chrono::seconds idle_stream_timeout{300};
+  size_t verify_workers = 0;            ///< 0: hardware threads
+  size_t scheduler_threads = 0;         ///< 0: hardware threads
+};
+
+struct limits_settings {
+  size_t max_events_per_batch = 1000;
+  size_t max_event_payload_size = 1024 * 1024;
+};
+
+struct log_settings {
+  std::string format = "text";          ///< text | json
+  std::string level = "info";           ///< trace | debug | info | warn | error | off
+};
+
+struct settings {
+  http_settings http;
+  storage_settings storage;
+  auth_settings auth;
+  sequencer_settings sequencer;
+  limits_settings limits;
+  log_settings log;
+  std::chrono::seconds shutdown_deadline{30};
+};
+
+using env_map = std::map<std::string, std::string>;
+
+/// The process environment as a map.
+env_map process_env();
+
+/// Loads settings: defaults, then the YAML file at `path` (if non-empty), then `env`.
+/// Throws config_error naming the key on any invalid value or unknown YAML key.
+settings load(const std::string& path, const env_map& env);
+
+/// Parses a 32-byte Ed25519 seed: 64 hex chars (optional 0x) or base64 (standard or
+/// URL-safe, padded or not). Throws config_error naming `key`.
+ves::seed32 parse_seed(const std::string& key, const std::string& text);
+
+/// True for a storage URL that selects PostgreSQL.
+bool is_postgres_url(const std::string& url);
+
+} // namespace seq::config

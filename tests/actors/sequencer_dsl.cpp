@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: Apache-2.0
+// Sequencer actor on the deterministic test coordinator, with real SQLite storage.
+#define CAF_SUITE sequencer
+#include "tests/actors/ingest_fixture.hpp"
+
+using namespace seq;
+using seq::test::iota_numbers;
+
+namespace {
+
+struct fixture : seq::test::ingest_fixture {};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(sequencer_tests, fixture)
+
+CAF_TEST(interleaved requests are numbered in arrival order) {
+  auto seqr = spawn_sequencer(spawn_pool(), spawn_writer());
+  sched.run();
+  std::vector<std::shared_ptr<seq::test::reply>> rs;
+  for (int i = 0; i < 5; ++i)
+    rs.push_back(ingest(seqr, events(2, 10 * i)));
+  sched.run();
+  for (size_t i = 0; i < rs.size(); ++i) {
+    CAF_REQUIRE(rs[i]->done);
+    CAF_REQUIRE(!rs[i]->err);
+    CAF_CHECK_EQUAL(rs[i]->numbers(), iota_numbers(2 * i + 1, 2 * i + 2));
+    CAF_CHECK_EQUAL(rs[i]->ves->head, 2 * i + 2);
+  }
+  CAF_CHECK_EQUAL(stored_numbers(), iota_numbers(1, 10));
+  CAF_CHECK_EQUAL(metrics.events_accepted.load(), 10u);
+  CAF_CHECK_EQUAL(metrics.queued_events.load(), 0);
+}
+
+CAF_TEST(a request verified early still waits for the requests that arrived before it) {
+  auto pool_gate = spawn_gate(spawn_pool());
+  auto seqr = spawn_sequencer(pool_gate, spawn_writer());
+  sched.run();
+  gate_of(pool_gate).open = false;
+  auto a = ingest(seqr, events(1, 0));
+  sched.run();
+  CAF_CHECK_EQUAL(gate_of(pool_gate).held.size(), 1u);
+  gate_of(pool_gate).open = true; // B passes, A stays held
+  auto b = ingest(seqr, events(2, 1));
+  sched.run();
+  CAF_CHECK(!b->done);
+  CAF_CHECK_EQUAL(seq_state(seqr).queue.size(), 2u);
+  CAF_CHECK(!seq_state(seqr).queue.front().ready);
+  CAF_CHECK(seq_state(seqr).queue.back().ready);
+  self->send(pool_gate, caf::put_atom_v, true);
+  sched.run();
+  CAF_REQUIRE(a->done && b->done);
+  CAF_CHECK_EQUAL(a->numbers(), iota_numbers(1, 1));
+  CAF_CHECK_EQUAL(b->numbers(), iota_numbers(2, 3));
+  CAF_CHECK_EQUAL(faults->commits(), (std::vector<size_t>{3}));
+}
+
+CAF_TEST(requests arriving during a write go into the next single transaction) {
+  auto writer_gate = spawn_gate(spawn_writer());
+  auto seqr = spawn_sequencer(spawn_pool(), writer_gate);
+  sched.run();
+  CAF_REQUIRE(seq_state(seqr).loaded);
+  gate_of(writer_gate).open = false;
+  auto a = ingest(seqr, events(1, 0));
+  sched.run();
+  CAF_CHECK(seq_state(seqr).writing);
+  CAF_CHECK_EQUAL(gate_of(writer_gate).held.size(), 1u);
+  auto b = ingest(seqr, events(2, 1));
+  auto c = ingest(seqr, events(1, 3));
+  sched.run();
+  CAF_CHECK(!a->done && !b->done && !c->done);
+  CAF_CHECK_EQUAL(seq_state(seqr).queue.size(), 2u);
+  CAF_CHECK_EQUAL(seq_state(seqr).queued_events, 3u);
+  CAF_CHECK_EQUAL(seq_state(seqr).in_flight_events, 1u);
+  self->send(writer_gate, caf::put_atom_v, true);
+  sched.run();
+  CAF_REQUIRE(a->done && b->done && c->done);
+  CAF_CHECK_EQUAL(a->numbers(), iota_numbers(1, 1));
+  CAF_CHECK_EQUAL(b->numbers(), iota_numbers(2, 3));
+  CAF_CHECK_EQUAL(c->numbers(), iota_numbers(4, 4));
+  CAF_CHECK_EQUAL(b->ves->head, 3u);
+  CAF_CHECK_EQUAL(c->ves->head, 4u);
+  // Two transactions: A alone, then B and C together.
+  CAF_CHECK_EQUAL(faults->commits(), (std::vector<size_t>{1, 3}));
+  CAF_CHECK_EQUAL(metrics.group_commit_events.count.load(), 2u);
+  CAF_CHECK_EQUAL(metrics.group_commit_events.buckets[0].load(), 1u); // size 1
+  CAF_CHECK_EQUAL(metrics.group_commit_events.buckets[2].load(), 1u); // size 3 (<= 4)
+}
+
+CAF_TEST(groups are capped at group_commit_max_events) {
+  cfg.group_commit_max_events = 3;
+  cfg_ptr = std::make_shared<const actors::ingest_config>(cfg);
+  auto writer_gate = spawn_gate(spawn_writer());
+  auto seqr = spawn_sequencer(spawn_pool(), writer_gate);
+  sched.run();
+  gate_of(writer_gate).open = false;
+  auto a = ingest(seqr, events(1, 0));
+  sched.run();
+  auto b = ingest(seqr, events(2, 1));
+  auto c = ingest(seqr, events(2, 3));
+  sched.run();
+  self->send(writer_gate, caf::put_atom_v, true);
+  sched.run();
+  CAF_REQUIRE(a->done && b->done && c->done);
+  CAF_CHECK_EQUAL(c->numbers(), iota_numbers(4, 5));
+  CAF_CHECK_EQUAL(faults->commits(), (std::vector<size_t>{1, 2, 2}));
+}
+
+CAF_TEST(a failed write fails exactly its requests and leaves no gap) {
+  auto writer_gate = spawn_gate(spawn_writer());
+  auto seqr = spawn_sequencer(spawn_pool(), writer_gate);
+  sched.run();
+  auto first = ingest(seqr, events(2, 0));
+  sched.run();
+  CAF_CHECK_EQUAL(first->numbers(), iota_numbers(1, 2));
+  // The next write fails; a request that arrives meanwhile is not part of it.
+  faults->fail_next_commits(1, errc::storage_unavailable);
+  gate_of(writer_gate).open = false;
+  auto doomed = ingest(seqr, events(3, 10));
+  sched.run();
+  auto later = ingest(seqr, events(1, 20));
+  sched.run();
+  self->send(writer_gate, caf::put_atom_v, true);
+  sched.run();
+  CAF_REQUIRE(doomed->done);
+  CAF_CHECK_EQUAL(doomed->err, errc::storage_unavailable);
+  CAF_REQUIRE(later->done);
+  CAF_REQUIRE(!later->err);
+  // The sequencer reloaded its head (2) before writing again: 3, not 6.
+  CAF_CHECK_EQUAL(later->numbers(), iota_numbers(3, 3));
+  auto next = ingest(seqr, events(2, 30));
+  sched.run();
+  CAF_CHECK_EQUAL(next->numbers(), iota_numbers(4, 5));
+  CAF_CHECK_EQUAL(stored_numbers(), iota_numbers(1, 5));
+  CAF_CHECK_EQUAL(metrics.write_failures.load(), 1u);
+  CAF_CHECK_EQUAL(metrics.requests_failed.load(), 1u);
+}
+
+CAF_TEST(a conflict that never resolves fails the group after the retry limit) {
+  cfg.max_conflict_retries = 3;
+  cfg_ptr = std::make_shared<const actors::ingest_config>(cfg);
+  auto seqr = spawn_sequencer(spawn_pool(), spawn_writer());
+  sched.run();
+  faults->fail_next_commits(4, errc::storage_conflict);
+  auto a = ingest(seqr, events(2));
+  sched.run();
+  CAF_REQUIRE(a->done);
+  CAF_CHECK_EQUAL(a->err, errc::storage_unavailable);
+  CAF_CHECK_EQUAL(faults->failed_commits, 4u); // first try + 3 re-plans
+  CAF_CHECK_EQUAL(metrics.write_conflicts.load(), 3u);
+  auto b = ingest(seqr, events(1, 5));
+  sched.run();
+  CAF_REQUIRE(b->done && !b->err);
+  CAF_CHECK_EQUAL(b->numbers(), iota_numbers(1, 1));
+}
+
+CAF_TEST(a second owner of the stream is fenced by storage and re-plans without a gap) {
+  auto pool = spawn_pool();
+  auto writer = spawn_writer();
+  auto one = spawn_sequencer(pool, writer);
+  auto two = spawn_sequencer(pool, writer); // e.g. a partitioned cluster node
+  sched.run();
+  auto a = ingest(one, {make_event(1, "SKU-1")});
+  sched.run();
+  CAF_CHECK_EQUAL(a->numbers(), iota_numbers(1, 1));
+  // `two` still believes head = 0 and SKU-1 is at version 0.
+  auto b = ingest(two, {make_event(2, "SKU-1"), make_event(3, "SKU-2")});
+  sched.run();
+  CAF_REQUIRE(b->done);
+  CAF_REQUIRE(!b->err);
+  CAF_CHECK_EQUAL(b->numbers(), iota_numbers(2, 3));
+  CAF_CHECK_EQUAL(faults->conflicts, 1u);
+  CAF_CHECK_EQUAL(metrics.write_conflicts.load(), 1u);
+  CAF_CHECK_EQUAL(stored_numbers(), iota_numbers(1, 3));
+  CAF_CHECK_EQUAL(seq_state(two).st->version({"Item", "SKU-1"}), 2);
+}
+
+CAF_TEST(an exact replay unknown to a fresh sequencer is recognised via the conflict report) {
+  auto pool = spawn_pool();
+  auto writer = spawn_writer();
+  auto one = spawn_sequencer(pool, writer);
+  sched.run();
+  auto e = make_event(1);
+  auto a = ingest(one, {e});
+  sched.run();
+  CAF_REQUIRE(a->done && !a->err);
+  auto fresh = spawn_sequencer(pool, writer);
+  sched.run();
+  CAF_CHECK(!seq_state(fresh).st->knows_ves_event(e.ev.event_id));
+  auto tampered = e;
+  tampered.payload = *ves::json::try_parse("{\"n\":2}");
+  auto b = ingest(fresh, {e, make_event(5)});
+  sched.run();
+  CAF_REQUIRE(b->done && !b->err);
+  CAF_REQUIRE_EQUAL(b->ves->receipts.size(), 2u);
+  CAF_CHECK_EQUAL(b->ves->receipts[0].receipt_hash, a->ves->receipts[0].receipt_hash);
+  CAF_CHECK_EQUAL(b->ves->receipts[1].sequence_number, 2u);
+  CAF_CHECK_EQUAL(b->ves->accepted, 1u);
+  auto c = ingest(fresh, {tampered});
+  sched.run();
+  CAF_REQUIRE(c->done && !c->err);
+  CAF_REQUIRE_EQUAL(c->ves->rejections.size(), 1u);
+  CAF_CHECK_EQUAL(c->ves->rejections[0].reason, "duplicate_event_id");
+  CAF_CHECK_EQUAL(stored_numbers(), iota_numbers(1, 2));
+}
+
+CAF_TEST(a replay of a stored event gets its receipt even after its key was revoked) {
+  auto seqr = spawn_sequencer(spawn_pool(), spawn_writer());
+  sched.run();
+  auto e = make_event(1);
+  auto a = ingest(seqr, {e});
+  sched.run();
+  CAF_REQUIRE(a->done && !a->err);
+  revoke_agent_key();
+  // A fresh sequencer and a fresh verify pool: nothing cached anywhere.
+  auto other = spawn_sequencer(spawn_pool(), spawn_writer());
+  sched.run();
+  auto replay_then_new = ingest(other, {e, make_event(2)});
+  sched.run();
+  CAF_REQUIRE(replay_then_new->done && !replay_then_new->err);
+  const auto& out = *replay_then_new->ves;
+  CAF_REQUIRE_EQUAL(out.receipts.size(), 1u);
+  CAF_CHECK_EQUAL(out.receipts[0].receipt_hash, a->ves->receipts[0].receipt_hash);
+  CAF_REQUIRE_EQUAL(out.rejections.size(), 1u);
+  CAF_CHECK_EQUAL(out.rejections[0].reason, "agent_key_invalid: Agent key has been revoked");
+  CAF_CHECK_EQUAL(out.accepted, 0u);
+  auto changed = e;
+  changed.ev.agent_signature[0] ^= 1;
+  auto c = ingest(other, {changed});
+  sched.run();
+  CAF_REQUIRE(c->done && !c->err);
+  CAF_REQUIRE_EQUAL(c->ves->rejections.size(), 1u);
+  CAF_CHECK_EQUAL(c->ves->rejections[0].message,
+                  "Event ID already exists with different contents");
+  CAF_CHECK_EQUAL(stored_numbers(), iota_numbers(1, 1));
+}
+
+CAF_TEST(legacy events are numbered in their own space) {
+  auto seqr = spawn_sequencer(spawn_pool(), spawn_writer());
+  sched.run();
+  auto v = ingest(seqr, events(2));
+  auto l = ingest_legacy(seqr, 3);
+  sched.run();
+  CAF_REQUIRE(v->done && l->done);
+  CAF_REQUIRE(!l->err);
+  CAF_CHECK_EQUAL(l->legacy->accepted, 3u);
+  CAF_CHECK_EQUAL(*l->legacy->sequence_start, 1u);
+  CAF_CHECK_EQUAL(*l->legacy->sequence_end, 3u);
+  CAF_CHECK_EQUAL(l->legacy->head, 3u);
+  CAF_CHECK_EQUAL(v->numbers(), iota_numbers(1, 2));
+  auto db = direct_store();
+  auto heads = db->load_heads(stream);
+  CAF_REQUIRE(heads);
+  CAF_CHECK_EQUAL(heads->legacy, 3u);
+  CAF_CHECK_EQUAL(heads->ves, 2u);
+}
+
+CAF_TEST(too much queued work is refused with overloaded) {
+  cfg.max_queued_events = 3;
+  cfg_ptr = std::make_shared<const actors::ingest_config>(cfg);
+  auto writer_gate = spawn_gate(spawn_writer());
+  auto seqr = spawn_sequencer(spawn_pool(), writer_gate);
+  sched.run();
+  gate_of(writer_gate).open = false;
+  auto a = ingest(seqr, events(2));
+  sched.run();
+  auto b = ingest(seqr, events(2, 5));
+  sched.run();
+  CAF_REQUIRE(b->done);
+  CAF_CHECK_EQUAL(b->err, errc::overloaded);
+  CAF_CHECK(!a->done);
+  self->send(writer_gate, caf::put_atom_v, true);
+  sched.run();
+  CAF_CHECK(a->done && !a->err);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

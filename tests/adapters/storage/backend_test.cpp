@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: Apache-2.0
+// Connections: migrations, URLs, several connections on one database, the pool, and
+// unavailable / dropped PostgreSQL servers (SEQ_TEST_BACKEND).
+
+#include "tests/adapters/storage/storage_fixture.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+using namespace seq;
+using namespace seq::storage;
+using namespace seq::storage::test;
+
+namespace {
+
+const std::vector<migration>& compiled_migrations() {
+  return is_postgres() ? postgres_migrations() : sqlite_migrations();
+}
+
+/// One VES event at `seq` (no commands, no versions).
+write_group single(const stream_key& s, uint64_t seq) {
+  write_group g;
+  g.stream = s;
+  g.ves.push_back(make_ves(s, seq));
+  return g;
+}
+
+} // namespace
+
+TEST_CASE("migrations are recorded once and migrating again is a no-op", "[storage]") {
+  store_fixture f;
+  const auto& all = compiled_migrations();
+  REQUIRE(all.size() >= 2);
+  auto applied = applied_migrations(*f.store);
+  SEQ_REQUIRE_OK(applied);
+  REQUIRE(applied->size() == all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    CHECK((*applied)[i].version == all[i].version);
+    CHECK((*applied)[i].name == all[i].name);
+    CHECK((*applied)[i].applied_at > 0);
+  }
+  SEQ_REQUIRE_OK(f.store->migrate());
+  auto again = applied_migrations(*f.store);
+  SEQ_REQUIRE_OK(again);
+  CHECK(*again == *applied);
+  // Another connection sees the same state and does nothing either.
+  auto other = f.open();
+  SEQ_REQUIRE_OK(other->migrate());
+  auto third = applied_migrations(*other);
+  SEQ_REQUIRE_OK(third);
+  CHECK(*third == *applied);
+
+  CHECK(check_migration_order(all));
+  std::vector<migration> bad{{2, "b", "SELECT 1"}, {1, "a", "SELECT 1"}};
+  CHECK(check_migration_order(bad).error() == errc::migration_failed);
+}
+
+TEST_CASE("a fresh SQLite file starts without migrations", "[storage]") {
+  temp_dir dir;
+  auto s = open_store("sqlite://" + (dir.path / "fresh.db").string());
+  SEQ_REQUIRE_OK(s);
+  auto before = applied_migrations(**s);
+  SEQ_REQUIRE_OK(before);
+  CHECK(before->empty());
+  SEQ_REQUIRE_OK((*s)->migrate());
+  auto after = applied_migrations(**s);
+  SEQ_REQUIRE_OK(after);
+  CHECK(after->size() == sqlite_migrations().size());
+}
+
+TEST_CASE("open_store understands the documented URL forms", "[storage]") {
+  temp_dir dir;
+  auto works = [](const std::string& url) {
+    auto s = open_store(url);
+    INFO(url << " -> " << describe(s));
+    REQUIRE(s);
+    CHECK((*s)->backend() == "sqlite");
+    SEQ_REQUIRE_OK((*s)->migrate());
+    auto st = random_stream();
+    SEQ_REQUIRE_OK((*s)->commit_group(single(st, 1)));
+    auto h = (*s)->load_heads(st);
+    SEQ_REQUIRE_OK(h);
+    CHECK(h->ves == 1);
+  };
+  SECTION("sqlite:///absolute/path creates missing parent directories") {
+    auto path = dir.path / "a" / "b" / "abs.db";
+    works("sqlite://" + path.string());
+    CHECK(std::filesystem::exists(path));
+  }
+  SECTION("a plain path") {
+    auto path = dir.path / "plain" / "events.db";
+    works(path.string());
+    CHECK(std::filesystem::exists(path));
+  }
+  SECTION("sqlite://relative/path is relative to the working directory") {
+    std::filesystem::create_directories(dir.path);
+    auto old = std::filesystem::current_path();
+    std::filesystem::current_path(dir.path);
+    works("sqlite://rel/dir/x.db?mode=rwc");
+    std::filesystem::current_path(old);
+    CHECK(std::filesystem::exists(dir.path / "rel" / "dir" / "x.db"));
+  }
+  SECTION("sqlite::memory:") {
+    works("sqlite::memory:");
+  }
+  SECTION("unknown schemes are rejected") {
+    SEQ_REQUIRE_ERRC(open_store("mysql://localhost/db"), errc::invalid_request);
+    SEQ_REQUIRE_ERRC(open_store(""), errc::invalid_request);
+    SEQ_REQUIRE_ERRC(open_store("postgress://typo/db"), errc::invalid_request);
+    SEQ_REQUIRE_ERRC(open_store("host=localhost dbname=x"), errc::invalid_request);
+  }
+}
+
+TEST_CASE("a writer and a reader connection on one database see each other's commits",
+          "[storage]") {
+  store_fixture f;
+  auto reader = f.open();
+  SEQ_REQUIRE_OK(reader->ping());
+  constexpr uint64_t n = 100;
+  std::atomic<bool> done{false};
+  std::atomic<bool> went_back{false};
+  std::atomic<uint64_t> reads{0};
+  std::string reader_error;
+  std::thread t{[&] {
+    uint64_t last = 0;
+    while (!done.load()) {
+      auto h = reader->load_heads(f.stream);
+      if (!h) {
+        reader_error = describe(h.error());
+        return;
+      }
+      if (h->ves < last)
+        went_back = true;
+      last = h->ves;
+      if (last > 0) {
+        auto xs = reader->read_ves_events(f.stream, last, 1);
+        if (!xs || xs->size() != 1) {
+          reader_error = "head event " + std::to_string(last) + " not readable";
+          return;
+        }
+      }
+      ++reads;
+    }
+  }};
+  std::string writer_error;
+  for (uint64_t i = 1; i <= n && writer_error.empty(); ++i)
+    if (auto ok = f.store->commit_group(single(f.stream, i)); !ok)
+      writer_error = describe(ok.error());
+  done = true;
+  t.join();
+  CHECK(writer_error.empty());
+  CHECK(reader_error.empty());
+  CHECK_FALSE(went_back.load());
+  CHECK(reads.load() > 0);
+  auto h = reader->load_heads(f.stream);
+  SEQ_REQUIRE_OK(h);
+  CHECK(h->ves == n);
+  auto all = reader->read_ves_events(f.stream, 1, 1000);
+  SEQ_REQUIRE_OK(all);
+  CHECK(all->size() == n);
+}
+
+TEST_CASE("store_pool serves 8 threads with at most max_size connections", "[storage]") {
+  store_fixture f;
+  store_pool pool{f.url, 4};
+  constexpr int threads = 8;
+  std::atomic<int> leased{0};
+  std::atomic<int> max_leased{0};
+  std::vector<std::string> errors(threads);
+
+  SECTION("each thread writes its own stream") {
+    constexpr uint64_t per_thread = 20;
+    std::vector<stream_key> streams(threads);
+    for (auto& s : streams)
+      s = random_stream();
+    std::vector<std::thread> ts;
+    for (int i = 0; i < threads; ++i)
+      ts.emplace_back([&, i] {
+        for (uint64_t n = 1; n <= per_thread && errors[i].empty(); ++n) {
+          auto l = pool.acquire();
+          if (!l) {
+            errors[i] = describe(l.error());
+            return;
+          }
+          auto now = ++leased;
+          for (auto m = max_leased.load(); now > m && !max_leased.compare_exchange_weak(m, now);)
+            ;
+          if (auto ok = (*l)->commit_group(single(streams[i], n)); !ok)
+            errors[i] = describe(ok.error());
+          --leased;
+        }
+      });
+    for (auto& t : ts)
+      t.join();
+    for (int i = 0; i < threads; ++i) {
+      INFO("thread " << i);
+      CHECK(errors[i].empty());
+      auto h = f.store->load_heads(streams[i]);
+      SEQ_REQUIRE_OK(h);
+      CHECK(h->ves == per_thread);
+    }
+    CHECK(max_leased.load() <= 4);
+    CHECK(max_leased.load() >= 1);
+  }
+  SECTION("threads racing on one stream are fenced: no gap, no duplicate") {
+    // Every thread believes it may append: it reads the head and writes head + 1. Storage
+    // rejects the losers with storage_conflict; they reload and retry.
+    constexpr int per_thread = 10;
+    std::atomic<int> conflicts{0};
+    std::vector<std::thread> ts;
+    for (int i = 0; i < threads; ++i)
+      ts.emplace_back([&, i] {
+        int written = 0;
+        while (written < per_thread && errors[i].empty()) {
+          auto l = pool.acquire();
+          if (!l) {
+            errors[i] = describe(l.error());
+            return;
+          }
+          auto h = (*l)->load_heads(f.stream);
+          if (!h) {
+            errors[i] = describe(h.error());
+            return;
+          }
+          auto g = single(f.stream, h->ves + 1);
+          g.versions = {{{"order", "shared"}, static_cast<int64_t>(h->ves),
+                         static_cast<int64_t>(h->ves + 1)}};
+          auto ok = (*l)->commit_group(g);
+          if (ok)
+            ++written;
+          else if (ok.error() == errc::storage_conflict)
+            ++conflicts;
+          else
+            errors[i] = describe(ok.error());
+        }
+      });
+    for (auto& t : ts)
+      t.join();
+    for (int i = 0; i < threads; ++i) {
+      INFO("thread " << i);
+      CHECK(errors[i].empty());
+    }
+    constexpr uint64_t total = threads * per_thread;
+    auto h = f.store->load_heads(f.stream);
+    SEQ_REQUIRE_OK(h);
+    CHECK(h->ves == total);
+    auto xs = f.store->read_ves_events(f.stream, 1, 1000);
+    SEQ_REQUIRE_OK(xs);
+    REQUIRE(xs->size() == total);
+    for (uint64_t i = 0; i < total; ++i)
+      CHECK((*xs)[i].sequence_number == i + 1);
+    auto vs = f.store->load_entity_versions(f.stream);
+    SEQ_REQUIRE_OK(vs);
+    REQUIRE(vs->size() == 1);
+    CHECK(vs->front().second == static_cast<int64_t>(total));
+    WARN(f.store->backend() << ": " << conflicts.load() << " fenced conflicts for " << total
+                            << " appends from " << threads << " racing threads");
+  }
+}
+
+TEST_CASE("an unreachable PostgreSQL server answers storage_unavailable quickly", "[storage]") {
+  auto url = "postgres://postgres@127.0.0.1:" + std::to_string(closed_port()) + "/postgres";
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = open_store(url);
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  SEQ_REQUIRE_ERRC(s, errc::storage_unavailable);
+  CHECK(elapsed < std::chrono::seconds{4});
+  store_pool pool{url, 2};
+  SEQ_REQUIRE_ERRC(pool.acquire(), errc::storage_unavailable);
+  SEQ_REQUIRE_ERRC(pool.acquire(), errc::storage_unavailable); // the failed slot was released
+}
+
+TEST_CASE("a dropped PostgreSQL connection reconnects on the next call", "[storage][pg]") {
+  if (!is_postgres()) {
+    SUCCEED("PostgreSQL only");
+    return;
+  }
+  store_fixture f;
+  auto* victim = dynamic_cast<pg_event_store*>(f.store.get());
+  REQUIRE(victim != nullptr);
+  auto killer_ptr = f.open();
+  auto* killer = dynamic_cast<pg_event_store*>(killer_ptr.get());
+  REQUIRE(killer != nullptr);
+  SEQ_REQUIRE_OK(f.store->commit_group(single(f.stream, 1)));
+
+  auto kill_victim = [&] {
+    auto pid = victim->backend_pid();
+    REQUIRE(pid != 0);
+    SEQ_REQUIRE_OK(
+      killer->execute("SELECT pg_terminate_backend(" + std::to_string(pid) + ", 5000)"));
+    return pid;
+  };
+  SECTION("a read") {
+    auto pid = kill_victim();
+    SEQ_REQUIRE_ERRC(f.store->load_heads(f.stream), errc::storage_unavailable);
+    auto h = f.store->load_heads(f.stream);
+    SEQ_REQUIRE_OK(h);
+    CHECK(h->ves == 1);
+    CHECK(victim->backend_pid() != pid);
+  }
+  SECTION("a group commit") {
+    kill_victim();
+    auto g = single(f.stream, 2);
+    SEQ_REQUIRE_ERRC(f.store->commit_group(g), errc::storage_unavailable);
+    auto h = f.store->load_heads(f.stream);
+    SEQ_REQUIRE_OK(h);
+    CHECK(h->ves == 1); // nothing of the failed group
+    SEQ_REQUIRE_OK(f.store->commit_group(g));
+    auto found = f.store->find_ves_events({g.ves[0].ev.event_id});
+    SEQ_REQUIRE_OK(found);
+    REQUIRE(found->size() == 1);
+    check_same(found->front(), g.ves[0]);
+  }
+  SECTION("migrate") {
+    kill_victim();
+    SEQ_REQUIRE_ERRC(f.store->migrate(), errc::storage_unavailable);
+    SEQ_REQUIRE_OK(f.store->migrate());
+  }
+}

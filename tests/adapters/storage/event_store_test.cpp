@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: Apache-2.0
+// Sequencing through the storage contract: group commits, reads, heads, the uniqueness and
+// compare-and-set fences, and conflict inspection. Runs against SEQ_TEST_BACKEND.
+
+#include "tests/adapters/storage/storage_fixture.hpp"
+
+#include "messages/ves/json.hpp"
+
+#include <chrono>
+
+using namespace seq;
+using namespace seq::storage;
+using namespace seq::storage::test;
+
+namespace {
+
+std::vector<uuid> ids_of(const std::vector<msg::sequenced_ves_event>& xs) {
+  std::vector<uuid> out;
+  for (const auto& x : xs)
+    out.push_back(x.ev.event_id);
+  return out;
+}
+
+int64_t version_of(event_store& st, const stream_key& s, const entity_key& k) {
+  auto vs = st.load_entity_versions(s);
+  REQUIRE(vs);
+  for (const auto& [key, v] : *vs)
+    if (key == k)
+      return v;
+  return 0;
+}
+
+/// Asserts that nothing of `g` is stored: no event rows, no command reservations.
+void require_nothing_of(event_store& st, const write_group& g) {
+  auto rep = st.inspect_conflict(g);
+  REQUIRE(rep);
+  CHECK(rep->existing_ves.empty());
+  CHECK(rep->existing_legacy_ids.empty());
+  CHECK(rep->existing_ves_commands.empty());
+  CHECK(rep->existing_legacy_commands.empty());
+}
+
+} // namespace
+
+TEST_CASE("the test payloads are in RFC 8785 form", "[storage]") {
+  CHECK(ves::json::try_parse(jcs_payload())->jcs() == jcs_payload());
+  CHECK(ves::json::try_parse(jcs_encrypted())->jcs() == jcs_encrypted());
+}
+
+TEST_CASE("a committed group reads back byte-exact", "[storage]") {
+  store_fixture f;
+  write_group g;
+  g.stream = f.stream;
+  g.ves.push_back(make_ves(f.stream, 1, "order-1"));
+  g.ves.push_back(make_ves(f.stream, 2, "order-2", true)); // encrypted payload
+  // Quotes, backslashes, commas, braces and the word NULL survive every encoding.
+  const std::string weird = R"(we"ird\id, {x} NULL)";
+  auto bare = make_ves(f.stream, 3, weird);
+  bare.ev.command_id.reset();
+  bare.ev.base_version.reset();
+  bare.rcpt.sequencer_signature.reset();
+  bare.ev.created_at = "2024-01-15T10:30:00+05:30";
+  g.ves.push_back(bare);
+  g.legacy.push_back(make_legacy(f.stream, 1, "sku-1"));
+  auto bare_legacy = make_legacy(f.stream, 2, "sku-1");
+  bare_legacy.ev.command_id.reset();
+  bare_legacy.ev.base_version.reset();
+  bare_legacy.ev.signature.reset();
+  bare_legacy.ev.payload = R"({"q":"a\"b\\c","n":"NULL","e":""})";
+  bare_legacy.ev.event_type = "";
+  g.legacy.push_back(bare_legacy);
+  g.ves_commands = {*g.ves[0].ev.command_id, *g.ves[1].ev.command_id};
+  g.legacy_commands = {*g.legacy[0].ev.command_id};
+  g.versions = {{{"order", "order-1"}, 0, 1}, {{"order", "order-2"}, 0, 1},
+                {{"inventory", "sku-1"}, 0, 2}, {{"order", weird}, 0, 1}};
+  SEQ_REQUIRE_OK(f.store->commit_group(g));
+
+  auto ves = f.store->read_ves_events(f.stream, 1, 10);
+  SEQ_REQUIRE_OK(ves);
+  check_same(*ves, g.ves);
+  auto found = f.store->find_ves_events({g.ves[2].ev.event_id, g.ves[0].ev.event_id});
+  SEQ_REQUIRE_OK(found);
+  REQUIRE(found->size() == 2);
+  check_same((*found)[0], g.ves[2]);
+  check_same((*found)[1], g.ves[0]);
+
+  auto legacy = f.store->read_legacy_events(f.stream, 1, 10);
+  SEQ_REQUIRE_OK(legacy);
+  check_same(*legacy, g.legacy);
+  auto sku = f.store->read_entity_events(f.stream, {"inventory", "sku-1"});
+  SEQ_REQUIRE_OK(sku);
+  check_same(*sku, g.legacy);
+
+  auto heads = f.store->load_heads(f.stream);
+  SEQ_REQUIRE_OK(heads);
+  CHECK(heads->ves == 3);
+  CHECK(heads->legacy == 2);
+  CHECK(heads->x402 == 0);
+
+  auto versions = f.store->load_entity_versions(f.stream);
+  SEQ_REQUIRE_OK(versions);
+  using row = std::pair<entity_key, int64_t>;
+  CHECK(*versions
+        == std::vector<row>{{{"inventory", "sku-1"}, 2},
+                            {{"order", "order-1"}, 1},
+                            {{"order", "order-2"}, 1},
+                            {{"order", weird}, 1}});
+  auto weird_events = f.store->read_ves_events(f.stream, 3, 1);
+  SEQ_REQUIRE_OK(weird_events);
+  REQUIRE(weird_events->size() == 1);
+  CHECK(weird_events->front().ev.entity_id == weird);
+}
+
+TEST_CASE("a created_at that is not RFC 3339 is still stored verbatim", "[storage]") {
+  store_fixture f;
+  write_group g;
+  g.stream = f.stream;
+  g.ves.push_back(make_ves(f.stream, 1));
+  g.ves[0].ev.created_at = "yesterday, around noon";
+  SEQ_REQUIRE_OK(f.store->commit_group(g));
+  auto back = f.store->find_ves_events({g.ves[0].ev.event_id});
+  SEQ_REQUIRE_OK(back);
+  REQUIRE(back->size() == 1);
+  CHECK((*back)[0].ev.created_at == "yesterday, around noon");
+}
+
+TEST_CASE("heads are the highest sequence number of each space", "[storage]") {
+  store_fixture f;
+  auto empty = f.store->load_heads(f.stream);
+  SEQ_REQUIRE_OK(empty);
+  CHECK(empty->legacy == 0);
+  CHECK(empty->ves == 0);
+  CHECK(empty->x402 == 0);
+
+  SEQ_REQUIRE_OK(f.store->commit_group(make_group(f.stream, 1, 3)));
+  write_group g;
+  g.stream = f.stream;
+  g.ves.push_back(make_ves(f.stream, 4));
+  g.ves.push_back(make_ves(f.stream, 5));
+  SEQ_REQUIRE_OK(f.store->commit_group(g));
+  auto heads = f.store->load_heads(f.stream);
+  SEQ_REQUIRE_OK(heads);
+  CHECK(heads->ves == 5);
+  CHECK(heads->legacy == 3);
+  CHECK(heads->x402 == 0);
+
+  // Another stream is independent.
+  auto other = f.store->load_heads(random_stream());
+  SEQ_REQUIRE_OK(other);
+  CHECK(other->ves == 0);
+  CHECK(other->legacy == 0);
+}
+
+TEST_CASE("a duplicate event id fails the whole group and stores nothing of it", "[storage]") {
+  store_fixture f;
+  auto first = make_group(f.stream, 1, 2);
+  SEQ_REQUIRE_OK(f.store->commit_group(first));
+
+  SECTION("VES event id already stored in this stream") {
+    auto g = make_group(f.stream, 3, 4);
+    g.ves[1].ev.event_id = first.ves[0].ev.event_id;
+    g.ves[1].rcpt.event_id = first.ves[0].ev.event_id;
+    g.versions = {{{"order", "fresh"}, 0, 1}};
+    SEQ_REQUIRE_ERRC(f.store->commit_group(g), errc::storage_conflict);
+    auto clean = g;
+    clean.ves.pop_back();
+    require_nothing_of(*f.store, clean);
+    CHECK(version_of(*f.store, f.stream, {"order", "fresh"}) == 0);
+  }
+  SECTION("VES event id stored in another stream") {
+    auto other = random_stream();
+    write_group g;
+    g.stream = other;
+    g.ves.push_back(make_ves(other, 1));
+    g.ves[0].ev.event_id = first.ves[1].ev.event_id;
+    g.ves[0].rcpt.event_id = first.ves[1].ev.event_id;
+    g.ves_commands = {*g.ves[0].ev.command_id};
+    SEQ_REQUIRE_ERRC(f.store->commit_group(g), errc::storage_conflict);
+    auto heads = f.store->load_heads(other);
+    SEQ_REQUIRE_OK(heads);
+    CHECK(heads->ves == 0);
+  }
+  SECTION("legacy event id already stored") {
+    auto g = make_group(f.stream, 3, 4);
+    g.legacy[0].ev.event_id = first.legacy[1].ev.event_id;
+    SEQ_REQUIRE_ERRC(f.store->commit_group(g), errc::storage_conflict);
+    auto clean = g;
+    clean.legacy.erase(clean.legacy.begin());
+    require_nothing_of(*f.store, clean);
+  }
+  SECTION("the same event id twice inside the group") {
+    auto g = make_group(f.stream, 3, 4);
+    g.ves[1].ev.event_id = g.ves[0].ev.event_id;
+    g.ves[1].rcpt.event_id = g.ves[0].ev.event_id;
+    SEQ_REQUIRE_ERRC(f.store->commit_group(g), errc::storage_conflict);
+    require_nothing_of(*f.store, g);
+  }
+  auto heads = f.store->load_heads(f.stream);
+  SEQ_REQUIRE_OK(heads);
+  CHECK(heads->ves == 2);
+  CHECK(heads->legacy == 2);
+  auto ves = f.store->read_ves_events(f.stream, 1, 100);
+  SEQ_REQUIRE_OK(ves);
+  check_same(*ves, first.ves);
+}
+
+TEST_CASE("a sequence number that is already used fails the group", "[storage]") {
+  store_fixture f;
+  SEQ_REQUIRE_OK(f.store->commit_group(make_group(f.stream, 1, 2)));
+  SECTION("VES space") {
+    write_group g;
+    g.stream = f.stream;
+    g.ves.push_back(make_ves(f.stream, 3));
+    g.ves.push_back(make_ves(f.stream, 2)); // taken
+    SEQ_REQUIRE_ERRC(f.store->commit_group(g), errc::storage_conflict);
+    require_nothing_of(*f.store, g);
+  }
+  SECTION("legacy space") {
+    write_group g;
+    g.stream = f.stream;
+    g.legacy.push_back(make_legacy(f.stream, 1)); // taken
+    g.ves.push_back(make_ves(f.stream, 3));
+    SEQ_REQUIRE_ERRC(f.store->commit_group(g), errc::storage_conflict);
+    require_nothing_of(*f.store, g);
+  }
+  SECTION("the same number twice inside the group") {
+    write_group g;
+    g.stream = f.stream;
+    g.ves.push_back(make_ves(f.stream, 3));
+    g.ves.push_back(make_ves(f.stream, 3));
+    SEQ_REQUIRE_ERRC(f.store->commit_group(g), errc::storage_conflict);
+    require_nothing_of(*f.store, g);
+  }
+  auto heads = f.store->load_heads(f.stream);
+  SEQ_REQUIRE_OK(heads);
+  CHECK(heads->ves == 2);
+  CHECK(heads->legacy == 2);
+}
+
+TEST_CASE("a reserved command id fails the group", "[storage]") {
+  store_fixture f;
+  auto first = make_group(f.stream, 1, 1);
+  SEQ_REQUIRE_OK(f.store->commit_group(first));
+  SECTION("VES command") {
+    auto g = make_group(f.stream, 2, 2);
+    g.ves_commands.push_back(first.ves_commands[0]);
+    SEQ_REQUIRE_ERRC(f.store->commit_group(g), errc::storage_conflict);
+    auto rep = f.store->inspect_conflict(g);
+    SEQ_REQUIRE_OK(rep);
+    CHECK(rep->existing_ves_commands == std::vector<uuid>{first.ves_commands[0]});
+    CHECK(rep->existing_legacy_commands.empty());
+    CHECK(rep->existing_ves.empty());
+  }
+  SECTION("legacy command") {
+    auto g = make_group(f.stream, 2, 2);
+    g.legacy_commands.push_back(first.legacy_commands[0]);
+    SEQ_REQUIRE_ERRC(f.store->commit_group(g), errc::storage_conflict);
+    auto rep = f.store->inspect_conflict(g);
+    SEQ_REQUIRE_OK(rep);
+    CHECK(rep->existing_legacy_commands == std::vector<uuid>{first.legacy_commands[0]});
+    CHECK(rep->existing_ves_commands.empty());
+  }
+  SECTION("the same command id is free in another stream") {
+    auto other = random_stream();
+    auto g = make_group(other, 1, 1);
+    g.ves_commands = first.ves_commands;
+    g.legacy_commands = first.legacy_commands;
+    SEQ_REQUIRE_OK(f.store->commit_group(g));
+  }
+  SECTION("command spaces are separate") {
+    auto g = make_group(f.stream, 2, 2);
+    g.legacy_commands.push_back(first.ves_commands[0]);
+    SEQ_REQUIRE_OK(f.store->commit_group(g));
+  }
+}
+
+TEST_CASE("entity versions are compare-and-set", "[storage]") {
+  store_fixture f;
+  const entity_key a{"order", "A"};
+  const entity_key b{"order", "B"};
+  auto commit = [&](std::vector<entity_cas> vs, uint64_t seq) {
+    write_group g;
+    g.stream = f.stream;
+    g.ves.push_back(make_ves(f.stream, seq, "A"));
+    g.versions = std::move(vs);
+    return f.store->commit_group(g);
+  };
+  SEQ_REQUIRE_OK(commit({{a, 0, 1}}, 1));
+  CHECK(version_of(*f.store, f.stream, a) == 1);
+  SEQ_REQUIRE_OK(commit({{a, 1, 2}, {b, 0, 1}}, 2));
+  CHECK(version_of(*f.store, f.stream, a) == 2);
+  CHECK(version_of(*f.store, f.stream, b) == 1);
+
+  SECTION("a stale expected version fails the group") {
+    SEQ_REQUIRE_ERRC(commit({{b, 1, 2}, {a, 1, 2}}, 3), errc::storage_conflict);
+    CHECK(version_of(*f.store, f.stream, a) == 2);
+    CHECK(version_of(*f.store, f.stream, b) == 1); // the hit on b was rolled back
+    auto heads = f.store->load_heads(f.stream);
+    SEQ_REQUIRE_OK(heads);
+    CHECK(heads->ves == 2);
+  }
+  SECTION("expected 0 on an existing row fails") {
+    SEQ_REQUIRE_ERRC(commit({{a, 0, 1}}, 3), errc::storage_conflict);
+    CHECK(version_of(*f.store, f.stream, a) == 2);
+  }
+  SECTION("an expected version ahead of the stored one fails") {
+    SEQ_REQUIRE_ERRC(commit({{a, 5, 6}}, 3), errc::storage_conflict);
+    CHECK(version_of(*f.store, f.stream, a) == 2);
+  }
+  SECTION("a chain on one entity inside the group applies in order") {
+    SEQ_REQUIRE_OK(commit({{a, 2, 3}, {a, 3, 4}, {a, 4, 5}}, 3));
+    CHECK(version_of(*f.store, f.stream, a) == 5);
+  }
+  SECTION("a broken chain inside the group fails") {
+    SEQ_REQUIRE_ERRC(commit({{a, 2, 3}, {a, 2, 3}}, 3), errc::storage_conflict);
+    CHECK(version_of(*f.store, f.stream, a) == 2);
+  }
+  SECTION("a stored version 0 counts as absent") {
+    f.exec_sql("INSERT INTO entity_versions (tenant_id, store_id, entity_type, entity_id, version,"
+               " updated_at) VALUES ('"
+                 + f.stream.tenant_id.str() + "', '" + f.stream.store_id.str()
+                 + "', 'order', 'Z', 0, 0)",
+               "INSERT INTO entity_versions (tenant_id, store_id, entity_type, entity_id, version)"
+               " VALUES ('"
+                 + f.stream.tenant_id.str() + "', '" + f.stream.store_id.str()
+                 + "', 'order', 'Z', 0)");
+    SEQ_REQUIRE_OK(commit({{{"order", "Z"}, 0, 1}}, 3));
+    CHECK(version_of(*f.store, f.stream, {"order", "Z"}) == 1);
+  }
+  SECTION("versions are per stream") {
+    auto other = random_stream();
+    write_group g;
+    g.stream = other;
+    g.versions = {{a, 0, 1}};
+    g.ves.push_back(make_ves(other, 1, "A"));
+    SEQ_REQUIRE_OK(f.store->commit_group(g));
+    CHECK(version_of(*f.store, other, a) == 1);
+    CHECK(version_of(*f.store, f.stream, a) == 2);
+  }
+}
+
+TEST_CASE("inspect_conflict reports exactly what conflicts", "[storage]") {
+  store_fixture f;
+  const entity_key x{"order", "X"};
+  const entity_key y{"order", "Y"};
+  auto stored = make_group(f.stream, 1, 2);
+  stored.legacy.pop_back();
+  stored.legacy_commands.pop_back();
+  stored.versions = {{x, 0, 2}};
+  SEQ_REQUIRE_OK(f.store->commit_group(stored));
+  auto elsewhere_stream = random_stream();
+  auto elsewhere = make_group(elsewhere_stream, 1, 1);
+  SEQ_REQUIRE_OK(f.store->commit_group(elsewhere));
+
+  write_group g;
+  g.stream = f.stream;
+  auto dup_here = stored.ves[1];        // same id and sequence, stored in this stream
+  auto fresh = make_ves(f.stream, 3);
+  auto dup_there = make_ves(f.stream, 4); // id stored in another stream
+  dup_there.ev.event_id = elsewhere.ves[0].ev.event_id;
+  dup_there.rcpt.event_id = dup_there.ev.event_id;
+  g.ves = {dup_here, fresh, dup_there};
+  g.legacy = {stored.legacy[0], make_legacy(f.stream, 2)};
+  auto new_ves_cmd = uuid::random_v4();
+  auto new_legacy_cmd = uuid::random_v4();
+  g.ves_commands = {new_ves_cmd, stored.ves_commands[1]};
+  g.legacy_commands = {stored.legacy_commands[0], new_legacy_cmd};
+  g.versions = {{x, 1, 2}, {y, 0, 1}, {x, 2, 3}};
+  SEQ_REQUIRE_ERRC(f.store->commit_group(g), errc::storage_conflict);
+
+  auto rep = f.store->inspect_conflict(g);
+  SEQ_REQUIRE_OK(rep);
+  REQUIRE(rep->existing_ves.size() == 2);
+  check_same(rep->existing_ves[0], stored.ves[1]);
+  check_same(rep->existing_ves[1], elsewhere.ves[0]);
+  CHECK(rep->existing_legacy_ids == std::vector<uuid>{stored.legacy[0].ev.event_id});
+  CHECK(rep->existing_ves_commands == std::vector<uuid>{stored.ves_commands[1]});
+  CHECK(rep->existing_legacy_commands == std::vector<uuid>{stored.legacy_commands[0]});
+  using row = std::pair<entity_key, int64_t>;
+  CHECK(rep->versions == std::vector<row>{{x, 2}, {y, 0}});
+  CHECK(rep->heads.ves == 2);
+  CHECK(rep->heads.legacy == 1);
+  CHECK(rep->heads.x402 == 0);
+
+  // A group without conflicts reports nothing but versions and heads.
+  write_group clean;
+  clean.stream = f.stream;
+  clean.ves = {fresh};
+  clean.ves_commands = {new_ves_cmd};
+  clean.versions = {{y, 0, 1}};
+  auto none = f.store->inspect_conflict(clean);
+  SEQ_REQUIRE_OK(none);
+  CHECK(none->existing_ves.empty());
+  CHECK(none->existing_legacy_ids.empty());
+  CHECK(none->existing_ves_commands.empty());
+  CHECK(none->existing_legacy_commands.empty());
+  CHECK(none->versions == std::vector<row>{{y, 0}});
+  CHECK(none->heads.ves == 2);
+}
+
+TEST_CASE("a 1000-event group commits in one transaction", "[storage]") {
+  store_fixture f;
+  constexpr uint64_t n = 1000;
+  write_group g;
+  g.stream = f.stream;
+  for (uint64_t i = 1; i <= n; ++i) {
+    g.ves.push_back(make_ves(f.stream, i, "order-" + std::to_string(i), i % 3 == 0));
+    g.ves_commands.push_back(*g.ves.back().ev.command_id);
+    g.legacy.push_back(make_legacy(f.stream, i, "sku-" + std::to_string(i)));
+    g.legacy_commands.push_back(*g.legacy.back().ev.command_id);
+    g.versions.push_back({{"order", "order-" + std::to_string(i)}, 0, 1});
+  }
+  auto* pg = dynamic_cast<pg_event_store*>(f.store.get());
+  auto trips_before = pg ? pg->round_trips() : 0;
+  auto t0 = std::chrono::steady_clock::now();
+  SEQ_REQUIRE_OK(f.store->commit_group(g));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - t0)
+              .count();
+  WARN(f.store->backend() << ": 1000 VES + 1000 legacy events + 2000 commands + 1000 versions "
+                          << "committed in " << ms << " ms");
+  if (pg)
+    CHECK(pg->round_trips() - trips_before == 1);
+
+  auto ves = f.store->read_ves_events(f.stream, 1, 1000);
+  SEQ_REQUIRE_OK(ves);
+  check_same(*ves, g.ves);
+  auto legacy = f.store->read_legacy_events(f.stream, 1, 1000);
+  SEQ_REQUIRE_OK(legacy);
+  check_same(*legacy, g.legacy);
+  auto heads = f.store->load_heads(f.stream);
+  SEQ_REQUIRE_OK(heads);
+  CHECK(heads->ves == n);
+  CHECK(heads->legacy == n);
+  auto versions = f.store->load_entity_versions(f.stream);
+  SEQ_REQUIRE_OK(versions);
+  CHECK(versions->size() == n);
+
+  // A failing group of the same size costs one more round trip (the ROLLBACK) and leaves
+  // nothing behind.
+  write_group again;
+  again.stream = f.stream;
+  for (uint64_t i = n + 1; i <= 2 * n; ++i)
+    again.ves.push_back(make_ves(f.stream, i));
+  again.ves.back().sequence_number = 5; // taken
+  again.ves.back().rcpt.sequence_number = 5;
+  SEQ_REQUIRE_ERRC(f.store->commit_group(again), errc::storage_conflict);
+  auto after = f.store->load_heads(f.stream);
+  SEQ_REQUIRE_OK(after);
+  CHECK(after->ves == n);
+  auto found = f.store->find_ves_events(ids_of(again.ves));
+  SEQ_REQUIRE_OK(found);
+  CHECK(found->empty());
+}
+
+TEST_CASE("range reads return [from, from + limit - 1] in ascending order", "[storage]") {
+  store_fixture f;
+  // Committed out of order, in two groups.
+  write_group g1;
+  g1.stream = f.stream;
+  write_group g2;
+  g2.stream = f.stream;
+  for (uint64_t i = 10; i >= 1; --i) {
+    auto entity = (i % 3 == 0) ? std::string{"sku-3"} : "sku-" + std::to_string(i);
+    (i % 2 ? g1 : g2).ves.push_back(make_ves(f.stream, i));
+    (i % 2 ? g1 : g2).legacy.push_back(make_legacy(f.stream, i, entity));
+  }
+  SEQ_REQUIRE_OK(f.store->commit_group(g1));
+  SEQ_REQUIRE_OK(f.store->commit_group(g2));
+
+  auto seqs = [](const auto& xs) {
+    std::vector<uint64_t> out;
+    for (const auto& x : xs)
+      out.push_back(x.sequence_number);
+    return out;
+  };
+  using v = std::vector<uint64_t>;
+  auto r1 = f.store->read_ves_events(f.stream, 4, 3);
+  SEQ_REQUIRE_OK(r1);
+  CHECK(seqs(*r1) == v{4, 5, 6});
+  auto r2 = f.store->read_ves_events(f.stream, 9, 10);
+  SEQ_REQUIRE_OK(r2);
+  CHECK(seqs(*r2) == v{9, 10});
+  auto r3 = f.store->read_ves_events(f.stream, 11, 5);
+  SEQ_REQUIRE_OK(r3);
+  CHECK(r3->empty());
+  auto r4 = f.store->read_ves_events(f.stream, 1, 0);
+  SEQ_REQUIRE_OK(r4);
+  CHECK(r4->empty());
+  auto r5 = f.store->read_ves_events(f.stream, 1, 1);
+  SEQ_REQUIRE_OK(r5);
+  CHECK(seqs(*r5) == v{1});
+  auto r6 = f.store->read_ves_events(f.stream, std::numeric_limits<uint64_t>::max(), 100);
+  SEQ_REQUIRE_OK(r6);
+  CHECK(r6->empty());
+  auto r7 = f.store->read_ves_events(f.stream, 0, 3);
+  SEQ_REQUIRE_OK(r7);
+  CHECK(seqs(*r7) == v{1, 2});
+  auto l1 = f.store->read_legacy_events(f.stream, 2, 4);
+  SEQ_REQUIRE_OK(l1);
+  CHECK(seqs(*l1) == v{2, 3, 4, 5});
+  auto e3 = f.store->read_entity_events(f.stream, {"inventory", "sku-3"});
+  SEQ_REQUIRE_OK(e3);
+  CHECK(seqs(*e3) == v{3, 6, 9});
+  auto none = f.store->read_entity_events(f.stream, {"inventory", "nope"});
+  SEQ_REQUIRE_OK(none);
+  CHECK(none->empty());
+  auto elsewhere = f.store->read_ves_events(random_stream(), 1, 10);
+  SEQ_REQUIRE_OK(elsewhere);
+  CHECK(elsewhere->empty());
+}
+
+TEST_CASE("a group whose events belong to another stream is rejected", "[storage]") {
+  store_fixture f;
+  write_group g;
+  g.stream = f.stream;
+  g.ves.push_back(make_ves(random_stream(), 1));
+  SEQ_REQUIRE_ERRC(f.store->commit_group(g), errc::invalid_request);
+  write_group h;
+  h.stream = f.stream;
+  h.ves.push_back(make_ves(f.stream, 1));
+  h.ves[0].rcpt.event_id = uuid::random_v4();
+  SEQ_REQUIRE_ERRC(f.store->commit_group(h), errc::invalid_request);
+  auto heads = f.store->load_heads(f.stream);
+  SEQ_REQUIRE_OK(heads);
+  CHECK(heads->ves == 0);
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "config/settings.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+using namespace seq::config;
+
+namespace {
+
+std::string write_yaml(const std::string& text) {
+  auto path = std::filesystem::temp_directory_path()
+              / ("ves-config-" + std::to_string(::getpid()) + "-"
+                 + std::to_string(std::rand()) + ".yaml");
+  std::ofstream{path} << text;
+  return path.string();
+}
+
+std::string error_of(const std::string& path, const env_map& env) {
+  try {
+    load(path, env);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+} // namespace
+
+TEST_CASE("defaults match the documented run command", "[config]") {
+  auto s = load("", {});
+  CHECK(s.http.host == "127.0.0.1");
+  CHECK(s.http.port == 8080);
+  CHECK(s.storage.url == "sqlite://data/ves.db");
+  CHECK(s.storage.migrate_on_start);
+  CHECK(s.limits.max_events_per_batch == 1000);
+  CHECK(s.limits.max_event_payload_size == 1048576);
+  CHECK(s.sequencer.verify_workers >= 1);
+  CHECK(s.log.format == "text");
+  CHECK_FALSE(s.auth.production);
+}
+
+TEST_CASE("the example config file loads and equals the defaults", "[config]") {
+  auto s = load(SEQ_SOURCE_DIR "/config/examples/sequencer.yaml", {});
+  auto d = load("", {});
+  CHECK(s.http.port == d.http.port);
+  CHECK(s.storage.url == d.storage.url);
+  CHECK(s.sequencer.group_commit_max_events == d.sequencer.group_commit_max_events);
+  CHECK(s.shutdown_deadline == d.shutdown_deadline);
+}
+
+TEST_CASE("YAML values are applied and environment variables win", "[config]") {
+  auto path = write_yaml("http:\n  port: 9000\n  threads: 16\nstorage:\n  url: /tmp/x.db\n"
+                         "sequencer:\n  group_commit_max_events: 128\nlog:\n  format: json\n");
+  auto s = load(path, {{"PORT", "9100"}, {"MAX_EVENTS_PER_BATCH", "10"}});
+  CHECK(s.http.port == 9100);
+  CHECK(s.http.threads == 16);
+  CHECK(s.storage.url == "/tmp/x.db");
+  CHECK(s.sequencer.group_commit_max_events == 128);
+  CHECK(s.limits.max_events_per_batch == 10);
+  CHECK(s.log.format == "json");
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("a postgres DATABASE_URL selects PostgreSQL without a config file", "[config]") {
+  auto s = load("", {{"DATABASE_URL", "postgres://u@127.0.0.1:5433/db"}});
+  CHECK(is_postgres_url(s.storage.url));
+  CHECK_FALSE(is_postgres_url("sqlite://data/ves.db"));
+  CHECK(is_postgres_url("postgresql://h/db"));
+}
+
+TEST_CASE("bad values are rejected with one line naming the key", "[config]") {
+  CHECK(error_of("", {{"PORT", "80a"}})
+        == "config: http.port: expected an integer in 0..65535, got \"80a\" (from $PORT)");
+  auto path = write_yaml("http:\n  prot: 1\n");
+  CHECK(error_of(path, {}) == "config: http.prot: unknown setting");
+  std::filesystem::remove(path);
+  path = write_yaml("log:\n  format: xml\n");
+  CHECK(error_of(path, {}) == "config: log.format: expected one of text|json, got \"xml\"");
+  std::filesystem::remove(path);
+  CHECK(error_of("", {{"VES_SEQUENCER_ID", "nope"}}).find("sequencer.id: expected a UUID")
+        != std::string::npos);
+  CHECK(error_of("", {{"DB_MIGRATE_ON_STARTUP", "maybe"}}).find("storage.migrate_on_start")
+        != std::string::npos);
+  CHECK(error_of("/nonexistent/ves.yaml", {}).find("/nonexistent/ves.yaml") != std::string::npos);
+  auto msg = error_of("", {{"VES_SEQUENCER_SIGNING_KEY", "abc"}});
+  CHECK(msg.find("sequencer.signing_key") != std::string::npos);
+  CHECK(msg.find('\n') == std::string::npos);
+}
+
+TEST_CASE("the signing key is taken as hex with or without 0x, or as base64", "[config]") {
+  std::string hex = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+  auto a = parse_seed("k", hex);
+  auto b = parse_seed("k", "0x" + hex);
+  // the same 32 bytes in standard base64
+  auto c = parse_seed("k", "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=");
+  auto d = parse_seed("k", "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A");
+  CHECK(a == b);
+  CHECK(a == c);
+  CHECK(a == d);
+  CHECK(a[0] == 0x9d);
+  CHECK_THROWS_AS(parse_seed("k", hex.substr(2)), config_error);
+}
+
+TEST_CASE("production mode requires a long bootstrap key", "[config]") {
+  CHECK(error_of("", {{"SEQUENCER_ENV", "production"}, {"BOOTSTRAP_ADMIN_API_KEY", "short"}})
+          .find("at least 32 characters")
+        != std::string::npos);
+  auto s = load("", {{"SEQUENCER_ENV", "prod"},
+                     {"BOOTSTRAP_ADMIN_API_KEY", std::string(40, 'k')}});
+  CHECK(s.auth.production);
+  auto dev = load("", {{"SEQUENCER_ENV", "dev"}, {"BOOTSTRAP_ADMIN_API_KEY", "short"}});
+  CHECK_FALSE(dev.auth.production);
+}

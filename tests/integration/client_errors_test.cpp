@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+// Client mistakes are 4xx with the one JSON error shape (never 500): malformed JSON, wrong
+// types, missing fields, bad UUIDs and numbers in queries, limits, unknown routes. Runs its own
+// server with small limits (MAX_EVENTS_PER_BATCH=3, small payload and body caps).
+#include "tests/integration/ves_agent.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace seq::it {
+namespace {
+
+constexpr const char* ingest_path = "/api/v1/ves/events/ingest";
+
+/// A valid single-event body with one envelope field replaced.
+std::string with_field(const agent_identity& a, const std::string& key, const json::value& v) {
+  auto e = make_event(a);
+  e.envelope.set(key, v);
+  return ingest_body(a.agent, {e}).dump();
+}
+
+/// One server with small limits, shared by the cases below.
+struct limits_fixture {
+  server_process& srv = server();
+  api_client admin{srv.port()};
+  agent_identity a = agent_identity::random();
+  sequencer_info seq_info = fetch_sequencer(admin);
+
+  limits_fixture() { register_key(admin, a); }
+
+  static server_process& server() {
+    static temp_dir dir{"ves-it-limits"};
+    static server_process srv{server_config{dir.path(),
+                                            {},
+                                            {{"MAX_EVENTS_PER_BATCH", "3"},
+                                             {"MAX_EVENT_PAYLOAD_SIZE", "512"},
+                                             {"MAX_BODY_SIZE_BYTES", "65536"}}}};
+    return srv;
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(limits_fixture, "malformed JSON is 400 INVALID_REQUEST_BODY",
+                 "[integration][errors]") {
+  check_error(admin.post(ingest_path, std::string{R"({"agentId": "x", "events": [)"}), 400,
+              "INVALID_REQUEST_BODY");
+  check_error(admin.post(ingest_path, std::string{"not json at all"}), 400);
+  check_error(admin.post(ingest_path, std::string{R"({"agentId":1,})"}), 400);
+  check_error(admin.post("/api/v1/agents/keys", std::string{"{"}), 400);
+  check_error(admin.post("/api/v1/events/ingest", std::string{"[1,2"}), 400);
+}
+
+TEST_CASE_METHOD(limits_fixture, "a body without a JSON content type is 415",
+                 "[integration][errors]") {
+  check_error(admin.post(ingest_path, ingest_body(a.agent, {make_event(a)}).dump(),
+                         "text/plain"),
+              415);
+}
+
+TEST_CASE_METHOD(limits_fixture, "wrong types and missing fields are 422",
+                 "[integration][errors]") {
+  check_error(admin.post(ingest_path, std::string{"[]"}), 422);
+  check_error(admin.post(ingest_path, obj({{"agentId", num(5)}, {"events", json::array{}}})),
+              422);
+  check_error(admin.post(ingest_path, obj({{"agentId", a.agent.str()}, {"events", "nope"}})),
+              422);
+  check_error(admin.post(ingest_path, obj({{"events", json::array{}}})), 422,
+              "MISSING_REQUIRED_FIELD");
+  check_error(admin.post(ingest_path, with_field(a, "ves_version", "1")), 422);
+  check_error(admin.post(ingest_path, with_field(a, "agent_key_id", num(1ull << 40))), 422);
+  check_error(admin.post(ingest_path, with_field(a, "payload_kind", num(7))), 422);
+  check_error(admin.post(ingest_path, with_field(a, "event_id", "not-a-uuid")), 422);
+  check_error(admin.post(ingest_path, with_field(a, "payload_plain_hash", "0xzz")), 422);
+  check_error(
+    admin.post(ingest_path, with_field(a, "base_version", json::value::from_double(-1.5))), 422);
+  auto missing = make_event(a);
+  auto& o = missing.envelope.as_object();
+  o.erase(std::remove_if(o.begin(), o.end(), [](auto& m) { return m.first == "entity_id"; }),
+          o.end());
+  check_error(admin.post(ingest_path, ingest_body(a.agent, {missing})), 422,
+              "MISSING_REQUIRED_FIELD");
+  check_error(admin.post("/api/v1/agents/keys",
+                         obj({{"tenantId", a.tenant.str()}, {"agentId", a.agent.str()},
+                              {"keyId", "one"}, {"publicKey", ves::to_hex(a.public_key)}})),
+              422);
+  check_error(admin.post("/api/v1/agents/" + a.agent.str() + "/api-keys",
+                         obj({{"readOnly", "yes"}})),
+              422);
+}
+
+TEST_CASE_METHOD(limits_fixture, "well-typed but invalid values are 400",
+                 "[integration][errors]") {
+  auto empty =
+    admin.post(ingest_path, obj({{"agentId", a.agent.str()}, {"events", json::array{}}}));
+  check_error(empty, 400, "INVALID_FIELD_VALUE");
+  CHECK(error_message(empty) == "events must not be empty");
+  auto blank = admin.post(ingest_path, with_field(a, "entity_type", ""));
+  check_error(blank, 400, "INVALID_FIELD_VALUE");
+  CHECK_THAT(error_message(blank), Catch::Contains("entity_type"));
+  check_error(admin.post(ingest_path, with_field(a, "entity_id", std::string(513, 'x'))), 400);
+  auto no_payload = make_event(a);
+  no_payload.envelope.set("payload", nullptr);
+  check_error(admin.post(ingest_path, ingest_body(a.agent, {no_payload})), 400);
+}
+
+TEST_CASE_METHOD(limits_fixture, "bad UUIDs and numbers in queries and paths are 400",
+                 "[integration][errors]") {
+  auto bad_tenant = admin.get("/api/v1/ves/events?tenant_id=nope&store_id=" + a.store.str());
+  check_error(bad_tenant, 400, "INVALID_FIELD_VALUE");
+  CHECK_THAT(error_message(bad_tenant), Catch::Contains("tenant_id"));
+  check_error(admin.get("/api/v1/ves/events?tenant_id=" + a.tenant.str()), 400);
+  check_error(admin.get("/api/v1/ves/head?tenant_id=" + a.tenant.str() + "&store_id=123"), 400);
+  check_error(admin.get("/api/v1/events?tenant_id=zz&store_id=" + a.store.str()), 400);
+  check_error(admin.get("/api/v1/ves/events" + a.query() + "&from=-1"), 400);
+  check_error(admin.get("/api/v1/ves/events" + a.query() + "&limit=abc"), 400);
+  check_error(admin.get("/api/v1/ves/events" + a.query(1, 0)), 400);
+  check_error(admin.get("/api/v1/agents/not-a-uuid"), 400);
+  check_error(admin.get("/api/v1/agents/not-a-uuid/api-keys"), 400);
+}
+
+TEST_CASE_METHOD(limits_fixture, "an oversize batch, payload or body is 413",
+                 "[integration][errors]") {
+  std::vector<signed_event> four;
+  for (int i = 0; i < 4; ++i)
+    four.push_back(make_event(a, spec("lim-" + std::to_string(i))));
+  auto too_many = ingest(admin, a, four);
+  check_error(too_many, 413, "PAYLOAD_TOO_LARGE");
+  CHECK_THAT(error_message(too_many), Catch::Contains("max_events_per_batch"));
+  // Exactly the limit is fine.
+  four.pop_back();
+  check_receipts(ingest(admin, a, four), four, seq_info);
+
+  event_spec big;
+  big.payload = obj({{"blob", std::string(600, 'b')}});
+  check_error(ingest(admin, a, {make_event(a, big)}), 413, "PAYLOAD_TOO_LARGE");
+
+  std::string huge = R"({"agentId":")" + a.agent.str() + R"(","events":[],"pad":")"
+                     + std::string(70000, 'p') + R"("})";
+  auto r = admin.post(ingest_path, huge);
+  INFO(r.describe());
+  CHECK(r.status == 413);
+  if (r.status == 413)
+    check_error(r, 413);
+  CHECK(ves_head(admin, a) == 3);
+}
+
+TEST_CASE_METHOD(limits_fixture, "unknown routes are 404 with the JSON error shape",
+                 "[integration][errors]") {
+  check_error(admin.get("/api/v1/nothing-here"), 404, "RESOURCE_NOT_FOUND");
+  check_error(admin.post("/api/v2/ves/events/ingest", std::string{"{}"}), 404);
+  check_error(admin.get("/"), 404);
+  auto unknown_agent = admin.get("/api/v1/agents/" + ves::uuid::random_v4().str());
+  check_error(unknown_agent, 404, "RESOURCE_NOT_FOUND");
+  CHECK(error_message(unknown_agent) == "Agent not found");
+}
+
+TEST_CASE_METHOD(limits_fixture, "the server stays healthy after client mistakes",
+                 "[integration][errors]") {
+  auto h = admin.get("/health");
+  REQUIRE(h.status == 200);
+  auto ready = admin.get("/ready");
+  INFO(ready.describe());
+  REQUIRE(ready.status == 200);
+  auto e = make_event(a);
+  check_receipts(ingest(admin, a, {e}), {e}, seq_info);
+}
+
+} // namespace seq::it
