@@ -68,9 +68,17 @@ void start_load(self_ptr self) {
         st.loaded = true;
         flush(self);
       },
-      [self](caf::error&) {
+      [self](caf::error& e) {
         auto& st = self->state;
         st.loading = false;
+        // Nothing can be written until the state is loaded: answer the waiting requests now
+        // (503 for the client) instead of letting them run into their timeout.
+        auto err = storage_error(e);
+        for (auto& p : st.queue)
+          answer(self, p, err);
+        st.queue.clear();
+        st.queued_events = 0;
+        check_drained(self);
         self->delayed_send(self, st.deps.cfg->reload_retry, msg::reload_atom_v);
       });
 }
@@ -277,7 +285,6 @@ caf::behavior sequencer(caf::stateful_actor<sequencer_state>* self, msg::stream_
       auto id = admit(self, true, n);
       if (!id)
         return std::move(id.error());
-      auto rp = self->state.queue.back().rp;
       auto batch = x.events ? std::move(x.events)
                             : std::make_shared<std::vector<msg::ves_candidate>>();
       self->request(self->state.deps.verify_pool, self->state.deps.cfg->io_timeout,

@@ -11,6 +11,10 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <charconv>
+#include <filesystem>
+#include <future>
+
 namespace seq::http {
 
 void write_json(httplib::Response& res, std::string body, int status) {
@@ -137,11 +141,49 @@ std::variant<uint16_t, std::string> server::start() {
   return port_;
 }
 
+namespace {
+
+/// Half-closes (read side) every accepted connection of the listener on `port`. httplib 0.11
+/// keeps an idle keep-alive connection in its worker until the keep-alive timeout and offers
+/// no hook to end it; after stop() this makes the worker see EOF at once, while a handler still
+/// running can write its response (only reading is shut down).
+void end_idle_connections(uint16_t port) {
+  std::error_code ec;
+  for (auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = -1;
+    auto name = entry.path().filename().string();
+    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec != std::errc{})
+      continue;
+    sockaddr_storage local{}, peer{};
+    socklen_t len = sizeof(local);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0)
+      continue;
+    uint16_t local_port = 0;
+    if (local.ss_family == AF_INET)
+      local_port = ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+    else if (local.ss_family == AF_INET6)
+      local_port = ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
+    else
+      continue;
+    len = sizeof(peer);
+    if (local_port == port && ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0)
+      ::shutdown(fd, SHUT_RD);
+  }
+}
+
+} // namespace
+
 void server::stop() {
   if (svr_ && svr_->is_running())
     svr_->stop();
-  if (thread_.joinable())
-    thread_.join();
+  if (!thread_.joinable())
+    return;
+  // The listener thread joins the handler pool; keep ending idle connections until it has.
+  auto joined = std::async(std::launch::async, [this] { thread_.join(); });
+  while (joined.wait_for(std::chrono::milliseconds{0}) != std::future_status::ready) {
+    end_idle_connections(port_);
+    joined.wait_for(std::chrono::milliseconds{50});
+  }
 }
 
 } // namespace seq::http

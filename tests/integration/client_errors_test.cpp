@@ -34,7 +34,7 @@ struct limits_fixture {
                                             {{"MAX_EVENTS_PER_BATCH", "3"},
                                              {"MAX_EVENT_PAYLOAD_SIZE", "512"},
                                              {"MAX_BODY_SIZE_BYTES", "65536"}}}};
-    return srv;
+    return ensure_alive(srv);
   }
 };
 

@@ -156,6 +156,7 @@ TEST_CASE("an idle keep-alive connection does not hold up SIGTERM", "[integratio
   auto h = idle.get("/health");
   REQUIRE(h.status == 200);
   // The connection stays open (keep-alive) and idle while the server is told to stop.
+  std::this_thread::sleep_for(std::chrono::milliseconds{300});
   auto t0 = std::chrono::steady_clock::now();
   auto code = srv.terminate(std::chrono::seconds{45});
   auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

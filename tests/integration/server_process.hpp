@@ -13,8 +13,8 @@
 
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <cstdlib>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -203,6 +203,26 @@ public:
   }
 
   uint16_t port() const { return port_; }
+
+  /// Whether the process is still running (reaps it when it has exited).
+  bool alive() {
+    if (pid_ <= 0)
+      return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      last_status_ = status;
+      pid_ = -1;
+      return false;
+    }
+    return true;
+  }
+
+  /// How the process ended, e.g. "exit code 1" or "signal 9".
+  std::string exit_description() const {
+    if (WIFSIGNALED(last_status_))
+      return "killed by signal " + std::to_string(WTERMSIG(last_status_));
+    return "exit code " + std::to_string(WEXITSTATUS(last_status_));
+  }
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
   const server_config& config() const { return cfg_; }
@@ -378,12 +398,21 @@ private:
   int last_status_ = 0;
 };
 
+/// FAILs when a long-lived server has died since an earlier test case (says how it ended).
+inline server_process& ensure_alive(server_process& srv) {
+  if (!srv.alive())
+    FAIL("a shared ves-sequencerd died after an earlier test case (" << srv.exit_description()
+                                                                      << "); stderr tail:\n"
+                                                                      << srv.log_tail());
+  return srv;
+}
+
 /// One server shared by the test cases that need no special configuration (they all use
 /// random tenants and stores). Started on first use, stopped with SIGTERM at exit.
 inline server_process& shared_server() {
   static temp_dir dir{"ves-it-shared"};
   static server_process srv{server_config{dir.path(), {}, {}}};
-  return srv;
+  return ensure_alive(srv);
 }
 
 } // namespace seq::it

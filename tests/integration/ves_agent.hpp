@@ -13,7 +13,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <map>
 #include <optional>
 #include <string>
