@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+// Process behaviour: the `ves` CLI (migrate, keys create|list|revoke) against the same store
+// the server uses, config rejection at start, the generated bootstrap key printed once, and
+// JSON logs with request ids.
+#include "tests/integration/api_client.hpp"
+#include "tests/integration/server_process.hpp"
+
+#include "messages/ves/json.hpp"
+#include "messages/ves/ves.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+using namespace seq::it;
+
+namespace {
+
+std::string cli_bin() {
+  auto bin = env_or("SEQ_CLI_BIN");
+  if (bin.empty())
+    FAIL("SEQ_CLI_BIN is not set (ctest sets it to the built `ves`)");
+  return bin;
+}
+
+command_result ves_cli(const std::string& url, std::vector<std::string> args) {
+  std::vector<std::string> argv{cli_bin(), "--database-url", url};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv);
+}
+
+/// Runs a shell command line, capturing stdout and stderr together.
+command_result sh(const std::string& line) {
+  return run_command({"/bin/sh", "-c", line + " 2>&1"});
+}
+
+} // namespace
+
+TEST_CASE("ves migrate and ves keys manage API keys in the server's store", "[cli]") {
+  temp_dir dir{"ves-it-cli"};
+  auto url = default_database_url(dir.path());
+  auto tenant = seq::ves::uuid::random_v4().str();
+  auto store = seq::ves::uuid::random_v4().str();
+  auto other_store = seq::ves::uuid::random_v4().str();
+
+  auto m = ves_cli(url, {"migrate"});
+  REQUIRE(m.exit_code == 0);
+  CHECK(m.out.find("migrations applied") != std::string::npos);
+
+  auto created = ves_cli(url, {"keys", "create", "--tenant", tenant, "--store", store});
+  REQUIRE(created.exit_code == 0);
+  auto key = last_line(created.out);
+  REQUIRE(key.rfind("ss_", 0) == 0);
+  auto doomed = last_line(ves_cli(url, {"keys", "create", "--tenant", tenant}).out);
+  REQUIRE(doomed.rfind("ss_", 0) == 0);
+  auto doomed_prefix = seq::ves::api_key_hash(doomed).substr(0, 16);
+
+  auto listed = ves_cli(url, {"keys", "list", "--tenant", tenant});
+  REQUIRE(listed.exit_code == 0);
+  CHECK(listed.out.find(seq::ves::api_key_hash(key).substr(0, 16)) != std::string::npos);
+  CHECK(listed.out.find(doomed_prefix) != std::string::npos);
+
+  auto revoked = ves_cli(url, {"keys", "revoke", doomed_prefix});
+  REQUIRE(revoked.exit_code == 0);
+  CHECK(revoked.out.find("revoked " + doomed_prefix) != std::string::npos);
+  CHECK(ves_cli(url, {"keys", "revoke", "ffffffffffffffffffff"}).exit_code != 0);
+
+  server_process srv{server_config{dir.path(), url, {}}};
+  api_client scoped{srv.port(), key};
+  CHECK(scoped.get("/api/v1/ves/head" + stream_query(tenant, store)).status == 200);
+  check_error(scoped.get("/api/v1/ves/head" + stream_query(tenant, other_store)), 403);
+  check_error(api_client{srv.port(), doomed}.get("/api/v1/ves/head" + stream_query(tenant, store)),
+              401, "INVALID_API_KEY");
+}
+
+TEST_CASE("a bad configuration is rejected at start with one line naming the key",
+          "[config][process]") {
+  auto bin = env_or("SEQ_SERVER_BIN");
+  REQUIRE(!bin.empty());
+  auto r = sh("PORT=80a " + bin);
+  CHECK(r.exit_code == 2);
+  CHECK(last_line(r.out) == "config: http.port: expected an integer in 0..65535, got \"80a\" (from $PORT)");
+  CHECK(r.out.find('\n') == r.out.size() - 1);
+
+  temp_dir dir{"ves-it-cfg"};
+  auto yaml = dir.path() + "/bad.yaml";
+  std::ofstream{yaml} << "sequencer:\n  group_commit_max_events: lots\n";
+  r = sh(bin + " --config " + yaml);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.find("sequencer.group_commit_max_events") != std::string::npos);
+}
+
+TEST_CASE("without a configured key the server prints a generated admin key once",
+          "[auth][process]") {
+  temp_dir dir{"ves-it-boot"};
+  // SQLite only: the bootstrap key lives in the store, and the shared PostgreSQL already
+  // has admin keys from other tests.
+  auto url = "sqlite://" + dir.path() + "/boot.db";
+  auto bin = env_or("SEQ_SERVER_BIN");
+  auto run = "cd " + dir.path() + " && PORT=0 DATABASE_URL=" + url + " VES_DATA_DIR=" + dir.path()
+             + "/data LOG_LEVEL=warn timeout -s TERM 3 " + bin;
+  auto first = sh(run);
+  auto pos = first.out.find("Generated bootstrap admin API key");
+  REQUIRE(pos != std::string::npos);
+  std::istringstream lines{first.out.substr(pos)};
+  std::string line, key;
+  std::getline(lines, line);
+  std::getline(lines, key);
+  key.erase(0, key.find_first_not_of(' '));
+  REQUIRE(key.rfind("ss_", 0) == 0);
+  auto second = sh(run);
+  CHECK(second.out.find("Generated bootstrap admin API key") == std::string::npos);
+  CHECK(second.out.find("listening on http://127.0.0.1:") != std::string::npos);
+
+  server_process srv{server_config{dir.path(), url, {{"BOOTSTRAP_ADMIN_API_KEY", ""}}}};
+  auto metrics = api_client{srv.port(), key}.get("/metrics");
+  CHECK(metrics.status == 200);
+  CHECK(metrics.body.find("ves_events_accepted_total") != std::string::npos);
+  CHECK(metrics.body.find("ves_group_commit_events_bucket") != std::string::npos);
+  CHECK(metrics.body.find("ves_queued_events") != std::string::npos);
+}
+
+TEST_CASE("LOG_FORMAT=json writes one JSON object per line with the request id",
+          "[logging][process]") {
+  temp_dir dir{"ves-it-log"};
+  server_process srv{server_config{dir.path(), {}, {{"LOG_FORMAT", "json"}, {"LOG_LEVEL", "info"}}}};
+  httplib::Client c{"127.0.0.1", srv.port()};
+  auto res = c.Get("/health", {{"x-request-id", "it-request-4711"}});
+  REQUIRE(res);
+  CHECK(res->get_header_value("x-request-id") == "it-request-4711");
+  REQUIRE(srv.terminate() == std::optional<int>{0});
+  std::ifstream in{srv.log_path()};
+  std::string line;
+  size_t lines = 0;
+  bool found = false;
+  while (std::getline(in, line)) {
+    ++lines;
+    auto v = seq::ves::json::try_parse(line);
+    INFO(line);
+    REQUIRE(v);
+    REQUIRE(v->find("ts"));
+    REQUIRE(v->find("level"));
+    auto* msg = v->find("msg");
+    REQUIRE((msg && msg->is_string()));
+    if (msg->as_string().find("request_id=it-request-4711") != std::string::npos)
+      found = true;
+  }
+  CHECK(lines >= 3);
+  CHECK(found);
+}
