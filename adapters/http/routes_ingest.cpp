@@ -28,6 +28,40 @@ void check_lengths(const std::string& id, const std::string& entity_type,
   check("event_type", event_type, 256);
 }
 
+/// Request-level checks shared by both ingest routes, in the reference's order: one stream
+/// per batch, the agent binding of the key, every event from the request's agent, write
+/// permission, string lengths and payload size.
+template <class Batch, class Agent, class PayloadSize>
+void check_batch(context& ctx, const principal& p, const ves::uuid& agent_id, const Batch& batch,
+                 const char* mixed_message, const char* source_message, Agent agent_of,
+                 PayloadSize payload_size) {
+  auto& first = batch.front().ev;
+  for (auto& c : batch)
+    if (c.ev.tenant_id != first.tenant_id || c.ev.store_id != first.store_id)
+      reject(api_error::bad_request(mixed_message));
+  if (p.agent && *p.agent != agent_id)
+    reject(api_error::forbidden("Agent mismatch"));
+  for (auto& c : batch)
+    if (agent_of(c.ev) != agent_id)
+      reject(api_error::bad_request(source_message));
+  ensure_write(p, first.tenant_id, first.store_id);
+  for (auto& c : batch) {
+    auto id = c.ev.event_id.str();
+    check_lengths(id, c.ev.entity_type, c.ev.entity_id, c.ev.event_type);
+    auto size = payload_size(c);
+    if (size > ctx.opts.max_event_payload_size)
+      reject(api_error::too_large("Event " + id + " payload exceeds max_event_payload_size ("
+                                  + std::to_string(size) + " > "
+                                  + std::to_string(ctx.opts.max_event_payload_size) + ")"));
+  }
+}
+
+void check_batch_size(context& ctx, size_t n) {
+  if (n > ctx.opts.max_events_per_batch)
+    reject(api_error::too_large("Batch exceeds max_events_per_batch (" + std::to_string(n)
+                                + " > " + std::to_string(ctx.opts.max_events_per_batch) + ")"));
+}
+
 msg::ves_candidate decode_ves(const value& v, size_t i) {
   fields f{v, "events[" + std::to_string(i) + "]"};
   msg::ves_candidate c;
@@ -113,39 +147,27 @@ void ves_ingest(context& ctx, const httplib::Request& req, httplib::Response& re
   auto& arr = events.as_array();
   if (arr.empty())
     reject(api_error::bad_request("events must not be empty"));
-  if (arr.size() > ctx.opts.max_events_per_batch)
-    reject(api_error::too_large("Batch exceeds max_events_per_batch ("
-                                + std::to_string(arr.size()) + " > "
-                                + std::to_string(ctx.opts.max_events_per_batch) + ")"));
+  check_batch_size(ctx, arr.size());
   auto batch = std::make_shared<std::vector<msg::ves_candidate>>();
   batch->reserve(arr.size());
   for (size_t i = 0; i < arr.size(); ++i)
     batch->push_back(decode_ves(arr[i], i));
-  auto& first = batch->front().ev;
-  for (auto& c : *batch)
-    if (c.ev.tenant_id != first.tenant_id || c.ev.store_id != first.store_id)
-      reject(api_error::bad_request(
-        "All events in a batch must share the same tenantId and storeId"));
-  if (p.agent && *p.agent != agent_id)
-    reject(api_error::forbidden("Agent mismatch"));
-  for (auto& c : *batch)
-    if (c.ev.source_agent_id != agent_id)
-      reject(api_error::bad_request("event source_agent_id must match request agent_id"));
-  ensure_write(p, first.tenant_id, first.store_id);
   for (auto& c : *batch) {
-    auto id = c.ev.event_id.str();
-    check_lengths(id, c.ev.entity_type, c.ev.entity_id, c.ev.event_type);
     if (c.ev.payload_kind == 0 && !c.payload)
-      reject(api_error::bad_request("Event " + id + " missing payload for plaintext payload_kind"));
+      reject(api_error::bad_request("Event " + c.ev.event_id.str()
+                                    + " missing payload for plaintext payload_kind"));
     if (c.ev.payload_kind == 1 && !c.payload_encrypted)
-      reject(api_error::bad_request("Event " + id
+      reject(api_error::bad_request("Event " + c.ev.event_id.str()
                                     + " missing payload_encrypted for encrypted payload_kind"));
-    auto size = c.payload ? c.payload->dump().size() : c.payload_encrypted->dump().size();
-    if (size > ctx.opts.max_event_payload_size)
-      reject(api_error::too_large("Event " + id + " payload exceeds max_event_payload_size ("
-                                  + std::to_string(size) + " > "
-                                  + std::to_string(ctx.opts.max_event_payload_size) + ")"));
   }
+  check_batch(
+    ctx, p, agent_id, *batch, "All events in a batch must share the same tenantId and storeId",
+    "event source_agent_id must match request agent_id",
+    [](const msg::ves_event& e) { return e.source_agent_id; },
+    [](const msg::ves_candidate& c) {
+      return c.payload ? c.payload->dump().size() : c.payload_encrypted->dump().size();
+    });
+  auto& first = batch->front().ev;
   msg::stream_key stream{first.tenant_id, first.store_id};
   auto reply = ask<msg::ves_ingested>(ctx, ctx.registry, msg::ingest_ves{stream, batch});
   auto& o = *reply.outcome;
@@ -229,33 +251,17 @@ void legacy_ingest(context& ctx, const httplib::Request& req, httplib::Response&
       .end_object();
     return write_json(res, w.take());
   }
-  if (arr.size() > ctx.opts.max_events_per_batch)
-    reject(api_error::too_large("Batch exceeds max_events_per_batch ("
-                                + std::to_string(arr.size()) + " > "
-                                + std::to_string(ctx.opts.max_events_per_batch) + ")"));
+  check_batch_size(ctx, arr.size());
   auto batch = std::make_shared<std::vector<msg::legacy_candidate>>();
   batch->reserve(arr.size());
   for (size_t i = 0; i < arr.size(); ++i)
     batch->push_back(decode_legacy(arr[i], i));
+  check_batch(
+    ctx, p, agent_id, *batch, "All events in a batch must share the same tenant_id and store_id",
+    "event source_agent must match request agent_id",
+    [](const msg::legacy_event& e) { return e.source_agent; },
+    [](const msg::legacy_candidate& c) { return c.ev.payload.size(); });
   auto& first = batch->front().ev;
-  for (auto& c : *batch)
-    if (c.ev.tenant_id != first.tenant_id || c.ev.store_id != first.store_id)
-      reject(api_error::bad_request(
-        "All events in a batch must share the same tenant_id and store_id"));
-  if (p.agent && *p.agent != agent_id)
-    reject(api_error::forbidden("Agent mismatch"));
-  for (auto& c : *batch)
-    if (c.ev.source_agent != agent_id)
-      reject(api_error::bad_request("event source_agent must match request agent_id"));
-  ensure_write(p, first.tenant_id, first.store_id);
-  for (auto& c : *batch) {
-    auto id = c.ev.event_id.str();
-    check_lengths(id, c.ev.entity_type, c.ev.entity_id, c.ev.event_type);
-    if (c.ev.payload.size() > ctx.opts.max_event_payload_size)
-      reject(api_error::too_large("Event " + id + " payload exceeds max_event_payload_size ("
-                                  + std::to_string(c.ev.payload.size()) + " > "
-                                  + std::to_string(ctx.opts.max_event_payload_size) + ")"));
-  }
   msg::stream_key stream{first.tenant_id, first.store_id};
   auto reply = ask<msg::legacy_ingested>(ctx, ctx.registry, msg::ingest_legacy{stream, batch});
   auto& o = *reply.outcome;
