@@ -13,6 +13,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
+
+#include "caf/actor.hpp"
+#include "caf/fwd.hpp"
 
 #include "caf/expected.hpp"
 #include "caf/timespan.hpp"
@@ -35,6 +40,15 @@ struct restart_options {
   /// The first restart in a window is immediate; the n-th waits base_delay * 2^(n-2).
   caf::timespan base_delay = std::chrono::milliseconds{100};
   caf::timespan max_delay = std::chrono::seconds{5};
+};
+
+/// A per-stream companion actor (projector, committer, …): spawned by each stream supervisor
+/// next to the sequencer, monitored and respawned after a crash (it must reload its own state
+/// from storage). It receives msg::events_committed after every commit of its stream, and
+/// adapters reach it with msg::get_companion{stream, role} sent to the registry.
+struct companion_spec {
+  std::string role;
+  std::function<caf::actor(caf::event_based_actor* parent, const msg::stream_key& stream)> spawn;
 };
 
 struct ingest_config {
@@ -67,6 +81,8 @@ struct ingest_config {
   msg::uuid sequencer_id;
   int32_t sequencer_key_version = 0;
   restart_options restart;
+  /// Companions spawned for every stream (none by default).
+  std::vector<companion_spec> companions;
   /// Run the verify workers and storage writers as detached actors (own threads, blocking
   /// I/O allowed). Tests on the deterministic test coordinator set this to false.
   bool detached_io = true;

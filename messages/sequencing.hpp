@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "caf/atom.hpp"
@@ -116,6 +117,35 @@ struct stream_activity {
   uint64_t in_flight_events = 0; ///< in the group being written
   bool idle() const { return queued_events == 0 && in_flight_events == 0; }
 };
+
+// -- per-stream companions (projector, committer, …) ----------------------------------------
+
+/// Fact, sequencer → its supervisor → every companion of the stream: events with sequence
+/// numbers [first, last] of space `sp` (msg::space as an integer) have committed.
+struct events_committed {
+  stream_key stream;
+  uint8_t sp = 0;
+  uint64_t first = 0;
+  uint64_t last = 0;
+  bool operator==(const events_committed&) const = default;
+};
+
+/// Request to the registry (spawns the stream on first use) and then to the stream's
+/// supervisor: the handle of the companion with this role. Reply: caf::actor, or
+/// errc::not_found when no companion has that role.
+struct get_companion {
+  stream_key stream;
+  std::string role;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, events_committed& x) {
+  return f(caf::meta::type_name("seq::events_committed"), x.stream, x.sp, x.first, x.last);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, get_companion& x) {
+  return f(caf::meta::type_name("seq::get_companion"), x.stream, x.role);
+}
 
 // -- inspectors -------------------------------------------------------------------------------
 

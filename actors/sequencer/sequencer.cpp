@@ -129,6 +129,22 @@ void fail_group(self_ptr self, const caf::error& e) {
 
 void write_plan(self_ptr self);
 
+/// Tells the companions (through the supervisor) which numbers just committed.
+void notify_committed(self_ptr self, const storage::write_group& g) {
+  auto& st = self->state;
+  if (!st.deps.notify)
+    return;
+  if (!g.ves.empty())
+    self->send(st.deps.notify,
+               msg::events_committed{g.stream, static_cast<uint8_t>(msg::space::ves),
+                                     g.ves.front().sequence_number, g.ves.back().sequence_number});
+  if (!g.legacy.empty())
+    self->send(st.deps.notify, msg::events_committed{g.stream,
+                                                     static_cast<uint8_t>(msg::space::legacy),
+                                                     g.legacy.front().sequence_number,
+                                                     g.legacy.back().sequence_number});
+}
+
 void on_commit_error(self_ptr self, caf::error e) {
   auto& st = self->state;
   if (e == errc::storage_conflict && st.conflict_retries < st.deps.cfg->max_conflict_retries) {
@@ -175,6 +191,7 @@ void write_plan(self_ptr self) {
       [self](msg::group_committed&) {
         auto& st = self->state;
         st.st->commit(*st.plan);
+        notify_committed(self, st.plan->group);
         finish_group(self);
         st.writing = false;
         flush(self);

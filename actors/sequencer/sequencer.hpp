@@ -54,6 +54,8 @@ struct sequencer_deps {
   caf::actor verify_pool;
   caf::actor writer;
   ingest_metrics* metrics = nullptr;
+  /// Receives msg::events_committed after every commit (the stream supervisor); may be null.
+  caf::actor notify = {};
 };
 
 struct sequencer_state {

@@ -18,9 +18,19 @@ namespace {
 
 using self_ptr = caf::stateful_actor<stream_supervisor_state>*;
 
+void spawn_companion(self_ptr self, size_t i) {
+  auto& st = self->state;
+  auto& spec = st.deps.cfg->companions[i];
+  st.companions[i] = spec.spawn(self, st.key);
+  if (st.companions[i])
+    self->monitor(st.companions[i]);
+}
+
 void spawn_child(self_ptr self) {
   auto& st = self->state;
-  st.child = self->spawn<caf::monitored>(sequencer, st.key, st.deps);
+  auto deps = st.deps;
+  deps.notify = caf::actor_cast<caf::actor>(self);
+  st.child = self->spawn<caf::monitored>(sequencer, st.key, deps);
   auto waiting = std::move(st.waiting);
   st.waiting.clear();
   for (auto& w : waiting)
@@ -57,6 +67,9 @@ stream_supervisor_state::~stream_supervisor_state() {
   // sequencer must not outlive it, and parked requests get an answer.
   if (child)
     caf::anon_send_exit(child, caf::exit_reason::user_shutdown);
+  for (auto& c : companions)
+    if (c)
+      caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
   for (auto& w : waiting)
     if (w.rp.pending())
       w.rp.deliver(make_error(errc::shutting_down, "stream stopped"));
@@ -70,6 +83,23 @@ caf::behavior stream_supervisor(caf::stateful_actor<stream_supervisor_state>* se
   st.policy = std::make_unique<restart_policy>(st.deps.cfg->restart);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
+    for (size_t i = 0; i < st.companions.size(); ++i) {
+      if (st.companions[i] && dm.source == st.companions[i].address()) {
+        st.companions[i] = nullptr;
+        if (dm.reason == caf::exit_reason::normal
+            || dm.reason == caf::exit_reason::user_shutdown)
+          return;
+        // A crashed companion restarts at once and reloads its own state from storage; it
+        // shares the sequencer's restart budget, so a crash loop stops the stream.
+        if (!st.policy->on_failure(self->clock().now()).restart) {
+          fail_waiting(self, make_error(errc::internal, "stream companion keeps crashing"));
+          self->quit(make_error(errc::internal, "stream companion keeps crashing"));
+          return;
+        }
+        spawn_companion(self, i);
+        return;
+      }
+    }
     if (!st.child || dm.source != st.child.address())
       return;
     st.child = nullptr;
@@ -93,6 +123,9 @@ caf::behavior stream_supervisor(caf::stateful_actor<stream_supervisor_state>* se
     else
       self->delayed_send(self, d.delay, msg::respawn_atom_v);
   });
+  st.companions.resize(st.deps.cfg->companions.size());
+  for (size_t i = 0; i < st.companions.size(); ++i)
+    spawn_companion(self, i);
   spawn_child(self);
   return {
     [self](msg::ingest_ves& x) -> caf::result<msg::ves_ingested> {
@@ -108,6 +141,18 @@ caf::behavior stream_supervisor(caf::stateful_actor<stream_supervisor_state>* se
       return forward<caf::ok_atom>(self, x);
     },
     [self](caf::get_atom) { return self->state.child; },
+    [self](msg::events_committed& x) {
+      for (auto& c : self->state.companions)
+        if (c)
+          self->send(c, x);
+    },
+    [self](msg::get_companion& x) -> caf::result<caf::actor> {
+      auto& st = self->state;
+      for (size_t i = 0; i < st.companions.size(); ++i)
+        if (st.deps.cfg->companions[i].role == x.role && st.companions[i])
+          return st.companions[i];
+      return make_error(errc::not_found, "stream has no " + x.role);
+    },
     [self](msg::respawn_atom) {
       if (!self->state.child)
         spawn_child(self);

@@ -50,6 +50,8 @@ struct stream_supervisor_state {
   sequencer_deps deps;
   std::unique_ptr<restart_policy> policy;
   caf::actor child;
+  /// One per entry of cfg->companions, same order (null while being respawned).
+  std::vector<caf::actor> companions;
   std::vector<parked> waiting;
   uint64_t restarts = 0;
 
