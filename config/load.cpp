@@ -4,8 +4,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <functional>
+#include <string_view>
 #include <thread>
 
 extern char** environ;
@@ -49,6 +51,46 @@ std::string parse_choice(const std::string& key, const std::string& v,
     list += list.empty() ? c : std::string{"|"} + c;
   }
   fail(key, "expected one of " + list, v);
+}
+
+double parse_fraction(const std::string& key, const std::string& v) {
+  double x = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc{} || p != v.data() + v.size() || !(x >= 0.0 && x <= 1.0))
+    fail(key, "expected a number in 0..1", v);
+  return x;
+}
+
+std::string trim(std::string_view v) {
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front())))
+    v.remove_prefix(1);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back())))
+    v.remove_suffix(1);
+  return std::string{v};
+}
+
+/// A comma-separated list (a YAML sequence arrives joined with commas) of `tenant/store`.
+std::vector<std::pair<ves::uuid, ves::uuid>> parse_streams(const std::string& key,
+                                                           const std::string& v) {
+  std::vector<std::pair<ves::uuid, ves::uuid>> out;
+  std::string_view rest = v;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    auto item = trim(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    if (item.empty())
+      continue;
+    auto slash = item.find('/');
+    std::optional<ves::uuid> tenant, store;
+    if (slash != std::string::npos) {
+      tenant = ves::uuid::parse(item.substr(0, slash));
+      store = ves::uuid::parse(item.substr(slash + 1));
+    }
+    if (!tenant || !store)
+      fail(key, "expected a list of \"tenant-uuid/store-uuid\"", item);
+    out.emplace_back(*tenant, *store);
+  }
+  return out;
 }
 
 bool is_production_env(const std::string& v) {
@@ -96,6 +138,16 @@ const std::map<std::string, setter>& setters() {
     {"sequencer.scheduler_threads", [](settings& s, auto& k, auto& v) { s.sequencer.scheduler_threads = parse_uint<size_t>(k, v, 0, 256); }},
     {"limits.max_events_per_batch", [](settings& s, auto& k, auto& v) { s.limits.max_events_per_batch = parse_uint<size_t>(k, v, 1, 100000); }},
     {"limits.max_event_payload_size", [](settings& s, auto& k, auto& v) { s.limits.max_event_payload_size = parse_uint<size_t>(k, v, 1, size_t{1} << 31); }},
+    {"projection.mode", [](settings& s, auto& k, auto& v) { s.projection.halt_by_default = parse_choice(k, v, {"park", "halt"}) == "halt"; }},
+    {"projection.halt_streams", [](settings& s, auto& k, auto& v) { s.projection.halt_streams = parse_streams(k, v); }},
+    {"projection.park_streams", [](settings& s, auto& k, auto& v) { s.projection.park_streams = parse_streams(k, v); }},
+    {"projection.batch_size", [](settings& s, auto& k, auto& v) { s.projection.batch_size = parse_uint<uint32_t>(k, v, 1, 100000); }},
+    {"projection.io_workers", [](settings& s, auto& k, auto& v) { s.projection.io_workers = parse_uint<size_t>(k, v, 1, 64); }},
+    {"dlq.retry_initial_delay_ms", [](settings& s, auto& k, auto& v) { s.dlq.retry_initial_delay = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 1, int64_t{86'400'000} * 30)}; }},
+    {"dlq.retry_max_delay_ms", [](settings& s, auto& k, auto& v) { s.dlq.retry_max_delay = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 1, int64_t{86'400'000} * 30)}; }},
+    {"dlq.max_retries", [](settings& s, auto& k, auto& v) { s.dlq.max_retries = parse_uint<uint32_t>(k, v, 0, 1000); }},
+    {"dlq.retry_jitter", [](settings& s, auto& k, auto& v) { s.dlq.retry_jitter = parse_fraction(k, v); }},
+    {"dlq.poll_interval_ms", [](settings& s, auto& k, auto& v) { s.dlq.poll_interval = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 10, 3'600'000)}; }},
     {"log.format", [](settings& s, auto& k, auto& v) { s.log.format = parse_choice(k, v, {"text", "json"}); }},
     {"log.level", [](settings& s, auto& k, auto& v) { s.log.level = parse_choice(k, v, {"trace", "debug", "info", "warn", "error", "off"}); }},
     {"shutdown.deadline_s", [](settings& s, auto& k, auto& v) { s.shutdown_deadline = std::chrono::seconds{parse_uint<int64_t>(k, v, 1, 3600)}; }},
@@ -128,6 +180,16 @@ const std::vector<std::pair<const char*, const char*>>& env_names() {
     {"VES_SCHEDULER_THREADS", "sequencer.scheduler_threads"},
     {"MAX_EVENTS_PER_BATCH", "limits.max_events_per_batch"},
     {"MAX_EVENT_PAYLOAD_SIZE", "limits.max_event_payload_size"},
+    {"VES_PROJECTION_MODE", "projection.mode"},
+    {"VES_PROJECTION_HALT_STREAMS", "projection.halt_streams"},
+    {"VES_PROJECTION_PARK_STREAMS", "projection.park_streams"},
+    {"VES_PROJECTION_BATCH_SIZE", "projection.batch_size"},
+    {"VES_PROJECTION_IO_WORKERS", "projection.io_workers"},
+    {"VES_DLQ_RETRY_INITIAL_DELAY_MS", "dlq.retry_initial_delay_ms"},
+    {"VES_DLQ_RETRY_MAX_DELAY_MS", "dlq.retry_max_delay_ms"},
+    {"VES_DLQ_MAX_RETRIES", "dlq.max_retries"},
+    {"VES_DLQ_RETRY_JITTER", "dlq.retry_jitter"},
+    {"VES_DLQ_POLL_INTERVAL_MS", "dlq.poll_interval_ms"},
     {"LOG_FORMAT", "log.format"},
     {"LOG_LEVEL", "log.level"},
     {"VES_SHUTDOWN_DEADLINE_SECS", "shutdown.deadline_s"},
@@ -153,6 +215,18 @@ void walk_yaml(settings& s, const YAML::Node& node, const std::string& prefix) {
     apply(s, prefix, node.Scalar());
   } else if (node.IsNull()) {
     // an empty value keeps the default
+  } else if (node.IsSequence()) {
+    // A list of scalars (projection.halt_streams: [...]) is applied as one comma-separated
+    // value, the same form its environment variable takes.
+    std::string joined;
+    for (const auto& item : node) {
+      if (!item.IsScalar())
+        throw config_error("config: " + prefix + ": expected a list of scalar values");
+      if (item.Scalar().find(',') != std::string::npos)
+        throw config_error("config: " + prefix + ": list items must not contain commas");
+      joined += joined.empty() ? item.Scalar() : "," + item.Scalar();
+    }
+    apply(s, prefix, joined);
   } else {
     throw config_error("config: " + prefix + ": expected a scalar value");
   }
@@ -229,6 +303,16 @@ settings load(const std::string& path, const env_map& env) {
       && s.auth.bootstrap_admin_api_key.size() < 32)
     throw config_error("config: auth.bootstrap_admin_api_key: must be at least 32 characters in "
                        "production, got " + std::to_string(s.auth.bootstrap_admin_api_key.size()));
+  if (s.dlq.retry_max_delay < s.dlq.retry_initial_delay)
+    throw config_error("config: dlq.retry_max_delay_ms: must not be below "
+                       "dlq.retry_initial_delay_ms ("
+                       + std::to_string(s.dlq.retry_initial_delay.count()) + "), got "
+                       + std::to_string(s.dlq.retry_max_delay.count()));
+  for (auto& h : s.projection.halt_streams)
+    for (auto& p : s.projection.park_streams)
+      if (h == p)
+        throw config_error("config: projection.park_streams: " + h.first.str() + "/"
+                           + h.second.str() + " is also in projection.halt_streams");
   if (s.sequencer.verify_workers == 0)
     s.sequencer.verify_workers = std::max(1u, std::thread::hardware_concurrency());
   if (s.sequencer.scheduler_threads == 0)

@@ -13,6 +13,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace seq::config {
 
@@ -63,6 +65,27 @@ struct limits_settings {
   size_t max_event_payload_size = 1024 * 1024;
 };
 
+/// The projector of each stream (actors/projector). Blocking behaviour per stream: `park`
+/// (default) parks a failed event in the DLQ and goes on with the other entities; `halt`
+/// stops the stream's projection at the failed event until an operator retries it or
+/// resumes. `mode` is the default; the two lists name the streams that differ from it.
+struct projection_settings {
+  bool halt_by_default = false;                                    ///< mode: park | halt
+  std::vector<std::pair<ves::uuid, ves::uuid>> halt_streams;       ///< (tenant, store)
+  std::vector<std::pair<ves::uuid, ves::uuid>> park_streams;       ///< (tenant, store)
+  uint32_t batch_size = 100;           ///< events per projector step batch
+  size_t io_workers = 2;               ///< projection I/O workers (own connections each)
+};
+
+/// The DLQ retry actor: exponential backoff with jitter between attempts.
+struct dlq_settings {
+  std::chrono::milliseconds retry_initial_delay{60'000};    ///< 1 minute
+  std::chrono::milliseconds retry_max_delay{3'600'000};     ///< 1 hour
+  uint32_t max_retries = 10;
+  double retry_jitter = 0.25;                               ///< ±25 %
+  std::chrono::milliseconds poll_interval{5'000};           ///< how often due rows are fetched
+};
+
 struct log_settings {
   std::string format = "text";          ///< text | json
   std::string level = "info";           ///< trace | debug | info | warn | error | off
@@ -74,6 +97,8 @@ struct settings {
   auth_settings auth;
   sequencer_settings sequencer;
   limits_settings limits;
+  projection_settings projection;
+  dlq_settings dlq;
   log_settings log;
   std::chrono::seconds shutdown_deadline{30};
 };

@@ -16,6 +16,11 @@ else
   "$root/deploy/build.sh"
 fi
 
+# The chain tests run ganache and solc-js from the committed lockfile.
+if [[ ! -d $root/node_modules ]]; then
+  (cd "$root" && npm ci --no-audit --no-fund)
+fi
+
 pgdir=$(mktemp -d /tmp/ves-pg.XXXXXX)
 cleanup() { "$root/tests/support/pg_harness.sh" stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$pgdir"; }
 trap cleanup EXIT

@@ -45,6 +45,12 @@ std::string to_string(errc x) {
       return "shutting_down";
     case errc::internal:
       return "internal";
+    case errc::chain_unavailable:
+      return "chain_unavailable";
+    case errc::chain_rejected:
+      return "chain_rejected";
+    case errc::circuit_open:
+      return "circuit_open";
   }
   return "errc(" + std::to_string(static_cast<int>(x)) + ")";
 }

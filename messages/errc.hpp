@@ -55,6 +55,13 @@ enum class errc : uint8_t {
   shutting_down = 62,
   /// Internal invariant broken (500).
   internal = 63,
+  /// The chain's JSON-RPC endpoint cannot be reached, timed out or answered garbage (503).
+  chain_unavailable = 64,
+  /// The chain refused a call or transaction: a revert, an invalid transaction, a wrong
+  /// chain id (502).
+  chain_rejected = 65,
+  /// A circuit breaker is open: the call failed fast without reaching the service (503).
+  circuit_open = 66,
 };
 
 std::string to_string(errc x);

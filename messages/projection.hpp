@@ -89,6 +89,8 @@ struct dlq_filter {
   std::optional<stream_key> stream;
   std::optional<dlq_status> status;
   std::optional<dlq_reason> reason;
+  /// Only rows of this entity (the projector re-applies an entity's parked events in order).
+  std::optional<entity_key> entity;
   uint32_t limit = 100;
 };
 

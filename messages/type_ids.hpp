@@ -4,9 +4,11 @@
 /// THE single CAF type-ID block of the project. Every message type is added here, and every
 /// actor system loads it (runtime/system.cpp, tests): `cfg.add_message_types<caf::id_block::seq>()`.
 
+#include "messages/chain.hpp"
 #include "messages/domain.hpp"
 #include "messages/errc.hpp"
 #include "messages/ingest.hpp"
+#include "messages/projector.hpp"
 #include "messages/sequencing.hpp"
 
 #include "caf/type_id.hpp"
@@ -31,4 +33,36 @@ CAF_BEGIN_TYPE_ID_BLOCK(seq, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(seq, (seq::msg::stream_activity))
   CAF_ADD_TYPE_ID(seq, (seq::msg::events_committed))
   CAF_ADD_TYPE_ID(seq, (seq::msg::get_companion))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::dlq_entry))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::projection_status))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::retry_dlq))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::reapply_dlq))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::load_projection))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::projection_loaded))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::project_batch))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::batch_projected))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::apply_dlq_retry))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::dlq_retry_applied))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::resume_halt))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::halt_resumed))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::dlq_fetch_due))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::dlq_fetch_stale))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::dlq_rows))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::dlq_get))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::dlq_update))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::dlq_audit))
+  // chain (messages/chain.hpp): circuit breaker and chain worker
+  CAF_ADD_TYPE_ID(seq, (seq::msg::probe_chain))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::chain_head))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::anchor_commitment))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::chain_tx))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::check_anchored))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::anchored_state))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::fetch_onchain_commitment))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::onchain_commitment))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::fetch_onchain_stream_head))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::onchain_stream_head))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::verify_inclusion_on_chain))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::inclusion_verified))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::breaker_status))
 CAF_END_TYPE_ID_BLOCK(seq)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime/metrics.hpp"
 
+#include "adapters/storage/event_store.hpp"
+
 #include <sstream>
 
 namespace seq::runtime {
@@ -29,9 +31,84 @@ void histogram(std::ostringstream& out, const char* name, const char* help,
       << name << "_count " << h.count.load() << '\n';
 }
 
+void header(std::ostringstream& out, const char* name, const char* help, const char* type) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+void projection_counters(std::ostringstream& out,
+                         const actors::projection::projection_metrics& p) {
+  auto load = [](const std::atomic<uint64_t>& x) { return x.load(std::memory_order_relaxed); };
+  counter(out, "ves_projection_events_applied_total",
+          "Events applied to projections (tail and successful retries).", load(p.events_applied));
+  counter(out, "ves_projection_events_skipped_total",
+          "Events skipped: entity type without a handler or unknown event type.",
+          load(p.events_skipped));
+  counter(out, "ves_projection_encrypted_skipped_total",
+          "Encrypted VES events skipped (the sequencer cannot read them).",
+          load(p.encrypted_skipped));
+  counter(out, "ves_projection_events_parked_total",
+          "Events that failed and got their own DLQ row.", load(p.events_parked));
+  counter(out, "ves_projection_events_dead_total",
+          "Parked events dead at once (reason not retryable).", load(p.events_dead));
+  counter(out, "ves_projection_events_blocked_behind_total",
+          "Events parked behind an unresolved DLQ row of their entity.",
+          load(p.events_blocked_behind));
+  counter(out, "ves_projection_halts_total", "Projections stopped at a failed event (halt mode).",
+          load(p.halts));
+  counter(out, "ves_projection_storage_errors_total",
+          "Projector jobs that failed on storage (retried after a pause).",
+          load(p.storage_errors));
+  header(out, "ves_dlq_retries_total", "DLQ retries by outcome.", "counter");
+  const std::pair<const char*, const std::atomic<uint64_t>*> outcomes[] = {
+    {"attempted", &p.retries_attempted}, {"succeeded", &p.retries_succeeded},
+    {"failed", &p.retries_failed},       {"dead", &p.retries_dead},
+    {"not_run", &p.retries_not_run},     {"chain_resolved", &p.chain_resolved},
+  };
+  for (auto& [name, v] : outcomes)
+    out << "ves_dlq_retries_total{outcome=\"" << name << "\"} " << load(*v) << '\n';
+}
+
+/// Lag per stream and DLQ sizes, read from storage on each scrape.
+void storage_gauges(std::ostringstream& out, storage::store_pool& pool) {
+  auto c = pool.acquire();
+  bool failed = !c;
+  if (c) {
+    auto& ps = storage::projections_of(**c);
+    auto lags = storage::projection_lags(ps);
+    auto counts = ps.dlq_counts(std::nullopt);
+    failed = !lags || !counts;
+    if (lags) {
+      header(out, "ves_projection_lag_events",
+             "Committed events not yet projected (head - checkpoint), per stream and space.",
+             "gauge");
+      for (auto& l : *lags) {
+        auto labels = "tenant_id=\"" + l.stream.tenant_id.str() + "\",store_id=\""
+                      + l.stream.store_id.str() + "\"";
+        auto lag = [](uint64_t h, uint64_t c) { return h > c ? h - c : 0; };
+        out << "ves_projection_lag_events{" << labels << ",space=\"legacy\"} "
+            << lag(l.heads.legacy, l.checkpoints.legacy) << '\n'
+            << "ves_projection_lag_events{" << labels << ",space=\"ves\"} "
+            << lag(l.heads.ves, l.checkpoints.ves) << '\n';
+      }
+    }
+    if (counts) {
+      header(out, "ves_dlq_entries", "Open DLQ rows (pending, retrying, dead) per reason.",
+             "gauge");
+      for (auto& [reason, n] : counts->by_reason)
+        out << "ves_dlq_entries{reason=\"" << reason << "\"} " << n << '\n';
+      header(out, "ves_dlq_entries_by_status", "DLQ rows per status.", "gauge");
+      for (auto& [status, n] : counts->by_status)
+        out << "ves_dlq_entries_by_status{status=\"" << status << "\"} " << n << '\n';
+    }
+  }
+  counter(out, "ves_projection_scrape_errors",
+          "1 when the last scrape could not read lag or DLQ sizes from storage.",
+          failed ? 1 : 0, "gauge");
+}
+
 } // namespace
 
-std::string node_metrics::render() const {
+std::string node_metrics::render(storage::store_pool* pool) const {
   std::ostringstream out;
   auto& a = actors;
   counter(out, "ves_events_accepted_total", "Events newly sequenced (VES and legacy).",
@@ -58,6 +135,9 @@ std::string node_metrics::render() const {
   histogram(out, "ves_group_commit_events", "Events per group commit.", a.group_commit_events, 1);
   histogram(out, "ves_group_commit_seconds", "Duration of one group commit transaction.",
             a.write_latency_us, 1e-6);
+  projection_counters(out, projections);
+  if (pool)
+    storage_gauges(out, *pool);
   return out.str();
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime/node.hpp"
 
+#include "actors/dlq/dlq_retry.hpp"
+#include "actors/projector/projector.hpp"
 #include "actors/topology.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/storage/event_store.hpp"
@@ -95,6 +97,41 @@ void stop_topology(caf::actor_system& sys, const actors::ingest_topology& topo) 
   self->wait_for(topo.registry);
 }
 
+actors::dlq::retry_options retry_options_of(const config::dlq_settings& d) {
+  using std::chrono::microseconds;
+  actors::dlq::retry_options o;
+  o.initial_delay = std::chrono::duration_cast<microseconds>(d.retry_initial_delay);
+  o.max_delay = std::chrono::duration_cast<microseconds>(d.retry_max_delay);
+  // Small configured delays (tests) are not raised to the default 1 s floor.
+  o.min_delay = std::min(o.min_delay, o.initial_delay);
+  o.jitter = d.retry_jitter;
+  o.max_retries = d.max_retries;
+  return o;
+}
+
+/// The projector settings: default mode and per-stream exceptions.
+actors::projection::projector_deps projector_deps_of(const config::projection_settings& p) {
+  actors::projection::projector_deps pd;
+  pd.default_mode = p.halt_by_default ? msg::blocking_mode::halt : msg::blocking_mode::park;
+  for (auto& [t, st] : p.halt_streams)
+    pd.modes[msg::stream_key{t, st}] = msg::blocking_mode::halt;
+  for (auto& [t, st] : p.park_streams)
+    pd.modes[msg::stream_key{t, st}] = msg::blocking_mode::park;
+  pd.batch_size = p.batch_size;
+  return pd;
+}
+
+/// The streams whose events are not all projected: their actors are started now, so their
+/// projectors catch up without waiting for a new event (after a crash, or an upgrade).
+std::vector<msg::stream_key> streams_to_catch_up(storage::event_store& store) {
+  auto xs = storage::streams_behind(storage::projections_of(store));
+  if (!xs) {
+    spdlog::warn("cannot list streams behind their projections: {}", error_message(xs.error()));
+    return {};
+  }
+  return std::move(*xs);
+}
+
 struct system_config : caf::actor_system_config {
   explicit system_config(const config::settings& s) {
     add_message_types<caf::id_block::seq>();
@@ -138,6 +175,7 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   auto bootstrap_hash = ensure_bootstrap_key(**store, s);
   if (!bootstrap_hash)
     return 3;
+  auto catch_up = streams_to_catch_up(**store);
   store->reset();
 
   storage::store_pool pool{s.storage.url, s.storage.read_pool_size};
@@ -156,19 +194,53 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   icfg.sequencer_id = id.id;
   icfg.storage_writers = config::is_postgres_url(s.storage.url) ? s.storage.writers : 1;
   auto url = s.storage.url;
-  auto topo = actors::spawn_ingest_topology(
-    sys, icfg, [url] { return storage::open_store(url); }, &metrics.actors);
+  actors::store_factory events_factory = [url] { return storage::open_store(url); };
+
+  // Projections: I/O workers, a projector companion per stream, one DLQ retry actor.
+  auto policy = std::make_shared<const actors::dlq::dlq_policy>(
+    actors::dlq::retry_schedule{retry_options_of(s.dlq)});
+  actors::projection::projection_io_options io_opts;
+  io_opts.workers = s.projection.io_workers;
+  io_opts.policy = policy;
+  auto io = actors::projection::spawn_projection_io(
+    sys, io_opts, events_factory, [url] { return storage::open_projection_store(url); });
+  auto pd = projector_deps_of(s.projection);
+  pd.io = io;
+  pd.metrics = &metrics.projections;
+  icfg.companions.push_back(actors::projection::projector_companion(pd));
+
+  auto topo = actors::spawn_ingest_topology(sys, icfg, events_factory, &metrics.actors);
+
+  actors::dlq::dlq_retry_deps rd;
+  rd.registry = topo.registry;
+  rd.io = io;
+  rd.policy = policy;
+  rd.poll_interval = s.dlq.poll_interval;
+  rd.metrics = &metrics.projections;
+  auto dlq_retry = actors::dlq::spawn_dlq_retry(sys, rd);
+  for (auto& stream : catch_up)
+    caf::anon_send(topo.registry,
+                   msg::get_companion{stream, actors::projection::projector_role});
+  if (!catch_up.empty())
+    spdlog::info("{} stream(s) behind their projections: projectors started",
+                 catch_up.size());
+  auto stop_projections = [&] {
+    caf::anon_send_exit(dlq_retry, caf::exit_reason::user_shutdown);
+    actors::projection::stop_projection_io(io);
+  };
 
   http::authenticator auth{pool, *bootstrap_hash};
   http::context ctx;
   ctx.sys = &sys;
   ctx.registry = topo.registry;
+  ctx.dlq_retry = dlq_retry;
+  ctx.projector_role = actors::projection::projector_role;
   ctx.pool = &pool;
   ctx.auth = &auth;
   ctx.sequencer_id = id.id;
   ctx.sequencer_public_key = id.public_key;
   ctx.version = version;
-  ctx.extra_metrics = [&metrics] { return metrics.render(); };
+  ctx.extra_metrics = [&metrics, &pool] { return metrics.render(&pool); };
   auto& o = ctx.opts;
   o.host = s.http.host;
   o.port = s.http.port;
@@ -187,6 +259,7 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   if (auto* err = std::get_if<std::string>(&bound)) {
     spdlog::critical("http: {}", *err);
     stop_topology(sys, topo);
+    stop_projections();
     return 4;
   }
   auto port = std::get<uint16_t>(bound);
@@ -212,7 +285,8 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   });
   server.stop();                               // stop accepting, finish in-flight requests
   drain_topology(sys, topo, deadline);       // flush queued group commits
-  stop_topology(sys, topo);
+  stop_topology(sys, topo);                  // streams, with their projectors
+  stop_projections();                        // DLQ retry actor, projection I/O workers
   done.set_value();
   watchdog.join();
   spdlog::info("shutdown complete");

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// `ves`: the operator and agent command-line tool. This subcommands:
+// `ves`: the operator and agent command-line tool. Subcommands:
 //   ves migrate                      apply migrations to the configured store
 //   ves keys create|list|revoke      manage API keys directly in the store
+//   ves dlq list|show|retry|purge|audit    the dead-letter queue (runtime/cli_dlq.cpp)
+//   ves projections status|rebuild   projection state; replay a stream (runtime/cli_rebuild.cpp)
 // Storage comes from --database-url, else the same settings as the server (--config /
 // $VES_CONFIG, $DATABASE_URL, default sqlite://data/ves.db).
 #include "adapters/storage/event_store.hpp"
 #include "config/settings.hpp"
 #include "messages/errc.hpp"
 #include "messages/ves/ves.hpp"
+#include "runtime/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
 #include <iostream>
 
@@ -22,15 +26,19 @@ struct globals {
   std::string database_url;
 };
 
-std::string store_url(const globals& g) {
-  if (!g.database_url.empty())
-    return g.database_url;
+config::settings settings_of(const globals& g) {
   auto env = config::process_env();
   auto path = g.config_path;
   if (path.empty())
     if (auto i = env.find("VES_CONFIG"); i != env.end())
       path = i->second;
-  return config::load(path, env).storage.url;
+  return config::load(path, env);
+}
+
+std::string store_url(const globals& g) {
+  if (!g.database_url.empty())
+    return g.database_url;
+  return settings_of(g).storage.url;
 }
 
 storage::store_ptr open(const globals& g) {
@@ -67,6 +75,34 @@ ves::uuid parse_uuid(const std::string& s, const char* what) {
     std::exit(2);
   }
   return *u;
+}
+
+std::optional<msg::dlq_status> parse_status(const std::string& s) {
+  if (s.empty())
+    return std::nullopt;
+  auto x = msg::parse_dlq_status(s);
+  if (!x) {
+    std::cerr << "ves: --status: expected pending, retrying, resolved or dead, got " << s << "\n";
+    std::exit(2);
+  }
+  return x;
+}
+
+std::optional<msg::dlq_reason> parse_reason(const std::string& s) {
+  if (s.empty())
+    return std::nullopt;
+  auto x = msg::parse_dlq_reason(s);
+  if (!x) {
+    std::cerr << "ves: --reason: expected version_conflict, invariant_violation, "
+                 "invalid_state_transition, schema_validation or handler_error, got "
+              << s << "\n";
+    std::exit(2);
+  }
+  return x;
+}
+
+runtime::cli::output console() {
+  return {std::cout, std::cerr, ::isatty(2) == 1};
 }
 
 const char* perms(const msg::api_key_record& k) {
@@ -166,6 +202,123 @@ int main(int argc, char** argv) {
     std::cout << "revoked " << k.key_hash.substr(0, 16) << "\n";
   });
 
+  // -- dead-letter queue and projections ---------------------------------------------------
+
+  int code = 0;
+  std::string store, status, reason, id;
+  uint32_t limit = 100;
+  bool json = false, force = false;
+  int wait_s = 0;
+  uint32_t batch = 500;
+  auto stream_of = [&](bool required) -> std::optional<msg::stream_key> {
+    if (tenant.empty() && store.empty() && !required)
+      return std::nullopt;
+    if (tenant.empty() || store.empty()) {
+      std::cerr << "ves: --tenant and --store go together\n";
+      std::exit(2);
+    }
+    return msg::stream_key{parse_uuid(tenant, "--tenant"), parse_uuid(store, "--store")};
+  };
+
+  auto* dlq = app.add_subcommand("dlq", "the dead-letter queue of the projections");
+  dlq->require_subcommand(1);
+  auto* dlq_list = dlq->add_subcommand("list", "list dead-letter entries");
+  dlq_list->add_option("--tenant", tenant, "tenant UUID (with --store)");
+  dlq_list->add_option("--store", store, "store UUID (with --tenant); default: every stream");
+  dlq_list->add_option("--status", status, "pending | retrying | resolved | dead");
+  dlq_list->add_option("--reason", reason, "version_conflict | invariant_violation | "
+                                           "invalid_state_transition | schema_validation | "
+                                           "handler_error");
+  dlq_list->add_option("--limit", limit, "at most this many entries (default 100)");
+  dlq_list->add_flag("--json", json, "print JSON (the shape of GET /api/v1/dlq)");
+  dlq_list->callback([&] {
+    auto s = open(g);
+    runtime::cli::dlq_list_options o;
+    o.stream = stream_of(false);
+    o.status = parse_status(status);
+    o.reason = parse_reason(reason);
+    o.limit = limit;
+    o.json = json;
+    code = runtime::cli::dlq_list(storage::projections_of(*s), o, console());
+  });
+
+  auto* dlq_show = dlq->add_subcommand("show", "print one dead-letter entry as JSON");
+  dlq_show->add_option("id", id, "entry id (the event id)")->required();
+  dlq_show->callback([&] {
+    auto s = open(g);
+    code = runtime::cli::dlq_show(storage::projections_of(*s), parse_uuid(id, "id"), console());
+  });
+
+  auto* dlq_retry = dlq->add_subcommand(
+    "retry", "make an entry due now: the running server's DLQ retry actor retries it");
+  dlq_retry->add_option("id", id, "entry id (the event id)")->required();
+  dlq_retry->add_option("--wait", wait_s, "wait up to this many seconds for the outcome");
+  dlq_retry->callback([&] {
+    auto s = open(g);
+    code = runtime::cli::dlq_retry(storage::projections_of(*s), parse_uuid(id, "id"),
+                                   std::chrono::seconds{wait_s}, console());
+  });
+
+  auto* dlq_purge = dlq->add_subcommand("purge", "delete dead and resolved entries of a stream");
+  dlq_purge->add_option("--tenant", tenant, "tenant UUID")->required();
+  dlq_purge->add_option("--store", store, "store UUID")->required();
+  dlq_purge->add_option("--status", status, "only entries with this status");
+  dlq_purge->add_option("--reason", reason, "only entries with this reason");
+  dlq_purge->add_flag("--force", force, "also pending and retrying entries");
+  dlq_purge->callback([&] {
+    auto s = open(g);
+    runtime::cli::dlq_purge_options o;
+    o.stream = *stream_of(true);
+    o.status = parse_status(status);
+    o.reason = parse_reason(reason);
+    o.force = force;
+    code = runtime::cli::dlq_purge(storage::projections_of(*s), o, console());
+  });
+
+  auto* dlq_audit = dlq->add_subcommand("audit", "print the audit log, newest first");
+  dlq_audit->add_option("--tenant", tenant, "only this tenant");
+  dlq_audit->add_option("--limit", limit, "at most this many rows (default 100)");
+  dlq_audit->add_flag("--json", json, "print JSON");
+  dlq_audit->callback([&] {
+    auto s = open(g);
+    std::optional<ves::uuid> t;
+    if (!tenant.empty())
+      t = parse_uuid(tenant, "--tenant");
+    code = runtime::cli::dlq_audit(storage::projections_of(*s), t, limit, json, console());
+  });
+
+  auto* proj = app.add_subcommand("projections", "domain projections of a stream");
+  proj->require_subcommand(1);
+  auto* proj_status = proj->add_subcommand("status", "head, checkpoint, lag and DLQ counts");
+  proj_status->add_option("--tenant", tenant, "tenant UUID")->required();
+  proj_status->add_option("--store", store, "store UUID")->required();
+  proj_status->add_flag("--json", json, "print JSON");
+  proj_status->callback([&] {
+    auto s = open(g);
+    code = runtime::cli::projection_status(*s, *stream_of(true), json, console());
+  });
+
+  auto* rebuild = proj->add_subcommand(
+    "rebuild", "replay a stream from sequence 1 into fresh projection tables and swap them in");
+  rebuild->add_option("--tenant", tenant, "tenant UUID")->required();
+  rebuild->add_option("--store", store, "store UUID")->required();
+  rebuild->add_option("--batch", batch, "events per step (default 500)");
+  rebuild->callback([&] {
+    auto s = open(g);
+    runtime::cli::rebuild_options o;
+    o.stream = *stream_of(true);
+    o.batch_size = std::max<uint32_t>(batch, 1);
+    auto cfg = settings_of(g);
+    o.retry.initial_delay
+      = std::chrono::duration_cast<std::chrono::microseconds>(cfg.dlq.retry_initial_delay);
+    o.retry.max_delay
+      = std::chrono::duration_cast<std::chrono::microseconds>(cfg.dlq.retry_max_delay);
+    o.retry.min_delay = std::min(o.retry.min_delay, o.retry.initial_delay);
+    o.retry.jitter = cfg.dlq.retry_jitter;
+    o.retry.max_retries = cfg.dlq.max_retries;
+    code = runtime::cli::rebuild(*s, o, console());
+  });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -174,5 +327,5 @@ int main(int argc, char** argv) {
     std::cerr << e.what() << "\n";
     return 2;
   }
-  return 0;
+  return code;
 }

@@ -75,6 +75,16 @@ api_error from_error(const caf::error& e) {
         return {503, "SERVICE_UNAVAILABLE", 8002, "Server is shutting down", {}, 1};
       case errc::timeout:
         return {504, "TIMEOUT", 8003, msg.empty() ? "Request timed out" : msg, {}, 0};
+      case errc::chain_unavailable:
+        return {503, "SERVICE_UNAVAILABLE", 8002,
+                "The chain is unreachable; retry later" + (msg.empty() ? "" : " (" + msg + ")"),
+                {}, 5};
+      case errc::circuit_open:
+        return {503, "SERVICE_UNAVAILABLE", 8002,
+                msg.empty() ? "Circuit breaker is open; retry later" : msg, {}, 5};
+      case errc::chain_rejected:
+        return {502, "ANCHOR_FAILED", 9002, msg.empty() ? "The chain rejected the call" : msg, {},
+                0};
       case errc::storage_failure:
         return {500, "DATABASE_ERROR", 8001, "Database error", {}, 0};
       default:

@@ -121,6 +121,7 @@ void server::install_routes() {
   add_ingest_routes(ctx_, add);
   add_read_routes(ctx_, add);
   add_key_routes(ctx_, add);
+  add_projection_routes(ctx_, add);
 }
 
 std::variant<uint16_t, std::string> server::start() {

@@ -48,6 +48,11 @@ struct options {
 struct context {
   caf::actor_system* sys = nullptr;
   caf::actor registry;                    ///< stream registry: ingest_ves / ingest_legacy
+  /// The DLQ retry actor (msg::retry_dlq → msg::dlq_entry); invalid: retries answer 503.
+  caf::actor dlq_retry;
+  /// Role of the per-stream projector companion (msg::get_companion through the registry)
+  /// for the live status and resume; empty: no projector runs.
+  std::string projector_role;
   storage::store_pool* pool = nullptr;    ///< reads, keys
   authenticator* auth = nullptr;
   ves::uuid sequencer_id;
@@ -92,6 +97,7 @@ void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m);
 void add_ingest_routes(context& ctx, const route_adder& add);
 void add_read_routes(context& ctx, const route_adder& add);
 void add_key_routes(context& ctx, const route_adder& add);
+void add_projection_routes(context& ctx, const route_adder& add);
 
 /// Writes a 200 JSON body.
 void write_json(httplib::Response& res, std::string body, int status = 200);

@@ -57,6 +57,51 @@ caf::expected<store_ptr> open_store(const std::string& url) {
   return store_ptr{std::move(*s)};
 }
 
+caf::expected<projection_store_ptr> open_projection_store(const std::string& url) {
+  auto s = open_store(url);
+  if (!s)
+    return s.error();
+  // Both backends implement both interfaces on one object: hand over the same connection.
+  auto* p = &projections_of(**s);
+  static_cast<void>(s->release());
+  return projection_store_ptr{p};
+}
+
+projection_store& projections_of(event_store& s) {
+  if (auto* x = dynamic_cast<sqlite_event_store*>(&s))
+    return *x;
+  if (auto* x = dynamic_cast<pg_event_store*>(&s))
+    return *x;
+  // Only the two backends above exist; a test double must implement both interfaces too.
+  return dynamic_cast<projection_store&>(s);
+}
+
+caf::expected<std::vector<audit_record>> list_audit(projection_store& s,
+                                                    const std::optional<uuid>& tenant,
+                                                    uint32_t limit) {
+  if (auto* x = dynamic_cast<sqlite_event_store*>(&s))
+    return x->read_audit(tenant, limit);
+  if (auto* x = dynamic_cast<pg_event_store*>(&s))
+    return x->read_audit(tenant, limit);
+  return make_error(errc::invalid_request, "list_audit: unknown storage backend");
+}
+
+caf::expected<std::vector<projection_lag>> projection_lags(projection_store& s) {
+  if (auto* x = dynamic_cast<sqlite_event_store*>(&s))
+    return x->read_projection_lags();
+  if (auto* x = dynamic_cast<pg_event_store*>(&s))
+    return x->read_projection_lags();
+  return make_error(errc::invalid_request, "projection_lags: unknown storage backend");
+}
+
+caf::expected<std::vector<stream_key>> streams_behind(projection_store& s) {
+  if (auto* x = dynamic_cast<sqlite_event_store*>(&s))
+    return x->read_streams_behind();
+  if (auto* x = dynamic_cast<pg_event_store*>(&s))
+    return x->read_streams_behind();
+  return make_error(errc::invalid_request, "streams_behind: unknown storage backend");
+}
+
 caf::expected<std::vector<applied_migration>> applied_migrations(event_store& store) {
   if (auto* s = dynamic_cast<sqlite_event_store*>(&store))
     return s->applied_migrations();

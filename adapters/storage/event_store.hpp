@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-/// Opening connections and pooling them for non-actor threads. The interface itself is the
-/// contract in messages/store.hpp.
+/// Opening connections and pooling them for non-actor threads. The interfaces themselves are
+/// the contracts in messages/store.hpp (events) and messages/projection.hpp (projections, DLQ,
+/// audit). Both backends implement both interfaces on ONE connection object: a pooled event
+/// store connection serves projection reads too (`projections_of`).
 
+#include "messages/projection.hpp"
 #include "messages/store.hpp"
 
 #include <condition_variable>
@@ -21,6 +24,49 @@ using store_ptr = std::unique_ptr<event_store>;
 /// Opens a connection from a URL: `sqlite:///abs/path.db`, `sqlite://rel/path.db`, a plain
 /// file path, or `postgres://…` / `postgresql://…` (any libpq URI). Does not migrate.
 caf::expected<store_ptr> open_store(const std::string& url);
+
+using projection_store_ptr = std::unique_ptr<projection_store>;
+
+/// Opens a connection (same URL forms as open_store) and returns its projection interface.
+/// Does not migrate.
+caf::expected<projection_store_ptr> open_projection_store(const std::string& url);
+
+/// The projection interface of an event store connection (same object, same connection).
+projection_store& projections_of(event_store& s);
+
+/// One audit_log row as read back.
+struct audit_record {
+  uuid id;
+  msg::timestamp_us at = 0;
+  msg::audit_entry entry;
+};
+
+/// Audit rows, newest first, of one tenant (all tenants when empty). For `ves dlq audit` and
+/// tests.
+caf::expected<std::vector<audit_record>> list_audit(projection_store& s,
+                                                    const std::optional<uuid>& tenant,
+                                                    uint32_t limit);
+
+/// The heads and projection checkpoints of one stream.
+struct projection_lag {
+  stream_key stream;
+  msg::stream_heads heads;
+  msg::projection_checkpoints checkpoints;
+  /// Events committed but not yet applied, parked or skipped (both spaces).
+  uint64_t lag() const {
+    return (heads.legacy > checkpoints.legacy ? heads.legacy - checkpoints.legacy : 0)
+           + (heads.ves > checkpoints.ves ? heads.ves - checkpoints.ves : 0);
+  }
+};
+
+/// Heads and checkpoints of every stream that has a checkpoint row, ordered by stream (index
+/// look-ups per stream; computed on each metrics scrape).
+caf::expected<std::vector<projection_lag>> projection_lags(projection_store& s);
+
+/// Streams with committed events beyond their projection checkpoints, including streams never
+/// projected (scans both logs; the runtime calls it once at start so that their projectors
+/// catch up without waiting for new events).
+caf::expected<std::vector<stream_key>> streams_behind(projection_store& s);
 
 /// A small blocking pool of connections for non-actor threads (HTTP handlers, CLI).
 class store_pool {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-/// The production backend: one PostgreSQL connection (libpq) implementing messages/store.hpp.
+/// The production backend: one PostgreSQL connection (libpq) implementing messages/store.hpp
+/// and the projection store of messages/projection.hpp (pg_projection_store.cpp).
 ///
 /// commit_group is ONE transaction sent as one pipeline (BEGIN, one `INSERT … SELECT … FROM
 /// unnest(…)` per table with each column as one array parameter, the command reservations,
@@ -15,6 +16,11 @@
 /// read back in RFC 8785 form, which is exactly what was signed (a JSON string holding U+0000
 /// cannot be stored in JSONB and fails the group with errc::storage_failure). Not
 /// thread-safe.
+///
+/// Projector steps: `apply_step` is one pipeline (BEGIN, the checkpoint fence — an upsert that
+/// only moves the checkpoint forward, checked by `seq_require`, SQLSTATE SQ409 →
+/// errc::storage_conflict —, the projection upsert, the DLQ upsert, the resolve, COMMIT): one
+/// round trip per event. Projection states (JSONB) are returned in RFC 8785 form.
 
 #include "adapters/storage/event_store.hpp"
 #include "adapters/storage/migrate.hpp"
@@ -28,7 +34,7 @@ namespace pg {
 class connection;
 } // namespace pg
 
-class pg_event_store final : public event_store {
+class pg_event_store final : public event_store, public projection_store {
 public:
   /// Connects to a `postgres://` / `postgresql://` URI (any libpq URI or key=value string).
   /// errc::storage_unavailable when the server cannot be reached. Does not migrate.
@@ -69,6 +75,35 @@ public:
   revoke_api_key(const std::string& hash_prefix, const std::optional<uuid>& agent,
                  const std::optional<uuid>& tenant) override;
 
+  // -- projections, DLQ, audit (pg_projection_store.cpp) --------------------------------------
+
+  caf::expected<msg::projection_checkpoints> load_checkpoints(const stream_key& s) override;
+  caf::expected<msg::projection_row> get_projection(const stream_key& s,
+                                                    const std::string& entity_type,
+                                                    const std::string& entity_id) override;
+  caf::expected<std::vector<msg::projection_row>>
+  list_projections(const stream_key& s, const std::string& entity_type, const std::string& after,
+                   uint32_t limit) override;
+  caf::expected<void> apply_step(const msg::projection_step& step) override;
+  caf::expected<std::vector<entity_key>> blocked_entities(const stream_key& s) override;
+  caf::expected<std::vector<msg::dlq_entry>> list_dlq(const msg::dlq_filter& f) override;
+  caf::expected<msg::dlq_entry> get_dlq(const uuid& id) override;
+  caf::expected<std::vector<msg::dlq_entry>> due_for_retry(msg::timestamp_us now,
+                                                           uint32_t limit) override;
+  caf::expected<void> update_dlq(const msg::dlq_entry& e) override;
+  caf::expected<uint64_t> purge_dlq(const msg::dlq_filter& f, bool force) override;
+  caf::expected<msg::dlq_counts> dlq_counts(const std::optional<stream_key>& s) override;
+  caf::expected<void> audit(const msg::audit_entry& a) override;
+  caf::expected<void> rebuild_begin(const stream_key& s) override;
+  caf::expected<void> rebuild_apply(const msg::projection_step& step) override;
+  caf::expected<void> rebuild_commit(const stream_key& s) override;
+
+  /// See list_audit, projection_lags and streams_behind in event_store.hpp.
+  caf::expected<std::vector<audit_record>> read_audit(const std::optional<uuid>& tenant,
+                                                      uint32_t limit);
+  caf::expected<std::vector<projection_lag>> read_projection_lags();
+  caf::expected<std::vector<stream_key>> read_streams_behind();
+
   // -- operator / test hooks ------------------------------------------------------------------
 
   /// The rows of `schema_migrations`, ascending (empty before the first migrate()).
@@ -82,6 +117,8 @@ public:
 
 private:
   explicit pg_event_store(std::unique_ptr<pg::connection> c);
+  /// One projector step into the live tables (`shadow` false) or the rebuild tables.
+  caf::expected<void> write_step(const msg::projection_step& step, bool shadow);
 
   std::unique_ptr<pg::connection> c_;
 };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-/// The embedded backend: one SQLite connection implementing messages/store.hpp.
+/// The embedded backend: one SQLite connection implementing messages/store.hpp and the
+/// projection store of messages/projection.hpp (sqlite_projection_store.cpp).
 ///
 /// Connection settings: `journal_mode=WAL`, `synchronous=FULL`, `foreign_keys=ON`,
 /// `busy_timeout=5000`. Several connections may open the same file (one writer actor plus a
@@ -10,7 +11,12 @@
 /// time, which may change between calls).
 ///
 /// Encodings: UUIDs as canonical lowercase TEXT, hashes and signatures as BLOB, times as
-/// INTEGER microseconds since the epoch (see migrations/sqlite/0001_events.sql).
+/// INTEGER microseconds since the epoch (see migrations/sqlite/0001_events.sql). Projection
+/// states are stored in RFC 8785 form (0003_projections.sql).
+///
+/// Projector steps: `apply_step` is one `BEGIN IMMEDIATE` transaction holding the checkpoint
+/// fence (the new checkpoint must be greater than the stored one, else errc::storage_conflict:
+/// an event is never applied twice), the projection upsert, the DLQ upsert and the resolve.
 
 #include "adapters/storage/event_store.hpp"
 #include "adapters/storage/migrate.hpp"
@@ -25,7 +31,7 @@ struct sqlite3_stmt;
 
 namespace seq::storage {
 
-class sqlite_event_store final : public event_store {
+class sqlite_event_store final : public event_store, public projection_store {
 public:
   /// Opens (creating it and its parent directory if needed) the database file at `path`;
   /// `:memory:` opens a private in-memory database. Does not migrate.
@@ -66,6 +72,35 @@ public:
   revoke_api_key(const std::string& hash_prefix, const std::optional<uuid>& agent,
                  const std::optional<uuid>& tenant) override;
 
+  // -- projections, DLQ, audit (sqlite_projection_store.cpp) ----------------------------------
+
+  caf::expected<msg::projection_checkpoints> load_checkpoints(const stream_key& s) override;
+  caf::expected<msg::projection_row> get_projection(const stream_key& s,
+                                                    const std::string& entity_type,
+                                                    const std::string& entity_id) override;
+  caf::expected<std::vector<msg::projection_row>>
+  list_projections(const stream_key& s, const std::string& entity_type, const std::string& after,
+                   uint32_t limit) override;
+  caf::expected<void> apply_step(const msg::projection_step& step) override;
+  caf::expected<std::vector<entity_key>> blocked_entities(const stream_key& s) override;
+  caf::expected<std::vector<msg::dlq_entry>> list_dlq(const msg::dlq_filter& f) override;
+  caf::expected<msg::dlq_entry> get_dlq(const uuid& id) override;
+  caf::expected<std::vector<msg::dlq_entry>> due_for_retry(msg::timestamp_us now,
+                                                           uint32_t limit) override;
+  caf::expected<void> update_dlq(const msg::dlq_entry& e) override;
+  caf::expected<uint64_t> purge_dlq(const msg::dlq_filter& f, bool force) override;
+  caf::expected<msg::dlq_counts> dlq_counts(const std::optional<stream_key>& s) override;
+  caf::expected<void> audit(const msg::audit_entry& a) override;
+  caf::expected<void> rebuild_begin(const stream_key& s) override;
+  caf::expected<void> rebuild_apply(const msg::projection_step& step) override;
+  caf::expected<void> rebuild_commit(const stream_key& s) override;
+
+  /// See list_audit, projection_lags and streams_behind in event_store.hpp.
+  caf::expected<std::vector<audit_record>> read_audit(const std::optional<uuid>& tenant,
+                                                      uint32_t limit);
+  caf::expected<std::vector<projection_lag>> read_projection_lags();
+  caf::expected<std::vector<stream_key>> read_streams_behind();
+
   // -- operator / test hooks ------------------------------------------------------------------
 
   /// The rows of `schema_migrations`, ascending (empty before the first migrate()).
@@ -87,6 +122,13 @@ private:
   caf::expected<void> write_group_rows(const write_group& g,
                                        const std::vector<entity_cas>& versions);
   caf::expected<conflict_report> read_conflict(const write_group& g);
+  /// One projector step into the live tables (`shadow` false) or the rebuild tables.
+  caf::expected<void> write_step(const msg::projection_step& step, bool shadow);
+  caf::expected<void> write_step_rows(const msg::projection_step& step, bool shadow);
+  /// Runs `body` inside BEGIN IMMEDIATE … COMMIT (rolled back on failure). Defined in
+  /// sqlite_projection_store.cpp, its only user.
+  template <class F>
+  caf::expected<void> in_write_transaction(F&& body);
   caf::expected<std::vector<uuid>> existing_commands(std::string_view sql, const stream_key& s,
                                                      const std::vector<uuid>& ids);
 

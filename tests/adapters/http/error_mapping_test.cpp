@@ -35,6 +35,9 @@ TEST_CASE("every seq::errc maps to its HTTP status and code", "[http][errors]") 
     {errc::storage_failure, 500, "DATABASE_ERROR"},
     {errc::migration_failed, 500, "INTERNAL_ERROR"},
     {errc::internal, 500, "INTERNAL_ERROR"},
+    {errc::chain_unavailable, 503, "SERVICE_UNAVAILABLE"},
+    {errc::circuit_open, 503, "SERVICE_UNAVAILABLE"},
+    {errc::chain_rejected, 502, "ANCHOR_FAILED"},
   };
   for (auto& r : rows) {
     INFO(to_string(r.e));

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "messages/projection.hpp"
+
+namespace seq::msg {
+
+std::string to_string(dlq_reason r) {
+  switch (r) {
+    case dlq_reason::version_conflict:
+      return "version_conflict";
+    case dlq_reason::invariant_violation:
+      return "invariant_violation";
+    case dlq_reason::invalid_state_transition:
+      return "invalid_state_transition";
+    case dlq_reason::schema_validation:
+      return "schema_validation";
+    case dlq_reason::handler_error:
+      return "handler_error";
+  }
+  return "dlq_reason(" + std::to_string(static_cast<int>(r)) + ")";
+}
+
+std::optional<dlq_reason> parse_dlq_reason(std::string_view s) {
+  for (auto r : {dlq_reason::version_conflict, dlq_reason::invariant_violation,
+                 dlq_reason::invalid_state_transition, dlq_reason::schema_validation,
+                 dlq_reason::handler_error})
+    if (s == to_string(r))
+      return r;
+  return std::nullopt;
+}
+
+bool retryable(dlq_reason r) {
+  return r != dlq_reason::invariant_violation && r != dlq_reason::invalid_state_transition;
+}
+
+std::string to_string(dlq_status s) {
+  switch (s) {
+    case dlq_status::pending:
+      return "pending";
+    case dlq_status::retrying:
+      return "retrying";
+    case dlq_status::resolved:
+      return "resolved";
+    case dlq_status::dead:
+      return "dead";
+  }
+  return "dlq_status(" + std::to_string(static_cast<int>(s)) + ")";
+}
+
+std::optional<dlq_status> parse_dlq_status(std::string_view s) {
+  for (auto x : {dlq_status::pending, dlq_status::retrying, dlq_status::resolved, dlq_status::dead})
+    if (s == to_string(x))
+      return x;
+  return std::nullopt;
+}
+
+} // namespace seq::msg
