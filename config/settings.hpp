@@ -86,6 +86,14 @@ struct dlq_settings {
   std::chrono::milliseconds poll_interval{5'000};           ///< how often due rows are fetched
 };
 
+/// The committer of each stream (actors/committer): automatic VES commitments when
+/// `max_events` events are uncommitted or the oldest has waited `max_age`.
+struct commitment_settings {
+  bool automatic = true;                ///< commitments.auto
+  uint64_t max_events = 1024;           ///< also the most one automatic commitment covers
+  std::chrono::seconds max_age{5};
+};
+
 struct log_settings {
   std::string format = "text";          ///< text | json
   std::string level = "info";           ///< trace | debug | info | warn | error | off
@@ -99,6 +107,7 @@ struct settings {
   limits_settings limits;
   projection_settings projection;
   dlq_settings dlq;
+  commitment_settings commitments;
   log_settings log;
   std::chrono::seconds shutdown_deadline{30};
 };

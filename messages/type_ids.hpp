@@ -5,6 +5,7 @@
 /// actor system loads it (runtime/system.cpp, tests): `cfg.add_message_types<caf::id_block::seq>()`.
 
 #include "messages/chain.hpp"
+#include "messages/committer.hpp"
 #include "messages/domain.hpp"
 #include "messages/errc.hpp"
 #include "messages/ingest.hpp"
@@ -65,4 +66,14 @@ CAF_BEGIN_TYPE_ID_BLOCK(seq, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(seq, (seq::msg::verify_inclusion_on_chain))
   CAF_ADD_TYPE_ID(seq, (seq::msg::inclusion_verified))
   CAF_ADD_TYPE_ID(seq, (seq::msg::breaker_status))
+  // commitments (messages/committer.hpp): committer and commit I/O worker
+  CAF_ADD_TYPE_ID(seq, (seq::msg::ves_commitment))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::legacy_commitment))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::create_ves_commitment))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::create_legacy_commitment))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::get_ves_proof))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::ves_proof))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::committer_load))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::committer_loaded))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::ves_commitment_built))
 CAF_END_TYPE_ID_BLOCK(seq)

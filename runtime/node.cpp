@@ -2,6 +2,7 @@
 #include "runtime/node.hpp"
 
 #include "actors/dlq/dlq_retry.hpp"
+#include "actors/committer/committer.hpp"
 #include "actors/projector/projector.hpp"
 #include "actors/topology.hpp"
 #include "adapters/http/server.hpp"
@@ -209,6 +210,15 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   pd.metrics = &metrics.projections;
   icfg.companions.push_back(actors::projection::projector_companion(pd));
 
+  // Commitments: I/O workers and a committer companion per stream.
+  auto commit_io = actors::committer::spawn_commit_io(sys, 2, true, events_factory);
+  actors::committer::committer_deps cd;
+  cd.io = commit_io;
+  cd.options.automatic = s.commitments.automatic;
+  cd.options.max_events = s.commitments.max_events;
+  cd.options.max_age = s.commitments.max_age;
+  icfg.companions.push_back(actors::committer::committer_companion(cd));
+
   auto topo = actors::spawn_ingest_topology(sys, icfg, events_factory, &metrics.actors);
 
   actors::dlq::dlq_retry_deps rd;
@@ -227,6 +237,7 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   auto stop_projections = [&] {
     caf::anon_send_exit(dlq_retry, caf::exit_reason::user_shutdown);
     actors::projection::stop_projection_io(io);
+    actors::committer::stop_commit_io(commit_io);
   };
 
   http::authenticator auth{pool, *bootstrap_hash};
@@ -235,6 +246,7 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   ctx.registry = topo.registry;
   ctx.dlq_retry = dlq_retry;
   ctx.projector_role = actors::projection::projector_role;
+  ctx.committer_role = actors::committer::committer_role;
   ctx.pool = &pool;
   ctx.auth = &auth;
   ctx.sequencer_id = id.id;

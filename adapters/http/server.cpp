@@ -122,6 +122,7 @@ void server::install_routes() {
   add_read_routes(ctx_, add);
   add_key_routes(ctx_, add);
   add_projection_routes(ctx_, add);
+  add_commitment_routes(ctx_, add);
 }
 
 std::variant<uint16_t, std::string> server::start() {

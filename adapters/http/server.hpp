@@ -53,6 +53,9 @@ struct context {
   /// Role of the per-stream projector companion (msg::get_companion through the registry)
   /// for the live status and resume; empty: no projector runs.
   std::string projector_role;
+  /// Role of the per-stream committer companion (commitments, VES proofs); empty: those
+  /// routes answer 503.
+  std::string committer_role;
   storage::store_pool* pool = nullptr;    ///< reads, keys
   authenticator* auth = nullptr;
   ves::uuid sequencer_id;
@@ -98,6 +101,7 @@ void add_ingest_routes(context& ctx, const route_adder& add);
 void add_read_routes(context& ctx, const route_adder& add);
 void add_key_routes(context& ctx, const route_adder& add);
 void add_projection_routes(context& ctx, const route_adder& add);
+void add_commitment_routes(context& ctx, const route_adder& add);
 
 /// Writes a 200 JSON body.
 void write_json(httplib::Response& res, std::string body, int status = 200);

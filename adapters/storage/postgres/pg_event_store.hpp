@@ -24,6 +24,7 @@
 
 #include "adapters/storage/event_store.hpp"
 #include "adapters/storage/migrate.hpp"
+#include "messages/commitment.hpp"
 
 #include <memory>
 #include <string>
@@ -34,7 +35,9 @@ namespace pg {
 class connection;
 } // namespace pg
 
-class pg_event_store final : public event_store, public projection_store {
+class pg_event_store final : public event_store,
+                             public projection_store,
+                             public commitment_store {
 public:
   /// Connects to a `postgres://` / `postgresql://` URI (any libpq URI or key=value string).
   /// errc::storage_unavailable when the server cannot be reached. Does not migrate.
@@ -97,6 +100,27 @@ public:
   caf::expected<void> rebuild_begin(const stream_key& s) override;
   caf::expected<void> rebuild_apply(const msg::projection_step& step) override;
   caf::expected<void> rebuild_commit(const stream_key& s) override;
+
+  // -- commitments (pg_commitment_store.cpp) ---------------------------------------------
+
+  caf::expected<void> insert_ves_commitment(const msg::ves_commitment& c) override;
+  caf::expected<msg::ves_commitment> get_ves_commitment(const uuid& batch_id) override;
+  caf::expected<std::optional<msg::ves_commitment>>
+  last_ves_commitment(const stream_key& s) override;
+  caf::expected<std::optional<msg::ves_commitment>>
+  covering_ves_commitment(const stream_key& s, uint64_t sequence_number) override;
+  caf::expected<std::vector<msg::ves_commitment>>
+  list_ves_commitments(const msg::commitment_filter& f) override;
+  caf::expected<void> mark_ves_anchored(const uuid& batch_id,
+                                        const msg::anchor_record& a) override;
+  caf::expected<void> insert_legacy_commitment(const msg::legacy_commitment& c) override;
+  caf::expected<msg::legacy_commitment> get_legacy_commitment(const uuid& batch_id) override;
+  caf::expected<std::optional<msg::legacy_commitment>>
+  last_legacy_commitment(const stream_key& s) override;
+  caf::expected<std::optional<msg::legacy_commitment>>
+  covering_legacy_commitment(const stream_key& s, uint64_t sequence_number) override;
+  caf::expected<std::vector<msg::legacy_commitment>>
+  list_legacy_commitments(const msg::commitment_filter& f) override;
 
   /// See list_audit, projection_lags and streams_behind in event_store.hpp.
   caf::expected<std::vector<audit_record>> read_audit(const std::optional<uuid>& tenant,

@@ -20,6 +20,7 @@
 
 #include "adapters/storage/event_store.hpp"
 #include "adapters/storage/migrate.hpp"
+#include "messages/commitment.hpp"
 
 #include <memory>
 #include <string>
@@ -31,7 +32,9 @@ struct sqlite3_stmt;
 
 namespace seq::storage {
 
-class sqlite_event_store final : public event_store, public projection_store {
+class sqlite_event_store final : public event_store,
+                                 public projection_store,
+                                 public commitment_store {
 public:
   /// Opens (creating it and its parent directory if needed) the database file at `path`;
   /// `:memory:` opens a private in-memory database. Does not migrate.
@@ -94,6 +97,27 @@ public:
   caf::expected<void> rebuild_begin(const stream_key& s) override;
   caf::expected<void> rebuild_apply(const msg::projection_step& step) override;
   caf::expected<void> rebuild_commit(const stream_key& s) override;
+
+  // -- commitments (sqlite_commitment_store.cpp) ---------------------------------------------
+
+  caf::expected<void> insert_ves_commitment(const msg::ves_commitment& c) override;
+  caf::expected<msg::ves_commitment> get_ves_commitment(const uuid& batch_id) override;
+  caf::expected<std::optional<msg::ves_commitment>>
+  last_ves_commitment(const stream_key& s) override;
+  caf::expected<std::optional<msg::ves_commitment>>
+  covering_ves_commitment(const stream_key& s, uint64_t sequence_number) override;
+  caf::expected<std::vector<msg::ves_commitment>>
+  list_ves_commitments(const msg::commitment_filter& f) override;
+  caf::expected<void> mark_ves_anchored(const uuid& batch_id,
+                                        const msg::anchor_record& a) override;
+  caf::expected<void> insert_legacy_commitment(const msg::legacy_commitment& c) override;
+  caf::expected<msg::legacy_commitment> get_legacy_commitment(const uuid& batch_id) override;
+  caf::expected<std::optional<msg::legacy_commitment>>
+  last_legacy_commitment(const stream_key& s) override;
+  caf::expected<std::optional<msg::legacy_commitment>>
+  covering_legacy_commitment(const stream_key& s, uint64_t sequence_number) override;
+  caf::expected<std::vector<msg::legacy_commitment>>
+  list_legacy_commitments(const msg::commitment_filter& f) override;
 
   /// See list_audit, projection_lags and streams_behind in event_store.hpp.
   caf::expected<std::vector<audit_record>> read_audit(const std::optional<uuid>& tenant,

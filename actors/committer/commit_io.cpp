@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "actors/committer/commit_io.hpp"
+
+#include "actors/committer/commit_batch.hpp"
+#include "messages/errc.hpp"
+#include "messages/type_ids.hpp"
+
+#include <algorithm>
+#include <functional>
+
+#include "caf/actor_system.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/exit_reason.hpp"
+#include "caf/result.hpp"
+#include "caf/send.hpp"
+
+namespace seq::actors::committer {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<commit_io_state>*;
+
+caf::expected<storage::event_store*> connect(self_ptr self) {
+  auto& st = self->state;
+  if (!st.events) {
+    if (!st.factory)
+      return make_error(errc::storage_unavailable, "commit I/O has no store factory");
+    auto s = st.factory();
+    if (!s)
+      return std::move(s.error());
+    st.events = std::move(*s);
+  }
+  return st.events.get();
+}
+
+/// The commitment interface of the connection (both real backends have one).
+caf::expected<storage::commitment_store*> commitments(storage::event_store& es) {
+  if (auto* cs = dynamic_cast<storage::commitment_store*>(&es))
+    return cs;
+  return make_error(errc::internal, "the event store has no commitment interface");
+}
+
+/// Drops the connection after an unavailable database so the next job reconnects.
+template <class T>
+caf::result<T> answer(self_ptr self, caf::expected<T> x) {
+  if (!x) {
+    if (x.error() == errc::storage_unavailable)
+      self->state.events.reset();
+    return std::move(x.error());
+  }
+  return std::move(*x);
+}
+
+caf::expected<msg::ves_commitment_built> proof_batch(storage::event_store& es,
+                                                     const msg::get_ves_proof& x) {
+  auto cs_ptr = commitments(es);
+  if (!cs_ptr)
+    return cs_ptr.error();
+  auto& cs = **cs_ptr;
+  msg::ves_commitment c;
+  if (x.has_batch) {
+    auto got = cs.get_ves_commitment(x.batch_id);
+    if (!got)
+      return make_error(errc::not_found, "Commitment not found");
+    if (got->stream != x.stream)
+      return make_error(errc::forbidden, "Commitment access denied");
+    c = std::move(*got);
+  } else {
+    auto got = cs.covering_ves_commitment(x.stream, x.sequence_number);
+    if (!got)
+      return got.error();
+    if (!*got)
+      return make_error(errc::not_found, "No commitment covers sequence number "
+                                           + std::to_string(x.sequence_number));
+    c = std::move(**got);
+  }
+  return load_ves_leaves(es, c);
+}
+
+} // namespace
+
+const caf::actor& commit_io::for_stream(const msg::stream_key& s) const {
+  auto h = std::hash<std::string>{}(s.str());
+  return workers[h % workers.size()];
+}
+
+caf::behavior commit_io_worker(caf::stateful_actor<commit_io_state>* self,
+                               store_factory factory) {
+  self->state.factory = std::move(factory);
+  return {
+    [self](msg::committer_load& x) -> caf::result<msg::committer_loaded> {
+      auto es = connect(self);
+      if (!es)
+        return std::move(es.error());
+      auto cs = commitments(**es);
+      if (!cs)
+        return std::move(cs.error());
+      auto last = (*cs)->last_ves_commitment(x.stream);
+      if (!last)
+        return answer<msg::committer_loaded>(self, last.error());
+      auto heads = (*es)->load_heads(x.stream);
+      if (!heads)
+        return answer<msg::committer_loaded>(self, heads.error());
+      msg::committer_loaded out;
+      out.last_ves_end = *last ? (*last)->sequence_end : 0;
+      out.ves_head = heads->ves;
+      return out;
+    },
+    [self](msg::create_ves_commitment& x) -> caf::result<msg::ves_commitment_built> {
+      auto es = connect(self);
+      if (!es)
+        return std::move(es.error());
+      auto cs = commitments(**es);
+      if (!cs)
+        return std::move(cs.error());
+      return answer(self, create_ves_commitment(**es, **cs, x.stream,
+                                                x.sequence_start, x.sequence_end,
+                                                msg::now_us()));
+    },
+    [self](msg::create_legacy_commitment& x) -> caf::result<msg::legacy_commitment> {
+      auto es = connect(self);
+      if (!es)
+        return std::move(es.error());
+      auto cs = commitments(**es);
+      if (!cs)
+        return std::move(cs.error());
+      return answer(self, create_legacy_commitment(**es, **cs, x.stream, x.sequence_start, x.sequence_end,
+                                                   msg::now_us()));
+    },
+    [self](msg::get_ves_proof& x) -> caf::result<msg::ves_commitment_built> {
+      auto es = connect(self);
+      if (!es)
+        return std::move(es.error());
+      return answer(self, proof_batch(**es, x));
+    },
+  };
+}
+
+commit_io spawn_commit_io(caf::actor_system& sys, size_t workers, bool detached,
+                          store_factory factory) {
+  commit_io io;
+  auto n = std::max<size_t>(workers, 1);
+  for (size_t i = 0; i < n; ++i) {
+    if (detached)
+      io.workers.push_back(sys.spawn<caf::detached>(commit_io_worker, factory));
+    else
+      io.workers.push_back(sys.spawn(commit_io_worker, factory));
+  }
+  return io;
+}
+
+void stop_commit_io(const commit_io& io) {
+  for (const auto& w : io.workers)
+    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+}
+
+} // namespace seq::actors::committer

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: Apache-2.0
+// The committer as a stream companion, on the deterministic test coordinator (virtual time):
+// real signed VES events (SQLite) flow from the sequencer through the supervisor's
+// events_committed into the committer, which commits through a commit I/O worker on the same
+// database: automatic commitments by count and by age, manual ones serialised with them,
+// idempotent repeats, range mistakes, and proofs from the cached trees.
+#define CAF_SUITE committer
+#include "tests/actors/projection_fixture.hpp"
+
+#include "actors/committer/committer.hpp"
+#include "messages/commitment.hpp"
+
+using namespace seq;
+using namespace std::chrono_literals;
+using test::domain_event;
+
+namespace {
+
+struct fixture : test::projection_fixture {
+  actors::committer::committer_deps cdeps;
+
+  /// Every stream supervisor spawns a committer with these options (before spawn_registry).
+  void start_committer(uint64_t max_events, caf::timespan max_age, bool automatic = true) {
+    auto url = "sqlite://" + db_path;
+    actors::store_factory plain = [url]() -> caf::expected<actors::store_ptr> {
+      return storage::open_store(url);
+    };
+    auto io = actors::committer::spawn_commit_io(sys, 1, false, plain);
+    for (auto& w : io.workers)
+      keep(w);
+    cdeps.io = io;
+    cdeps.options.automatic = automatic;
+    cdeps.options.max_events = max_events;
+    cdeps.options.max_age = max_age;
+    cdeps.io_timeout = std::chrono::hours{1000};
+    cdeps.retry_delay = std::chrono::seconds{1};
+    cfg.companions = {actors::committer::committer_companion(cdeps)};
+    cfg_ptr = std::make_shared<const actors::ingest_config>(cfg);
+    spawn_registry();
+  }
+
+  caf::actor committer() {
+    auto a = ask<caf::actor>(registry, msg::get_companion{stream, "committer"});
+    sched.run();
+    CAF_REQUIRE(a->done && a->value);
+    return *a->value;
+  }
+
+  void ingest_n(size_t n) {
+    std::vector<domain_event> ds;
+    for (size_t i = 0; i < n; ++i)
+      ds.push_back({"order", "O" + std::to_string(i), "order.created"});
+    ingest_ves(ds);
+  }
+
+  std::vector<msg::ves_commitment> stored() {
+    auto db = direct_store();
+    msg::commitment_filter f;
+    f.stream = stream;
+    f.anchored = msg::anchored_filter::all;
+    auto xs = storage::commitments_of(*db).list_ves_commitments(f);
+    CAF_REQUIRE(xs);
+    std::sort(xs->begin(), xs->end(),
+              [](auto& a, auto& b) { return a.sequence_start < b.sequence_start; });
+    return std::move(*xs);
+  }
+
+  std::shared_ptr<test::answer<msg::ves_commitment>> manual(uint64_t start, uint64_t end) {
+    return ask<msg::ves_commitment>(committer(), msg::create_ves_commitment{stream, start, end});
+  }
+
+  /// The state root chain of `xs` (ordered) checked against ves-crypto §8.
+  void check_chain(const std::vector<msg::ves_commitment>& xs) {
+    msg::hash32 prev{};
+    auto sid = ves::stream_id(stream.tenant_id, stream.store_id);
+    for (auto& c : xs) {
+      CAF_CHECK(c.prev_state_root == prev);
+      CAF_CHECK(c.new_state_root
+                == ves::state_root(sid, prev, c.merkle_root, c.sequence_start, c.sequence_end,
+                                   c.leaf_count));
+      prev = c.new_state_root;
+    }
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(committer_tests, fixture)
+
+CAF_TEST(automatic commitment by count) {
+  start_committer(3, std::chrono::hours{1});
+  ingest_n(2);
+  CAF_CHECK(stored().empty());
+  ingest_n(2);
+  auto xs = stored();
+  CAF_REQUIRE_EQUAL(xs.size(), 1u);
+  CAF_CHECK_EQUAL(xs[0].sequence_start, 1u);
+  CAF_CHECK_EQUAL(xs[0].sequence_end, 3u);
+  CAF_CHECK_EQUAL(xs[0].leaf_count, 3u);
+  CAF_CHECK_EQUAL(xs[0].padded_leaf_count, 4u);
+  CAF_CHECK_EQUAL(xs[0].tree_depth, 2u);
+  // The tree matches the stored events.
+  auto db = direct_store();
+  auto evs = db->read_ves_events(stream, 1, 3);
+  CAF_REQUIRE(evs && evs->size() == 3);
+  std::vector<msg::hash32> leaves;
+  for (auto& e : *evs)
+    leaves.push_back(ves::leaf_hash(stream.tenant_id, stream.store_id, e.sequence_number,
+                                    e.ev.event_signing_hash, e.ev.agent_signature));
+  CAF_CHECK(ves::build_merkle_tree(leaves).root() == xs[0].merkle_root);
+  check_chain(xs);
+  // Two more make the next batch of three.
+  ingest_n(2);
+  xs = stored();
+  CAF_REQUIRE_EQUAL(xs.size(), 2u);
+  CAF_CHECK_EQUAL(xs[1].sequence_start, 4u);
+  CAF_CHECK_EQUAL(xs[1].sequence_end, 6u);
+  check_chain(xs);
+}
+
+CAF_TEST(automatic commitment by age) {
+  start_committer(100, std::chrono::seconds{5});
+  ingest_n(2);
+  CAF_CHECK(stored().empty());
+  advance_time(std::chrono::seconds{4});
+  sched.run();
+  CAF_CHECK(stored().empty());
+  advance_time(std::chrono::seconds{1});
+  sched.run();
+  auto xs = stored();
+  CAF_REQUIRE_EQUAL(xs.size(), 1u);
+  CAF_CHECK_EQUAL(xs[0].sequence_start, 1u);
+  CAF_CHECK_EQUAL(xs[0].sequence_end, 2u);
+  // Nothing new: nothing more.
+  advance_time(std::chrono::seconds{30});
+  sched.run();
+  CAF_CHECK_EQUAL(stored().size(), 1u);
+  ingest_n(1);
+  advance_time(std::chrono::seconds{5});
+  sched.run();
+  xs = stored();
+  CAF_REQUIRE_EQUAL(xs.size(), 2u);
+  CAF_CHECK_EQUAL(xs[1].sequence_start, 3u);
+  CAF_CHECK_EQUAL(xs[1].sequence_end, 3u);
+  CAF_CHECK(xs[1].merkle_root == xs[1].merkle_root);
+  check_chain(xs);
+}
+
+CAF_TEST(automatic commits are off when disabled) {
+  start_committer(1, std::chrono::seconds{1}, false);
+  ingest_n(3);
+  advance_time(std::chrono::seconds{10});
+  sched.run();
+  CAF_CHECK(stored().empty());
+  auto m = manual(1, 3);
+  sched.run();
+  CAF_REQUIRE(m->done && m->value);
+  CAF_CHECK_EQUAL(stored().size(), 1u);
+}
+
+CAF_TEST(manual and automatic commitments are serialised and idempotent) {
+  start_committer(100, std::chrono::seconds{5});
+  ingest_n(3);
+  auto m = manual(1, 2);
+  sched.run();
+  CAF_REQUIRE(m->done && m->value);
+  CAF_CHECK_EQUAL(m->value->sequence_end, 2u);
+  // The same range again: the same commitment.
+  auto again = manual(1, 2);
+  sched.run();
+  CAF_REQUIRE(again->done && again->value);
+  CAF_CHECK(again->value->batch_id == m->value->batch_id);
+  // Same start, other end: a client mistake.
+  auto other_end = manual(1, 3);
+  sched.run();
+  CAF_REQUIRE(other_end->done);
+  CAF_CHECK_EQUAL(other_end->err, errc::invalid_request);
+  // The automatic commitment continues the chain after the manual one.
+  advance_time(std::chrono::seconds{5});
+  sched.run();
+  auto xs = stored();
+  CAF_REQUIRE_EQUAL(xs.size(), 2u);
+  CAF_CHECK(xs[0].batch_id == m->value->batch_id);
+  CAF_CHECK_EQUAL(xs[1].sequence_start, 3u);
+  CAF_CHECK_EQUAL(xs[1].sequence_end, 3u);
+  check_chain(xs);
+  // A manual request queued while nothing is uncommitted is answered in order.
+  ingest_n(2);
+  auto m2 = manual(4, 5);
+  auto m3 = manual(4, 5);
+  sched.run();
+  CAF_REQUIRE(m2->done && m2->value && m3->done && m3->value);
+  CAF_CHECK(m2->value->batch_id == m3->value->batch_id);
+  xs = stored();
+  CAF_REQUIRE_EQUAL(xs.size(), 3u);
+  check_chain(xs);
+}
+
+CAF_TEST(range mistakes are invalid requests) {
+  start_committer(100, std::chrono::hours{1});
+  ingest_n(5);
+  auto first = manual(1, 2);
+  sched.run();
+  CAF_REQUIRE(first->done && first->value);
+  for (auto [s, e] : {std::pair<uint64_t, uint64_t>{4, 5}, {2, 4}, {3, 9}, {5, 3}}) {
+    auto bad = manual(s, e);
+    sched.run();
+    CAF_REQUIRE(bad->done);
+    CAF_CHECK_EQUAL(bad->err, errc::invalid_request);
+  }
+  CAF_CHECK_EQUAL(stored().size(), 1u);
+}
+
+CAF_TEST(proofs come from the cached tree or a reload) {
+  start_committer(4, std::chrono::hours{1});
+  ingest_n(5);
+  auto xs = stored();
+  CAF_REQUIRE_EQUAL(xs.size(), 1u);
+  auto c = committer();
+  for (uint64_t seq = 1; seq <= 4; ++seq) {
+    auto p = ask<msg::ves_proof>(c, msg::get_ves_proof{stream, seq, false, {}});
+    sched.run();
+    CAF_REQUIRE(p->done && p->value);
+    CAF_CHECK(p->value->batch_id == xs[0].batch_id);
+    CAF_CHECK_EQUAL(p->value->leaf_index, seq - 1);
+    CAF_CHECK_EQUAL(p->value->proof_path.size(), 2u);
+    CAF_CHECK(ves::verify_proof(p->value->leaf_hash, xs[0].merkle_root, p->value->proof_path,
+                                p->value->leaf_index));
+  }
+  // Not covered yet.
+  auto none = ask<msg::ves_proof>(c, msg::get_ves_proof{stream, 5, false, {}});
+  // By batch id, but outside its range.
+  auto out = ask<msg::ves_proof>(c, msg::get_ves_proof{stream, 5, true, xs[0].batch_id});
+  auto unknown = ask<msg::ves_proof>(c, msg::get_ves_proof{stream, 1, true, msg::uuid::random_v4()});
+  sched.run();
+  CAF_CHECK_EQUAL(none->err, errc::not_found);
+  CAF_CHECK_EQUAL(out->err, errc::invalid_request);
+  CAF_CHECK_EQUAL(unknown->err, errc::not_found);
+  // A fresh committer (empty cache) reloads the leaves from storage.
+  caf::anon_send_exit(c, caf::exit_reason::kill);
+  sched.run();
+  auto fresh = committer();
+  CAF_REQUIRE_NOT_EQUAL(fresh, c);
+  auto p = ask<msg::ves_proof>(fresh, msg::get_ves_proof{stream, 3, true, xs[0].batch_id});
+  sched.run();
+  CAF_REQUIRE(p->done && p->value);
+  CAF_CHECK(ves::verify_proof(p->value->leaf_hash, xs[0].merkle_root, p->value->proof_path, 2));
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
