@@ -83,6 +83,9 @@ struct ingest_config {
   restart_options restart;
   /// Companions spawned for every stream (none by default).
   std::vector<companion_spec> companions;
+  /// Receives msg::x402_sequenced after every commit that stored payment intents (the x402
+  /// batcher hub, actors/x402_batcher/); invalid: nobody is told.
+  caf::actor x402_sink;
   /// Run the verify workers and storage writers as detached actors (own threads, blocking
   /// I/O allowed). Tests on the deterministic test coordinator set this to false.
   bool detached_io = true;

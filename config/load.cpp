@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "config/settings.hpp"
 
+#include "messages/ves/ves.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -102,6 +104,61 @@ bool is_production_env(const std::string& v) {
   return true;
 }
 
+/// An EVM address, 0x + 40 hex digits ("" allowed when `empty_ok`).
+std::string parse_address(const std::string& key, const std::string& v, bool empty_ok) {
+  if (v.empty() && empty_ok)
+    return v;
+  auto b = ves::from_hex(v, true);
+  if (!b || b->size() != 20 || v.rfind("0x", 0) != 0)
+    fail(key, "expected 0x + 40 hex digits", v);
+  return v;
+}
+
+/// x402 network names, comma-separated (the reference's X402_BATCH_NETWORKS form).
+std::vector<std::string> parse_x402_networks(const std::string& key, const std::string& v) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= v.size()) {
+    auto end = v.find(',', start);
+    auto item = v.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    while (!item.empty() && isspace(static_cast<unsigned char>(item.front())))
+      item.erase(item.begin());
+    while (!item.empty() && isspace(static_cast<unsigned char>(item.back())))
+      item.pop_back();
+    if (!item.empty()) {
+      if (ves::x402_chain_id(item) == 0)
+        fail(key, "unknown x402 network (set_chain, set_chain_testnet, arc, arc_testnet, base, "
+                  "base_sepolia, ethereum, ethereum_sepolia, arbitrum, optimism)",
+             item);
+      out.push_back(item);
+    }
+    if (end == std::string::npos)
+      break;
+    start = end + 1;
+  }
+  return out;
+}
+
+/// `asset=0x…` pairs, comma-separated (VES_X402_TOKEN_ADDRESSES).
+void parse_token_list(std::map<std::string, std::string>& out, const std::string& key,
+                      const std::string& v) {
+  size_t start = 0;
+  while (start < v.size()) {
+    auto end = v.find(',', start);
+    auto item = v.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    auto eq = item.find('=');
+    if (eq == std::string::npos)
+      fail(key, "expected asset=0x… pairs separated by commas", v);
+    auto asset = ves::x402_asset_string(item.substr(0, eq));
+    if (asset.empty())
+      fail(key, "unknown x402 asset", item.substr(0, eq));
+    out[asset] = parse_address(key, item.substr(eq + 1), false);
+    if (end == std::string::npos)
+      break;
+    start = end + 1;
+  }
+}
+
 using setter = std::function<void(settings&, const std::string& key, const std::string& v)>;
 
 /// Every YAML key (dotted path) and how it is parsed. Environment variables map onto these.
@@ -151,6 +208,46 @@ const std::map<std::string, setter>& setters() {
     {"dlq.max_retries", [](settings& s, auto& k, auto& v) { s.dlq.max_retries = parse_uint<uint32_t>(k, v, 0, 1000); }},
     {"dlq.retry_jitter", [](settings& s, auto& k, auto& v) { s.dlq.retry_jitter = parse_fraction(k, v); }},
     {"dlq.poll_interval_ms", [](settings& s, auto& k, auto& v) { s.dlq.poll_interval = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 10, 3'600'000)}; }},
+    {"anchor.rpc_url", [](settings& s, auto&, auto& v) { s.anchor.rpc_url = v; }},
+    {"anchor.contract_address", [](settings& s, auto& k, auto& v) {
+       auto b = ves::from_hex(v, true);
+       if (!v.empty() && (!b || b->size() != 20 || v.rfind("0x", 0) != 0))
+         fail(k, "expected 0x + 40 hex digits", v);
+       s.anchor.contract_address = v; }},
+    {"anchor.private_key", [](settings& s, auto& k, auto& v) {
+       auto b = ves::from_hex(v, true);
+       if (!v.empty() && (!b || b->size() != 32))
+         fail(k, "expected a 32-byte secp256k1 key as 64 hex digits", "(hidden)");
+       s.anchor.private_key = v; }},
+    {"anchor.chain_id", [](settings& s, auto& k, auto& v) { s.anchor.chain_id = parse_uint<uint64_t>(k, v, 0, uint64_t{1} << 53); }},
+    {"anchor.abi", [](settings& s, auto& k, auto& v) { s.anchor.abi = parse_choice(k, v, {"stateset_anchor", "set_registry"}); }},
+    {"anchor.confirmations", [](settings& s, auto& k, auto& v) { s.anchor.confirmations = parse_uint<uint32_t>(k, v, 1, 1000); }},
+    {"anchor.auto", [](settings& s, auto& k, auto& v) { s.anchor.automatic = parse_bool(k, v); }},
+    {"anchor.interval_ms", [](settings& s, auto& k, auto& v) { s.anchor.interval = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 100, 86'400'000)}; }},
+    {"anchor.interval_s", [](settings& s, auto& k, auto& v) { s.anchor.interval = std::chrono::seconds{parse_uint<int64_t>(k, v, 1, 86'400)}; }},
+    {"anchor.batch_threshold", [](settings& s, auto& k, auto& v) { s.anchor.batch_threshold = parse_uint<uint32_t>(k, v, 1, 1000); }},
+    {"anchor.receipt_timeout_ms", [](settings& s, auto& k, auto& v) { s.anchor.receipt_timeout = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 100, 3'600'000)}; }},
+    {"anchor.receipt_poll_interval_ms", [](settings& s, auto& k, auto& v) { s.anchor.receipt_poll_interval = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 10, 60'000)}; }},
+    {"anchor.breaker.failure_threshold", [](settings& s, auto& k, auto& v) { s.anchor.breaker_failure_threshold = parse_uint<uint32_t>(k, v, 1, 1000); }},
+    {"anchor.breaker.open_timeout_ms", [](settings& s, auto& k, auto& v) { s.anchor.breaker_open_timeout = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 10, 3'600'000)}; }},
+    {"anchor.breaker.max_backoff_ms", [](settings& s, auto& k, auto& v) { s.anchor.breaker_max_backoff = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 10, 86'400'000)}; }},
+    {"anchor.breaker.slow_call_ms", [](settings& s, auto& k, auto& v) { s.anchor.breaker_slow_call = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 0, 3'600'000)}; }},
+    {"x402.batch_max_size", [](settings& s, auto& k, auto& v) { s.x402.batch_max_size = parse_uint<uint32_t>(k, v, 1, 1000); }},
+    {"x402.batch_max_wait_ms", [](settings& s, auto& k, auto& v) { s.x402.batch_max_wait = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 10, 86'400'000)}; }},
+    {"x402.batch_max_wait_s", [](settings& s, auto& k, auto& v) { s.x402.batch_max_wait = std::chrono::seconds{parse_uint<int64_t>(k, v, 1, 86'400)}; }},
+    {"x402.networks", [](settings& s, auto& k, auto& v) { s.x402.networks = parse_x402_networks(k, v); }},
+    {"x402.auto_settle", [](settings& s, auto& k, auto& v) { s.x402.auto_settle = parse_bool(k, v); }},
+    {"x402.settlement_contract", [](settings& s, auto& k, auto& v) { s.x402.settlement_contract = parse_address(k, v, true); }},
+    {"x402.token_addresses", [](settings& s, auto& k, auto& v) { parse_token_list(s.x402.token_addresses, k, v); }},
+    {"x402.token_addresses.usdc", [](settings& s, auto& k, auto& v) { s.x402.token_addresses["usdc"] = parse_address(k, v, false); }},
+    {"x402.token_addresses.usdt", [](settings& s, auto& k, auto& v) { s.x402.token_addresses["usdt"] = parse_address(k, v, false); }},
+    {"x402.token_addresses.ssusd", [](settings& s, auto& k, auto& v) { s.x402.token_addresses["ssusd"] = parse_address(k, v, false); }},
+    {"x402.token_addresses.wssusd", [](settings& s, auto& k, auto& v) { s.x402.token_addresses["wssusd"] = parse_address(k, v, false); }},
+    {"x402.token_addresses.dai", [](settings& s, auto& k, auto& v) { s.x402.token_addresses["dai"] = parse_address(k, v, false); }},
+    {"x402.token_addresses.eth", [](settings& s, auto& k, auto& v) { s.x402.token_addresses["eth"] = parse_address(k, v, false); }},
+    {"x402.nonce_cleanup_interval_s", [](settings& s, auto& k, auto& v) { s.x402.nonce_cleanup_interval = std::chrono::seconds{parse_uint<int64_t>(k, v, 1, 86'400 * 7)}; }},
+    {"x402.settle_retry_initial_ms", [](settings& s, auto& k, auto& v) { s.x402.settle_retry_initial = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 10, 3'600'000)}; }},
+    {"x402.settle_retry_max_ms", [](settings& s, auto& k, auto& v) { s.x402.settle_retry_max = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 10, 86'400'000)}; }},
     {"log.format", [](settings& s, auto& k, auto& v) { s.log.format = parse_choice(k, v, {"text", "json"}); }},
     {"log.level", [](settings& s, auto& k, auto& v) { s.log.level = parse_choice(k, v, {"trace", "debug", "info", "warn", "error", "off"}); }},
     {"shutdown.deadline_s", [](settings& s, auto& k, auto& v) { s.shutdown_deadline = std::chrono::seconds{parse_uint<int64_t>(k, v, 1, 3600)}; }},
@@ -196,6 +293,32 @@ const std::vector<std::pair<const char*, const char*>>& env_names() {
     {"VES_DLQ_MAX_RETRIES", "dlq.max_retries"},
     {"VES_DLQ_RETRY_JITTER", "dlq.retry_jitter"},
     {"VES_DLQ_POLL_INTERVAL_MS", "dlq.poll_interval_ms"},
+    {"L2_RPC_URL", "anchor.rpc_url"},
+    {"SET_REGISTRY_ADDRESS", "anchor.contract_address"},
+    {"SEQUENCER_PRIVATE_KEY", "anchor.private_key"},
+    {"L2_CHAIN_ID", "anchor.chain_id"},
+    {"ANCHOR_FINALITY_CONFIRMATIONS", "anchor.confirmations"},
+    {"ANCHOR_INTERVAL_SECS", "anchor.interval_s"},
+    {"ANCHOR_BATCH_THRESHOLD", "anchor.batch_threshold"},
+    {"VES_ANCHOR_ABI", "anchor.abi"},
+    {"VES_ANCHOR_AUTO", "anchor.auto"},
+    {"VES_ANCHOR_INTERVAL_MS", "anchor.interval_ms"},
+    {"VES_ANCHOR_RECEIPT_TIMEOUT_MS", "anchor.receipt_timeout_ms"},
+    {"VES_ANCHOR_RECEIPT_POLL_INTERVAL_MS", "anchor.receipt_poll_interval_ms"},
+    {"VES_ANCHOR_BREAKER_FAILURE_THRESHOLD", "anchor.breaker.failure_threshold"},
+    {"VES_ANCHOR_BREAKER_OPEN_TIMEOUT_MS", "anchor.breaker.open_timeout_ms"},
+    {"VES_ANCHOR_BREAKER_MAX_BACKOFF_MS", "anchor.breaker.max_backoff_ms"},
+    {"VES_ANCHOR_BREAKER_SLOW_CALL_MS", "anchor.breaker.slow_call_ms"},
+    {"X402_BATCH_MAX_SIZE", "x402.batch_max_size"},
+    {"X402_BATCH_MAX_WAIT_SECS", "x402.batch_max_wait_s"},
+    {"X402_BATCH_NETWORKS", "x402.networks"},
+    {"X402_NONCE_CLEANUP_INTERVAL_SECS", "x402.nonce_cleanup_interval_s"},
+    {"VES_X402_BATCH_MAX_WAIT_MS", "x402.batch_max_wait_ms"},
+    {"VES_X402_AUTO_SETTLE", "x402.auto_settle"},
+    {"VES_X402_SETTLEMENT_CONTRACT", "x402.settlement_contract"},
+    {"VES_X402_TOKEN_ADDRESSES", "x402.token_addresses"},
+    {"VES_X402_SETTLE_RETRY_INITIAL_MS", "x402.settle_retry_initial_ms"},
+    {"VES_X402_SETTLE_RETRY_MAX_MS", "x402.settle_retry_max_ms"},
     {"LOG_FORMAT", "log.format"},
     {"LOG_LEVEL", "log.level"},
     {"VES_SHUTDOWN_DEADLINE_SECS", "shutdown.deadline_s"},
@@ -305,6 +428,23 @@ settings load(const std::string& path, const env_map& env) {
         s.log.level = lvl;
   }
   // cross-field checks
+  {
+    auto& a = s.anchor;
+    int set = !a.rpc_url.empty() + !a.contract_address.empty() + !a.private_key.empty();
+    if (set != 0 && set != 3)
+      throw config_error("config: anchor: set all of anchor.rpc_url, anchor.contract_address and "
+                         "anchor.private_key (L2_RPC_URL, SET_REGISTRY_ADDRESS, "
+                         "SEQUENCER_PRIVATE_KEY) to enable anchoring, or none of them");
+    if (a.breaker_max_backoff < a.breaker_open_timeout)
+      throw config_error("config: anchor.breaker.max_backoff_ms: must not be below "
+                         "anchor.breaker.open_timeout_ms");
+  }
+  if (!s.x402.settlement_contract.empty() && !s.anchor.enabled())
+    throw config_error("config: x402.settlement_contract: settlement needs the chain connection "
+                       "of anchor.rpc_url, anchor.contract_address and anchor.private_key");
+  if (s.x402.settle_retry_max < s.x402.settle_retry_initial)
+    throw config_error("config: x402.settle_retry_max_ms: must not be below "
+                       "x402.settle_retry_initial_ms");
   if (s.auth.production && !s.auth.bootstrap_admin_api_key.empty()
       && s.auth.bootstrap_admin_api_key.size() < 32)
     throw config_error("config: auth.bootstrap_admin_api_key: must be at least 32 characters in "

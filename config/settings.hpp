@@ -94,6 +94,47 @@ struct commitment_settings {
   std::chrono::seconds max_age{5};
 };
 
+/// On-chain anchoring (actors/anchor, adapters/chain). Enabled when rpc_url, contract_address
+/// and private_key are all set (the reference's rule); setting only some of them is an error.
+struct anchor_settings {
+  std::string rpc_url;                  ///< L2_RPC_URL
+  std::string contract_address;         ///< SET_REGISTRY_ADDRESS (0x + 40 hex)
+  std::string private_key;              ///< SEQUENCER_PRIVATE_KEY (secp256k1; never logged)
+  uint64_t chain_id = 84532001;         ///< L2_CHAIN_ID (0: accept the node's)
+  std::string abi = "stateset_anchor";  ///< stateset_anchor | set_registry
+  uint32_t confirmations = 1;           ///< blocks a transaction needs before it counts
+  bool automatic = true;                ///< anchor pending VES commitments on a timer
+  std::chrono::milliseconds interval{60'000};
+  uint32_t batch_threshold = 10;        ///< commitments per automatic round
+  std::chrono::milliseconds receipt_timeout{120'000};
+  std::chrono::milliseconds receipt_poll_interval{500};
+  // circuit breaker (defaults: the reference's "anchor" breaker)
+  uint32_t breaker_failure_threshold = 5;
+  std::chrono::milliseconds breaker_open_timeout{60'000};
+  std::chrono::milliseconds breaker_max_backoff{300'000};
+  std::chrono::milliseconds breaker_slow_call{30'000};
+  bool enabled() const {
+    return !rpc_url.empty() && !contract_address.empty() && !private_key.empty();
+  }
+};
+
+/// x402 payments (actors/x402_batcher): a batcher per stream and network seals sequenced
+/// intents into Merkle-committed batches and, when a chain is configured (the `anchor.*`
+/// connection) with a settlement contract, settles them on chain.
+struct x402_settings {
+  uint32_t batch_max_size = 100;                  ///< X402_BATCH_MAX_SIZE, 1..1000
+  std::chrono::milliseconds batch_max_wait{30'000}; ///< seal when the oldest waited this long
+  std::vector<std::string> networks{"set_chain"}; ///< X402_BATCH_NETWORKS: sealed automatically
+  bool auto_settle = true;                        ///< settle committed batches on chain
+  std::string settlement_contract;                ///< VesPaymentBatch, 0x + 40 hex ("": none)
+  /// Token address per asset (usdc, usdt, ssusd, wssusd, dai, eth), 0x + 40 hex; replaces the
+  /// reference's table for new intents and settlement (e.g. the test token on a local chain).
+  std::map<std::string, std::string> token_addresses;
+  std::chrono::seconds nonce_cleanup_interval{3600}; ///< X402_NONCE_CLEANUP_INTERVAL_SECS
+  std::chrono::milliseconds settle_retry_initial{1000}; ///< back-off after a failed settlement
+  std::chrono::milliseconds settle_retry_max{60'000};
+};
+
 struct log_settings {
   std::string format = "text";          ///< text | json
   std::string level = "info";           ///< trace | debug | info | warn | error | off
@@ -108,6 +149,8 @@ struct settings {
   projection_settings projection;
   dlq_settings dlq;
   commitment_settings commitments;
+  anchor_settings anchor;
+  x402_settings x402;
   log_settings log;
   std::chrono::seconds shutdown_deadline{30};
 };

@@ -118,6 +118,14 @@ struct anchored_state {
   bool operator==(const anchored_state&) const = default;
 };
 
+/// The transaction that anchored a batch, found in the contract's logs (the anchored event
+/// indexes the batch id). Used after a restart that lost the local record of a transaction the
+/// chain did mine. Reply: chain_tx; errc::not_found when the chain has no such event.
+struct find_anchor_tx {
+  uuid batch_id;
+  bool operator==(const find_anchor_tx&) const = default;
+};
+
 /// The stored commitment of a batch. Reply: onchain_commitment (found = false when absent).
 struct fetch_onchain_commitment {
   uuid batch_id;
@@ -209,6 +217,10 @@ typename Inspector::result_type inspect(Inspector& f, anchored_state& x) {
   return f(caf::meta::type_name("seq::anchored_state"), x.anchored);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, find_anchor_tx& x) {
+  return f(caf::meta::type_name("seq::find_anchor_tx"), x.batch_id);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fetch_onchain_commitment& x) {
   return f(caf::meta::type_name("seq::fetch_onchain_commitment"), x.batch_id);
 }
@@ -235,6 +247,10 @@ typename Inspector::result_type inspect(Inspector& f, breaker_status& x) {
            x.failures, x.slow_calls, x.rejected, x.opened, x.window_failures, x.retry_in_ms);
 }
 
+// -- x402 settlement (defined in messages/settlement.hpp) ------------------------------------
+
+struct settle_payment_batch;
+
 } // namespace seq::msg
 
 namespace seq::chain {
@@ -251,11 +267,18 @@ public:
   virtual caf::expected<msg::chain_head> probe() = 0;
   virtual caf::expected<msg::chain_tx> anchor(const msg::chain_commitment& c) = 0;
   virtual caf::expected<bool> is_anchored(const msg::uuid& batch_id) = 0;
+  /// The mined transaction that anchored `batch_id` (errc::not_found when none).
+  virtual caf::expected<msg::chain_tx> find_anchor_tx(const msg::uuid& batch_id) = 0;
   virtual caf::expected<msg::onchain_commitment> commitment(const msg::uuid& batch_id) = 0;
   virtual caf::expected<msg::onchain_stream_head> stream_head(const msg::stream_key& s) = 0;
   virtual caf::expected<bool> verify_inclusion(const msg::uuid& batch_id, const msg::hash32& leaf,
                                                const std::vector<msg::hash32>& path,
                                                uint64_t leaf_index) = 0;
+
+  /// x402 settlement (messages/settlement.hpp): settles a batch on the settlement contract, or
+  /// answers the original transaction when the batch is settled already (idempotent).
+  virtual caf::expected<msg::chain_tx> settle_payment_batch(const msg::settle_payment_batch& b) = 0;
+  virtual caf::expected<bool> is_batch_settled(const msg::uuid& batch_id) = 0;
 };
 
 /// Opens a gateway; a chain worker calls it on first use and again after a failed open. Must

@@ -116,6 +116,10 @@ public:
   /// Ordered by committed_at, then sequence_start (oldest first).
   virtual caf::expected<std::vector<msg::legacy_commitment>>
   list_legacy_commitments(const msg::commitment_filter& f) = 0;
+  /// Sets chain_tx_hash (the legacy table has no other chain fields). errc::not_found when
+  /// absent.
+  virtual caf::expected<void> mark_legacy_anchored(const uuid& batch_id,
+                                                   const msg::hash32& chain_tx_hash) = 0;
 };
 
 /// The commitment interface of an event store connection (same object, same connection). Both

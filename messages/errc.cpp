@@ -37,6 +37,8 @@ std::string to_string(errc x) {
       return "storage_failure";
     case errc::migration_failed:
       return "migration_failed";
+    case errc::invalid_state_transition:
+      return "invalid_state_transition";
     case errc::overloaded:
       return "overloaded";
     case errc::timeout:

@@ -47,6 +47,9 @@ enum class errc : uint8_t {
   storage_failure = 22,
   /// Migrations could not be applied (startup).
   migration_failed = 23,
+  /// A resource is not in a state that allows the requested change, e.g. settling an x402
+  /// batch that is pending or failed (400 INVALID_STATE_TRANSITION).
+  invalid_state_transition = 40,
   /// Too much queued work; retry later (503).
   overloaded = 60,
   /// A request to an actor timed out (504).

@@ -14,6 +14,7 @@
 /// errc::storage_failure otherwise.
 
 #include "messages/domain.hpp"
+#include "messages/x402.hpp"
 
 #include <memory>
 #include <condition_variable>
@@ -46,7 +47,9 @@ struct write_group {
   std::vector<uuid> ves_commands;                  ///< rows for ves_command_dedupe
   std::vector<uuid> legacy_commands;               ///< rows for event_command_dedupe
   std::vector<entity_cas> versions;
-  bool empty() const { return ves.empty() && legacy.empty(); }
+  /// x402 payment intents (status sequenced) with their nonce rows (messages/x402_store.hpp).
+  std::vector<msg::x402_intent> x402;
+  bool empty() const { return ves.empty() && legacy.empty() && x402.empty(); }
 };
 
 /// What already exists for the ids and entities of a failed group.
@@ -57,6 +60,9 @@ struct conflict_report {
   std::vector<uuid> existing_legacy_commands;
   std::vector<std::pair<entity_key, int64_t>> versions;  ///< current versions (0 = absent)
   msg::stream_heads heads;                               ///< current heads of the stream
+  std::vector<msg::x402_nonce_key> existing_x402_nonces;  ///< nonces already used in the stream
+  /// Idempotency keys already used in the stream, with their intents.
+  std::vector<std::pair<std::string, uuid>> existing_x402_keys;
 };
 
 class event_store {

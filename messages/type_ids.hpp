@@ -4,6 +4,7 @@
 /// THE single CAF type-ID block of the project. Every message type is added here, and every
 /// actor system loads it (runtime/system.cpp, tests): `cfg.add_message_types<caf::id_block::seq>()`.
 
+#include "messages/anchor.hpp"
 #include "messages/chain.hpp"
 #include "messages/committer.hpp"
 #include "messages/domain.hpp"
@@ -11,6 +12,9 @@
 #include "messages/ingest.hpp"
 #include "messages/projector.hpp"
 #include "messages/sequencing.hpp"
+#include "messages/settlement.hpp"
+#include "messages/x402.hpp"
+#include "messages/x402_batching.hpp"
 
 #include "caf/type_id.hpp"
 
@@ -59,6 +63,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(seq, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(seq, (seq::msg::chain_tx))
   CAF_ADD_TYPE_ID(seq, (seq::msg::check_anchored))
   CAF_ADD_TYPE_ID(seq, (seq::msg::anchored_state))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::find_anchor_tx))
   CAF_ADD_TYPE_ID(seq, (seq::msg::fetch_onchain_commitment))
   CAF_ADD_TYPE_ID(seq, (seq::msg::onchain_commitment))
   CAF_ADD_TYPE_ID(seq, (seq::msg::fetch_onchain_stream_head))
@@ -76,4 +81,36 @@ CAF_BEGIN_TYPE_ID_BLOCK(seq, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(seq, (seq::msg::committer_load))
   CAF_ADD_TYPE_ID(seq, (seq::msg::committer_loaded))
   CAF_ADD_TYPE_ID(seq, (seq::msg::ves_commitment_built))
+  // anchoring (messages/anchor.hpp): anchor actor and its storage worker
+  CAF_ADD_TYPE_ID(seq, (seq::msg::anchor_batch))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::anchor_outcome))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::anchor_load))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::anchor_loaded))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::anchor_save))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::anchor_list_pending))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::anchor_pending))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::anchor_status))
+  // x402 settlement (messages/settlement.hpp): circuit breaker and chain worker
+  CAF_ADD_TYPE_ID(seq, (seq::msg::settle_payment_batch))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::check_batch_settled))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::batch_settled_state))
+  // x402 payments (messages/x402.hpp, messages/x402_batching.hpp): sequencing, batcher hub,
+  // batchers and their I/O workers
+  CAF_ADD_TYPE_ID(seq, (seq::msg::ingest_x402))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_ingested))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_notice))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_sequenced))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::create_x402_batch))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_batch_made))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::settle_x402_batch))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_settled))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_find_work))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_work_found))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_load_state))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_state_loaded))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_seal))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_sealed))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_fetch_batch))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_record))
+  CAF_ADD_TYPE_ID(seq, (seq::msg::x402_prune))
 CAF_END_TYPE_ID_BLOCK(seq)

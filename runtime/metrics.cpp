@@ -136,6 +136,7 @@ std::string node_metrics::render(storage::store_pool* pool) const {
   histogram(out, "ves_group_commit_seconds", "Duration of one group commit transaction.",
             a.write_latency_us, 1e-6);
   projection_counters(out, projections);
+  out << x402_metrics_text(x402, pool);
   if (pool)
     storage_gauges(out, *pool);
   return out.str();

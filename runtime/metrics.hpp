@@ -6,6 +6,7 @@
 
 #include "actors/metrics.hpp"
 #include "actors/projector/projection_metrics.hpp"
+#include "actors/x402_batcher/x402_metrics.hpp"
 
 #include <string>
 
@@ -15,9 +16,14 @@ class store_pool;
 
 namespace seq::runtime {
 
+/// The x402 part of /metrics (runtime/metrics_x402.cpp): batch sizes, time to seal and to
+/// settle, settlement failures, expiries, nonce cleanup; with `pool`, intents by status.
+std::string x402_metrics_text(const actors::x402::x402_metrics& m, storage::store_pool* pool);
+
 struct node_metrics {
   actors::ingest_metrics actors;
   actors::projection::projection_metrics projections;
+  actors::x402::x402_metrics x402;
   /// Counters as Prometheus text. With `pool`, also what storage knows and is computed on
   /// each scrape: projection lag per stream (head − checkpoint, streams with a checkpoint
   /// row) and DLQ sizes per reason and per status (a storage failure leaves them out and

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime/node.hpp"
 
+#include "actors/anchor/anchor_actor.hpp"
+#include "actors/circuit_breaker/circuit_breaker.hpp"
 #include "actors/dlq/dlq_retry.hpp"
 #include "actors/committer/committer.hpp"
 #include "actors/projector/projector.hpp"
 #include "actors/topology.hpp"
+#include "actors/x402_batcher/x402_hub.hpp"
+#include "adapters/chain/gateway.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/storage/event_store.hpp"
 #include "messages/sequencing.hpp"
@@ -133,6 +137,37 @@ std::vector<msg::stream_key> streams_to_catch_up(storage::event_store& store) {
   return std::move(*xs);
 }
 
+/// The chain connection of the `anchor.*` settings.
+chain::chain_settings chain_settings_of(const config::anchor_settings& a) {
+  chain::chain_settings c;
+  c.rpc_url = a.rpc_url;
+  c.contract_address = a.contract_address;
+  c.private_key_hex = a.private_key;
+  c.chain_id = a.chain_id;
+  msg::from_string(a.abi, c.abi);
+  c.confirmations = a.confirmations;
+  c.receipt_timeout = a.receipt_timeout;
+  c.receipt_poll_interval = a.receipt_poll_interval;
+  return c;
+}
+
+/// How long an anchoring HTTP request may wait: the anchor actor's chain call bound.
+caf::timespan ac_timeout(const config::anchor_settings& a) {
+  return a.receipt_timeout * 2 + std::chrono::seconds{60};
+}
+
+actors::circuit_breaker_config breaker_config_of(const config::anchor_settings& a) {
+  actors::circuit_breaker_config c;
+  c.breaker = actors::breaker_options::anchor_defaults();
+  c.breaker.failure_threshold = a.breaker_failure_threshold;
+  c.breaker.open_timeout = a.breaker_open_timeout;
+  c.breaker.max_backoff = a.breaker_max_backoff;
+  c.breaker.slow_call_threshold = a.breaker_slow_call;
+  // One call may wait for a mined receipt; the breaker's own bound is a little longer.
+  c.call_timeout = a.receipt_timeout + a.receipt_timeout / 2 + std::chrono::seconds{30};
+  return c;
+}
+
 struct system_config : caf::actor_system_config {
   explicit system_config(const config::settings& s) {
     add_message_types<caf::id_block::seq>();
@@ -219,6 +254,33 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   cd.options.max_age = s.commitments.max_age;
   icfg.companions.push_back(actors::committer::committer_companion(cd));
 
+  // -- x402 payments (issue 5) ---------------------------------------------------------------
+  // I/O workers and the batcher hub (one batcher per stream and network, sealing and settling).
+  // Every sequencer tells the hub about the intents it commits (icfg.x402_sink). Settlement
+  // needs the chain breaker spawned below (anchor.*) and x402.settlement_contract; the breaker
+  // is handed to the hub once it exists.
+  auto x402_io = actors::x402::spawn_x402_io(sys, 2, true, events_factory);
+  actors::x402::hub_deps x402_deps;
+  x402_deps.batcher.io = x402_io;
+  x402_deps.batcher.settlement.chain_id = s.anchor.chain_id;
+  x402_deps.batcher.settlement.tokens = s.x402.token_addresses;
+  x402_deps.batcher.options.max_size = s.x402.batch_max_size;
+  x402_deps.batcher.options.max_wait = s.x402.batch_max_wait;
+  x402_deps.batcher.options.auto_settle = s.x402.auto_settle && s.anchor.enabled()
+                                          && !s.x402.settlement_contract.empty();
+  x402_deps.batcher.options.retry_initial = s.x402.settle_retry_initial;
+  x402_deps.batcher.options.retry_max = s.x402.settle_retry_max;
+  x402_deps.batcher.metrics = &metrics.x402;
+  x402_deps.networks = {s.x402.networks.begin(), s.x402.networks.end()};
+  x402_deps.prune_interval = s.x402.nonce_cleanup_interval;
+  auto x402_hub = actors::x402::spawn_x402_hub(sys, x402_deps);
+  icfg.x402_sink = x402_hub;
+  auto stop_x402 = [&] {
+    caf::anon_send_exit(x402_hub, caf::exit_reason::user_shutdown);
+    actors::x402::stop_x402_io(x402_io);
+  };
+  // -- end x402 (continued after the chain block) --------------------------------------------
+
   auto topo = actors::spawn_ingest_topology(sys, icfg, events_factory, &metrics.actors);
 
   actors::dlq::dlq_retry_deps rd;
@@ -240,6 +302,44 @@ int run_node(const config::settings& s, const sigset_t& signals) {
     actors::committer::stop_commit_io(commit_io);
   };
 
+  // Chain: one circuit breaker for every chain call, and the anchor actor (a singleton).
+  caf::actor chain_breaker;
+  caf::actor anchor;
+  if (s.anchor.enabled()) {
+    auto bc = breaker_config_of(s.anchor);
+    chain_breaker = actors::spawn_circuit_breaker(
+      sys, bc, chain::make_gateway_factory(chain_settings_of(s.anchor)));
+    actors::anchor::anchor_config ac;
+    ac.breaker = chain_breaker;
+    ac.factory = events_factory;
+    ac.automatic = s.anchor.automatic;
+    ac.interval = s.anchor.interval;
+    ac.batch_threshold = s.anchor.batch_threshold;
+    ac.call_timeout = bc.call_timeout + std::chrono::seconds{5};
+    anchor = actors::anchor::spawn_anchor(sys, ac);
+    spdlog::info("anchoring to {} (contract {}, abi {}, chain id {}; automatic {})",
+                 s.anchor.rpc_url, s.anchor.contract_address, s.anchor.abi, s.anchor.chain_id,
+                 s.anchor.automatic ? "every " + std::to_string(s.anchor.interval.count()) + " ms"
+                                    : "off");
+  }
+  auto stop_chain = [&] {
+    for (auto& a : {anchor, chain_breaker})
+      if (a)
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  };
+
+  // -- x402 (continued): settle through the one chain breaker ---------------------------------
+  if (chain_breaker && x402_deps.batcher.options.auto_settle)
+    caf::anon_send(x402_hub, caf::put_atom_v, chain_breaker);
+  spdlog::info("x402: batches of {} intents or {} ms on {}; settlement {}", s.x402.batch_max_size,
+               s.x402.batch_max_wait.count(),
+               s.x402.networks.empty() ? std::string{"no network (manual only)"}
+                                       : std::to_string(s.x402.networks.size()) + " network(s)",
+               x402_deps.batcher.options.auto_settle
+                 ? "on chain through " + s.x402.settlement_contract
+                 : std::string{"manual (no chain, no settlement contract or auto_settle off)"});
+  // -- end x402 ------------------------------------------------------------------------------
+
   http::authenticator auth{pool, *bootstrap_hash};
   http::context ctx;
   ctx.sys = &sys;
@@ -247,6 +347,10 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   ctx.dlq_retry = dlq_retry;
   ctx.projector_role = actors::projection::projector_role;
   ctx.committer_role = actors::committer::committer_role;
+  ctx.anchor = anchor;
+  ctx.chain_breaker = chain_breaker;
+  ctx.x402_batcher = x402_hub;
+  ctx.x402_tokens = s.x402.token_addresses;
   ctx.pool = &pool;
   ctx.auth = &auth;
   ctx.sequencer_id = id.id;
@@ -263,6 +367,7 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   o.keep_alive_max_requests = s.http.keep_alive_max_requests;
   o.read_timeout_s = s.http.read_timeout_s;
   o.request_timeout = std::chrono::seconds{s.http.request_timeout_s};
+  o.anchor_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(ac_timeout(s.anchor));
   o.max_events_per_batch = s.limits.max_events_per_batch;
   o.max_event_payload_size = s.limits.max_event_payload_size;
 
@@ -272,6 +377,8 @@ int run_node(const config::settings& s, const sigset_t& signals) {
     spdlog::critical("http: {}", *err);
     stop_topology(sys, topo);
     stop_projections();
+    stop_x402();
+    stop_chain();
     return 4;
   }
   auto port = std::get<uint16_t>(bound);
@@ -299,6 +406,8 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   drain_topology(sys, topo, deadline);       // flush queued group commits
   stop_topology(sys, topo);                  // streams, with their projectors
   stop_projections();                        // DLQ retry actor, projection I/O workers
+  stop_x402();                               // x402 batchers and their I/O workers
+  stop_chain();                              // anchor actor, circuit breaker
   done.set_value();
   watchdog.join();
   spdlog::info("shutdown complete");

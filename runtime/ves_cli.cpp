@@ -4,6 +4,8 @@
 //   ves keys create|list|revoke      manage API keys directly in the store
 //   ves dlq list|show|retry|purge|audit    the dead-letter queue (runtime/cli_dlq.cpp)
 //   ves projections status|rebuild   projection state; replay a stream (runtime/cli_rebuild.cpp)
+//   ves verify batch|proof|receipt, ves export batch   the independent verifier (cli_verify.cpp)
+//   ves verify payment-receipt FILE|-   an x402 payment receipt (cli_verify_x402.cpp)
 // Storage comes from --database-url, else the same settings as the server (--config /
 // $VES_CONFIG, $DATABASE_URL, default sqlite://data/ves.db).
 #include "adapters/storage/event_store.hpp"
@@ -11,6 +13,8 @@
 #include "messages/errc.hpp"
 #include "messages/ves/ves.hpp"
 #include "runtime/cli.hpp"
+#include "runtime/cli_verify.hpp"
+#include "runtime/cli_verify_x402.hpp"
 
 #include <CLI/CLI.hpp>
 #include <unistd.h>
@@ -319,10 +323,95 @@ int main(int argc, char** argv) {
     code = runtime::cli::rebuild(*s, o, console());
   });
 
+  // -- independent verifier (runtime/cli_verify.hpp; exit 0 valid, 1 invalid, 2 usage/I/O) --
+
+  runtime::cli::server_source server{"", config::process_env()["VES_API_KEY"]};
+  std::vector<std::string> key_files;
+  bool keys_from_store = false;
+  std::string batch_id, batch_file, seq_key, rpc, contract, abi = "stateset_anchor";
+  auto server_opts = [&](CLI::App* c) {
+    c->add_option("--url", server.url, "sequencer base URL, e.g. http://127.0.0.1:8080");
+    c->add_option("--api-key", server.api_key, "API key with read permission ($VES_API_KEY)");
+  };
+  auto key_opts = [&](CLI::App* c) {
+    c->add_option("--keys", key_files, "agent key file (JSON; repeatable)");
+    c->add_flag("--keys-from-store", keys_from_store, "read missing agent keys from the store");
+  };
+  auto store_keys = [&] {
+    return keys_from_store ? runtime::cli::store_key_lookup(store_url(g))
+                           : runtime::cli::key_lookup{};
+  };
+  auto* verify = app.add_subcommand("verify", "independent verifier (trusts nothing computed)");
+  verify->require_subcommand(1);
+  auto* vbatch = verify->add_subcommand("batch", "recompute a VES commitment from its events");
+  server_opts(vbatch);
+  vbatch->add_option("--batch-id", batch_id, "commitment batch id");
+  vbatch->add_option("--file", batch_file, "exported batch (`ves export batch`; - = stdin)");
+  key_opts(vbatch);
+  vbatch->add_option("--sequencer-key", seq_key, "receipt public key (hex; default: published)");
+  vbatch->add_option("--rpc", rpc, "EVM JSON-RPC URL: also compare the on-chain record");
+  vbatch->add_option("--contract", contract, "anchor contract address (with --rpc)");
+  vbatch->add_option("--abi", abi, "stateset_anchor (default) or set_registry");
+  vbatch->callback([&] {
+    runtime::cli::verify_batch_options o{server, batch_file, batch_id, key_files, store_keys(),
+                                         seq_key, std::nullopt};
+    if (!rpc.empty()) {
+      o.chain = runtime::cli::chain_source{rpc, contract, {}};
+      if (!msg::from_string(abi, o.chain->abi))
+        throw CLI::ValidationError("--abi", "expected stateset_anchor or set_registry");
+    }
+    code = runtime::cli::verify_batch(o, console());
+  });
+  runtime::cli::verify_proof_options vp;
+  std::vector<std::string> path;
+  uint64_t index = 0;
+  auto* vproof = verify->add_subcommand("proof", "check a VES inclusion proof");
+  vproof->add_option("--file", vp.file, "proof JSON (GET /api/v1/ves/proofs/{seq}; - = stdin)");
+  vproof->add_option("--leaf", vp.leaf, "leaf hash (hex)");
+  auto* index_opt = vproof->add_option("--index", index, "leaf index");
+  auto* path_opt = vproof->add_option("--path", path, "sibling hashes bottom-up (hex, repeatable)")
+                     ->delimiter(',');
+  vproof->add_option("--root", vp.root, "merkle root (hex)");
+  vproof->add_option("--event", vp.event_file, "event JSON: recompute the leaf from it");
+  vproof->callback([&] {
+    if (index_opt->count() > 0)
+      vp.index = index;
+    if (path_opt->count() > 0)
+      vp.path = path;
+    code = runtime::cli::verify_proof(vp, console());
+  });
+  runtime::cli::verify_receipt_options vr;
+  auto* vreceipt = verify->add_subcommand("receipt", "check a sequencer receipt");
+  vreceipt->add_option("--receipt", vr.receipt_file, "receipt JSON (- = stdin)")->required();
+  vreceipt->add_option("--event", vr.event_file, "the event (recomputes the receipt hash)");
+  vreceipt->add_option("--sequencer-key", seq_key, "sequencer public key (hex)");
+  server_opts(vreceipt);
+  vreceipt->callback([&] {
+    vr.sequencer_key = seq_key;
+    vr.server = server;
+    code = runtime::cli::verify_receipt(vr, console());
+  });
+  runtime::cli::verify_payment_receipt_options vpr; // x402 (runtime/cli_verify_x402.hpp)
+  auto* vpay = verify->add_subcommand("payment-receipt", "check an x402 payment receipt offline");
+  vpay->add_option("file", vpr.file, "receipt JSON (GET …/x402/payments/{id}/receipt; - = stdin)")
+    ->required();
+  vpay->add_option("--payer-key", vpr.payer_key, "payer Ed25519 public key (hex)");
+  vpay->callback([&] { code = runtime::cli::verify_payment_receipt(vpr, console()); });
+  auto* exp = app.add_subcommand("export", "export data for offline verification");
+  exp->require_subcommand(1);
+  auto* ebatch = exp->add_subcommand("batch", "a commitment, its events and keys as one JSON");
+  server_opts(ebatch);
+  ebatch->add_option("--batch-id", batch_id, "commitment batch id")->required();
+  key_opts(ebatch);
+  ebatch->callback([&] {
+    code = runtime::cli::export_batch({server, batch_id, key_files, store_keys()}, console());
+  });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    auto rc = app.exit(e);
+    return rc != 0 && (verify->parsed() || exp->parsed()) ? 2 : rc;
   } catch (const config::config_error& e) {
     std::cerr << e.what() << "\n";
     return 2;

@@ -53,6 +53,10 @@ caf::behavior chain_worker(caf::stateful_actor<chain_worker_state>* self,
       return run<msg::anchored_state>(
         self->state, [&](chain::chain_gateway& g) { return g.is_anchored(x.batch_id); });
     },
+    [self](msg::find_anchor_tx& x) -> caf::result<msg::chain_tx> {
+      return run<msg::chain_tx>(self->state,
+                                [&](chain::chain_gateway& g) { return g.find_anchor_tx(x.batch_id); });
+    },
     [self](msg::fetch_onchain_commitment& x) -> caf::result<msg::onchain_commitment> {
       return run<msg::onchain_commitment>(
         self->state, [&](chain::chain_gateway& g) { return g.commitment(x.batch_id); });
@@ -65,6 +69,14 @@ caf::behavior chain_worker(caf::stateful_actor<chain_worker_state>* self,
       return run<msg::inclusion_verified>(self->state, [&](chain::chain_gateway& g) {
         return g.verify_inclusion(x.batch_id, x.leaf, x.path, x.leaf_index);
       });
+    },
+    [self](msg::settle_payment_batch& x) -> caf::result<msg::chain_tx> {
+      return run<msg::chain_tx>(self->state,
+                                [&](chain::chain_gateway& g) { return g.settle_payment_batch(x); });
+    },
+    [self](msg::check_batch_settled& x) -> caf::result<msg::batch_settled_state> {
+      return run<msg::batch_settled_state>(
+        self->state, [&](chain::chain_gateway& g) { return g.is_batch_settled(x.batch_id); });
     },
   };
 }

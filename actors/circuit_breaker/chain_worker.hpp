@@ -12,6 +12,8 @@
 ///   fetch_onchain_commitment   → onchain_commitment
 ///   fetch_onchain_stream_head  → onchain_stream_head
 ///   verify_inclusion_on_chain  → inclusion_verified
+///   settle_payment_batch       → chain_tx             (messages/settlement.hpp, x402)
+///   check_batch_settled        → batch_settled_state
 ///   Any call may instead answer a caf::error with the gateway's seq::errc unchanged
 ///   (errc::chain_unavailable, errc::timeout, errc::chain_rejected, errc::invalid_request).
 /// Sends: nothing but replies.

@@ -98,6 +98,9 @@ caf::behavior circuit_breaker(self_ptr self, circuit_breaker_config cfg,
     [self](msg::check_anchored& x) -> caf::result<msg::anchored_state> {
       return guarded<msg::anchored_state>(self, x);
     },
+    [self](msg::find_anchor_tx& x) -> caf::result<msg::chain_tx> {
+      return guarded<msg::chain_tx>(self, x);
+    },
     [self](msg::fetch_onchain_commitment& x) -> caf::result<msg::onchain_commitment> {
       return guarded<msg::onchain_commitment>(self, x);
     },
@@ -106,6 +109,12 @@ caf::behavior circuit_breaker(self_ptr self, circuit_breaker_config cfg,
     },
     [self](msg::verify_inclusion_on_chain& x) -> caf::result<msg::inclusion_verified> {
       return guarded<msg::inclusion_verified>(self, x);
+    },
+    [self](msg::settle_payment_batch& x) -> caf::result<msg::chain_tx> {
+      return guarded<msg::chain_tx>(self, x);
+    },
+    [self](msg::check_batch_settled& x) -> caf::result<msg::batch_settled_state> {
+      return guarded<msg::batch_settled_state>(self, x);
     },
     [self](caf::get_atom) -> msg::breaker_status { return self->state.cb->status(); },
   };

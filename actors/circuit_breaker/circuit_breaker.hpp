@@ -9,7 +9,9 @@
 ///   the answer comes, tells the breaker how it went and passes the answer on unchanged.
 /// Interface (dynamically typed `caf::actor`): the chain requests of messages/chain.hpp
 ///   (probe_chain, anchor_commitment, check_anchored, fetch_onchain_commitment,
-///   fetch_onchain_stream_head, verify_inclusion_on_chain), with the worker's replies; and
+///   fetch_onchain_stream_head, verify_inclusion_on_chain, and the x402 settlement requests
+///   settle_payment_batch and check_batch_settled of messages/settlement.hpp), with the
+///   worker's replies; and
 ///   caf::get_atom → msg::breaker_status (state and counters for /health/detailed, /metrics).
 /// Counted as failures: errc::chain_unavailable, errc::timeout, a worker that does not answer
 ///   within `call_timeout` (sec::request_timeout), is gone or dies during the call

@@ -123,6 +123,9 @@ caf::behavior stream_registry(caf::stateful_actor<stream_registry_state>* self,
     [self](msg::ingest_legacy& x) -> caf::result<msg::legacy_ingested> {
       return dispatch<msg::legacy_ingested>(self, std::move(x));
     },
+    [self](msg::ingest_x402& x) -> caf::result<msg::x402_ingested> {
+      return dispatch<msg::x402_ingested>(self, std::move(x));
+    },
     [self](msg::get_companion& x) -> caf::result<caf::actor> {
       return dispatch<caf::actor>(self, std::move(x));
     },

@@ -9,6 +9,7 @@
 /// Interface (dynamically typed `caf::actor`):
 ///   ingest_ves     → ves_ingested     (delegated to the stream; errc::shutting_down while
 ///   ingest_legacy  → legacy_ingested   draining)
+///   ingest_x402    → x402_ingested
 ///   drain_atom     → ok_atom          refuses new work from now on and answers once every
 ///                                     sequencer has flushed its queue
 ///   get_atom                          → uint64_t  number of live streams

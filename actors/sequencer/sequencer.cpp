@@ -105,6 +105,8 @@ void finish_group(self_ptr self) {
     add_queued(self, -static_cast<int64_t>(p.events));
     if (out.ves)
       p.rp.deliver(msg::ves_ingested{std::move(out.ves)});
+    else if (out.x402)
+      p.rp.deliver(msg::x402_ingested{std::move(out.x402)});
     else
       p.rp.deliver(msg::legacy_ingested{std::move(out.legacy)});
   }
@@ -143,6 +145,24 @@ void notify_committed(self_ptr self, const storage::write_group& g) {
                                                      static_cast<uint8_t>(msg::space::legacy),
                                                      g.legacy.front().sequence_number,
                                                      g.legacy.back().sequence_number});
+  if (!g.x402.empty())
+    self->send(st.deps.notify,
+               msg::events_committed{g.stream, static_cast<uint8_t>(msg::space::x402),
+                                     g.x402.front().sequence_number,
+                                     g.x402.back().sequence_number});
+}
+
+/// Tells the x402 batchers which intents just committed.
+void notify_x402(self_ptr self, const storage::write_group& g) {
+  const auto& sink = self->state.deps.cfg->x402_sink;
+  if (g.x402.empty() || !sink)
+    return;
+  msg::x402_sequenced x{g.stream, {}};
+  x.intents.reserve(g.x402.size());
+  for (const auto& i : g.x402)
+    x.intents.push_back(msg::x402_notice{i.network, i.sequence_number,
+                                         i.sequenced_at.value_or(0), i.valid_until});
+  self->send(sink, std::move(x));
 }
 
 void on_commit_error(self_ptr self, caf::error e) {
@@ -192,6 +212,7 @@ void write_plan(self_ptr self) {
         auto& st = self->state;
         st.st->commit(*st.plan);
         notify_committed(self, st.plan->group);
+        notify_x402(self, st.plan->group);
         finish_group(self);
         st.writing = false;
         flush(self);
@@ -346,6 +367,20 @@ caf::behavior sequencer(caf::stateful_actor<sequencer_state>* self, msg::stream_
             flush(self);
           });
       return caf::delegated<msg::legacy_ingested>{};
+    },
+    [self](msg::ingest_x402& x) -> caf::result<msg::x402_ingested> {
+      if (!x.intent)
+        return make_error(errc::invalid_request, "empty payment intent request");
+      auto id = admit(self, false, 1);
+      if (!id)
+        return std::move(id.error());
+      // The transport verified the payer signature: the intent is ready at once.
+      if (auto* p = find_pending(self, *id)) {
+        p->req.x402 = std::move(x.intent);
+        p->ready = true;
+      }
+      flush(self);
+      return caf::delegated<msg::x402_ingested>{};
     },
     [self](msg::activity_atom) {
       auto& st = self->state;

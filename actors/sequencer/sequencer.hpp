@@ -12,11 +12,13 @@
 /// Interface (dynamically typed `caf::actor`):
 ///   ingest_ves     → ves_ingested      or caf::error (errc::overloaded, errc::shutting_down,
 ///   ingest_legacy  → legacy_ingested      storage errors of the group, sequence_exhausted)
+///   ingest_x402    → x402_ingested     (x402 space; errc::invalid_request for a used nonce)
 ///   activity_atom  → stream_activity   unanswered events (queued / being written)
 ///   drain_atom     → ok_atom           after the queue is empty; new work is refused from then
 ///   reload_atom    (from itself)       retry loading the stream state
 /// Sends: verify_ves_batch / verify_legacy_batch to the verify pool (request); load_stream,
-///   commit_group, inspect_conflict to the storage writer (request).
+///   commit_group, inspect_conflict to the storage writer (request); events_committed to
+///   `notify` and x402_sequenced to `cfg->x402_sink` after each commit.
 /// Supervision: spawned and monitored by its stream_supervisor, which respawns it after a
 ///   crash; the new one reloads heads and versions from storage. A restart loses the
 ///   unanswered requests: they are failed with errc::internal (never acknowledged, so the

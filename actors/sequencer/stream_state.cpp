@@ -19,6 +19,11 @@ std::string version_text(uint64_t expected, int64_t actual) {
   return "expected " + std::to_string(expected) + ", actual " + std::to_string(actual);
 }
 
+/// The cache key of an x402 nonce: payer address as sent, a NUL, the nonce.
+std::string nonce_key(const std::string& payer, uint64_t nonce) {
+  return payer + '\0' + std::to_string(nonce);
+}
+
 } // namespace
 
 size_t uuid_hash::operator()(const msg::uuid& u) const noexcept {
@@ -33,6 +38,8 @@ size_t queued_request::events() const {
     return ves->candidates.size();
   if (legacy)
     return legacy->candidates.size();
+  if (x402)
+    return 1;
   return 0;
 }
 
@@ -44,6 +51,8 @@ struct stream_state::working {
   std::unordered_set<msg::uuid, uuid_hash> legacy_ids;
   std::unordered_set<msg::uuid, uuid_hash> ves_commands;
   std::unordered_set<msg::uuid, uuid_hash> legacy_commands;
+  std::unordered_set<std::string> x402_nonces;
+  std::unordered_map<std::string, msg::uuid> x402_keys;
 };
 
 stream_state::stream_state(msg::stream_key key, receipt_signer signer, size_t recent_ids)
@@ -52,7 +61,9 @@ stream_state::stream_state(msg::stream_key key, receipt_signer signer, size_t re
     ves_events_(recent_ids),
     legacy_ids_(recent_ids),
     ves_commands_(recent_ids),
-    legacy_commands_(recent_ids) {
+    legacy_commands_(recent_ids),
+    x402_nonces_(recent_ids),
+    x402_keys_(recent_ids) {
 }
 
 void stream_state::load(const msg::stream_snapshot& s) {
@@ -73,6 +84,11 @@ bool stream_state::knows_ves_event(const msg::uuid& id) const {
 
 bool stream_state::knows_ves_command(const msg::uuid& id) const {
   return sticky_ves_commands_.count(id) > 0 || ves_commands_.contains(id);
+}
+
+bool stream_state::knows_x402_nonce(const msg::x402_nonce_key& k) const {
+  auto key = nonce_key(k.payer_address, k.nonce);
+  return sticky_x402_nonces_.count(key) > 0 || x402_nonces_.contains(key);
 }
 
 // -- look-ups through the group overlay, the sticky conflict report and the caches --------
@@ -100,6 +116,26 @@ bool stream_state::legacy_command_reserved(const working& w, const msg::uuid& id
          || legacy_commands_.contains(id);
 }
 
+bool stream_state::x402_nonce_used(const working& w, const std::string& k,
+                                   msg::timestamp_us now) const {
+  if (w.x402_nonces.count(k) > 0 || sticky_x402_nonces_.count(k) > 0)
+    return true;
+  // A nonce row older than the retention is pruned from storage: the cache forgets it too.
+  auto* at = x402_nonces_.peek(k);
+  return at != nullptr && *at >= now - x402_nonce_retention_us;
+}
+
+std::optional<msg::uuid> stream_state::x402_key_owner(const working& w,
+                                                      const std::string& key) const {
+  if (auto i = w.x402_keys.find(key); i != w.x402_keys.end())
+    return i->second;
+  if (auto i = sticky_x402_keys_.find(key); i != sticky_x402_keys_.end())
+    return i->second;
+  if (auto* id = x402_keys_.peek(key))
+    return *id;
+  return std::nullopt;
+}
+
 int64_t stream_state::version_in(const working& w, const msg::entity_key& e) const {
   if (auto i = w.versions.find(e); i != w.versions.end())
     return i->second;
@@ -117,21 +153,23 @@ group_plan stream_state::plan(const std::vector<const queued_request*>& reqs,
   for (const auto* r : reqs) {
     // Refuse a request that could run past i64::MAX before touching anything, so a failed
     // request leaves no trace in the group.
-    uint64_t head = r->ves ? w.heads.ves : w.heads.legacy;
+    uint64_t head = r->ves ? w.heads.ves : r->x402 ? w.heads.x402 : w.heads.legacy;
     if (r->events() > max_sequence - std::min(head, max_sequence)) {
       out.outcomes.push_back(request_outcome{
         make_error(errc::sequence_exhausted,
                    "invariant violation: sequence_counter would exceed i64::MAX"),
-        nullptr, nullptr});
+        nullptr, nullptr, nullptr});
       continue;
     }
     if (r->ves)
       plan_ves(w, *r->ves, now, out);
     else if (r->legacy)
       plan_legacy(w, *r->legacy, now, out);
+    else if (r->x402)
+      plan_x402(w, *r->x402, now, out);
     else
       out.outcomes.push_back(request_outcome{make_error(errc::internal, "empty request"),
-                                             nullptr, nullptr});
+                                             nullptr, nullptr, nullptr});
   }
   for (const auto& [k, v] : w.versions)
     out.group.versions.push_back(storage::entity_cas{k, version(k), v});
@@ -243,7 +281,7 @@ void stream_state::plan_ves(working& w, const msg::verified_ves& req, msg::times
   res->head = w.heads.ves;
   out.accepted += res->accepted;
   out.rejected += res->rejections.size();
-  out.outcomes.push_back(request_outcome{caf::error{}, std::move(res), nullptr});
+  out.outcomes.push_back(request_outcome{caf::error{}, std::move(res), nullptr, nullptr});
 }
 
 void stream_state::plan_legacy(working& w, const msg::verified_legacy& req,
@@ -311,7 +349,52 @@ void stream_state::plan_legacy(working& w, const msg::verified_legacy& req,
   res->head = w.heads.legacy;
   out.accepted += res->accepted;
   out.rejected += res->rejections.size();
-  out.outcomes.push_back(request_outcome{caf::error{}, nullptr, std::move(res)});
+  out.outcomes.push_back(request_outcome{caf::error{}, nullptr, std::move(res), nullptr});
+}
+
+void stream_state::plan_x402(working& w, const msg::x402_intent& in, msg::timestamp_us now,
+                             group_plan& out) const {
+  if (in.tenant_id != key_.tenant_id || in.store_id != key_.store_id) {
+    out.outcomes.push_back(request_outcome{
+      make_error(errc::invalid_request, "Payment intent does not belong to this stream"),
+      nullptr, nullptr, nullptr});
+    return;
+  }
+  auto res = std::make_shared<msg::x402_ingest_outcome>();
+  // An idempotency key already used in this stream answers with that intent (checked
+  // before the nonce, as the reference does).
+  if (in.idempotency_key) {
+    if (auto owner = x402_key_owner(w, *in.idempotency_key)) {
+      res->intent_id = *owner;
+      res->existing = true;
+      out.outcomes.push_back(request_outcome{caf::error{}, nullptr, nullptr, std::move(res)});
+      return;
+    }
+  }
+  auto nk = nonce_key(in.payer_address, in.nonce);
+  if (x402_nonce_used(w, nk, now)) {
+    out.outcomes.push_back(request_outcome{
+      make_error(errc::invalid_request, "Nonce already used for this payer"), nullptr, nullptr,
+      nullptr});
+    return;
+  }
+  auto n = ++w.heads.x402;
+  auto x = in;
+  x.status = msg::x402_status::sequenced;
+  x.sequence_number = n;
+  x.sequenced_at = now;
+  x.updated_at = now;
+  if (x.created_at == 0)
+    x.created_at = now;
+  w.x402_nonces.insert(nk);
+  if (x.idempotency_key)
+    w.x402_keys.emplace(*x.idempotency_key, x.intent_id);
+  res->intent_id = x.intent_id;
+  res->sequence_number = n;
+  res->sequenced_at = now;
+  out.group.x402.push_back(std::move(x));
+  ++out.x402_accepted;
+  out.outcomes.push_back(request_outcome{caf::error{}, nullptr, nullptr, std::move(res)});
 }
 
 // -- after the write ----------------------------------------------------------------------
@@ -329,10 +412,21 @@ void stream_state::commit(const group_plan& p) {
     ves_commands_.put(id, true);
   for (const auto& id : sticky_legacy_commands_)
     legacy_commands_.put(id, true);
+  for (const auto& k : sticky_x402_nonces_)
+    x402_nonces_.put(k, msg::now_us()); // storage holds the row; its age is unknown here
+  for (const auto& [k, id] : sticky_x402_keys_)
+    x402_keys_.put(k, id);
   sticky_ves_.clear();
   sticky_legacy_ids_.clear();
   sticky_ves_commands_.clear();
   sticky_legacy_commands_.clear();
+  sticky_x402_nonces_.clear();
+  sticky_x402_keys_.clear();
+  for (const auto& x : p.group.x402) {
+    x402_nonces_.put(nonce_key(x.payer_address, x.nonce), x.created_at);
+    if (x.idempotency_key)
+      x402_keys_.put(*x.idempotency_key, x.intent_id);
+  }
   for (const auto& [id, k] : p.new_ves)
     ves_events_.put(id, k);
   for (const auto& id : p.new_legacy_ids)
@@ -356,6 +450,10 @@ void stream_state::apply_conflict(const storage::conflict_report& r) {
   sticky_ves_commands_.insert(r.existing_ves_commands.begin(), r.existing_ves_commands.end());
   sticky_legacy_commands_.insert(r.existing_legacy_commands.begin(),
                                  r.existing_legacy_commands.end());
+  for (const auto& k : r.existing_x402_nonces)
+    sticky_x402_nonces_.insert(nonce_key(k.payer_address, k.nonce));
+  for (const auto& [key, id] : r.existing_x402_keys)
+    sticky_x402_keys_.insert_or_assign(key, id);
   for (const auto& [k, v] : r.versions)
     versions_[k] = v;
   heads_ = r.heads;

@@ -3,16 +3,19 @@
 
 /// The rules of one stream's sequencer as a plain class (no CAF actors): heads of the three
 /// sequence spaces, entity versions (shared by legacy and VES), bounded LRU caches of recent
-/// event ids and command ids, and the group planner.
+/// event ids, command ids, x402 nonces and x402 idempotency keys, and the group planner.
 ///
 /// The planner turns queued requests (verified by the verify pool) into ONE
 /// storage::write_group plus one outcome per request, as if the requests were ingested one
 /// after the other (wire-contract §6.1 legacy, §6.2 VES): numbers head+1… go to accepted
 /// events only; exact replays get the stored receipt; receipts are signed with the
-/// sequencer key. `plan` does not change the state: the caller writes the group and then
-/// calls `commit` (success), `apply_conflict` (errc::storage_conflict: then plans the SAME
-/// requests again) or `load` (other failures: state reloaded from storage). So a number is
-/// never skipped and never given twice.
+/// sequencer key; x402 intents (already signature-checked by the transport) are answered
+/// with their stream's existing intent when their idempotency key is known, refused with
+/// "Nonce already used for this payer" when their (payer, nonce) is, and otherwise get the
+/// next number of the x402 space. `plan` does not change the state: the caller writes the
+/// group and then calls `commit` (success), `apply_conflict` (errc::storage_conflict: then
+/// plans the SAME requests again) or `load` (other failures: state reloaded from storage). So
+/// a number is never skipped and never given twice.
 ///
 /// The caches are hints, not the truth: an id missing from them is treated as new, and the
 /// storage fence (unique keys, version compare-and-set) reports it on commit; the conflict
@@ -23,6 +26,7 @@
 #include "messages/ingest.hpp"
 #include "messages/sequencing.hpp"
 #include "messages/store.hpp"
+#include "messages/x402.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -56,10 +60,11 @@ struct receipt_signer {
   int32_t key_version = 0;
 };
 
-/// One queued request as the planner sees it: exactly one of the two pointers is set.
+/// One queued request as the planner sees it: exactly one of the three pointers is set.
 struct queued_request {
   std::shared_ptr<const msg::verified_ves> ves;
   std::shared_ptr<const msg::verified_legacy> legacy;
+  std::shared_ptr<const msg::x402_intent> x402;
   size_t events() const;
 };
 
@@ -68,6 +73,7 @@ struct request_outcome {
   caf::error error; ///< the whole request failed (e.g. errc::sequence_exhausted)
   std::shared_ptr<msg::ves_ingest_outcome> ves;       ///< set for VES requests without error
   std::shared_ptr<msg::legacy_ingest_outcome> legacy; ///< set for legacy requests without error
+  std::shared_ptr<msg::x402_ingest_outcome> x402;     ///< set for x402 requests without error
 };
 
 /// The result of planning a group: what to write and what to answer after the write.
@@ -78,6 +84,7 @@ struct group_plan {
   std::vector<std::pair<msg::uuid, known_ves_event>> new_ves; ///< accepted VES events
   std::vector<msg::uuid> new_legacy_ids;
   uint64_t accepted = 0, rejected = 0, replayed = 0;
+  uint64_t x402_accepted = 0; ///< new intents (not counted in `accepted`)
 };
 
 class stream_state {
@@ -109,6 +116,13 @@ public:
   /// Whether the caches (or a pending conflict report) know this VES event id.
   bool knows_ves_event(const msg::uuid& id) const;
   bool knows_ves_command(const msg::uuid& id) const;
+  /// Whether the caches (or a pending conflict report) know this x402 (payer, nonce).
+  bool knows_x402_nonce(const msg::x402_nonce_key& k) const;
+
+  /// How long a used x402 nonce stays refused by the cache: the storage prunes nonce rows
+  /// after twice the longest validity window, and the cache forgets them with it.
+  static constexpr msg::timestamp_us x402_nonce_retention_us
+    = int64_t{2} * int64_t{msg::x402_max_validity_s} * 1'000'000;
 
 private:
   struct working;
@@ -117,12 +131,16 @@ private:
   bool legacy_id_known(const working& w, const msg::uuid& id) const;
   bool ves_command_reserved(const working& w, const msg::uuid& id) const;
   bool legacy_command_reserved(const working& w, const msg::uuid& id) const;
+  bool x402_nonce_used(const working& w, const std::string& k, msg::timestamp_us now) const;
+  std::optional<msg::uuid> x402_key_owner(const working& w, const std::string& key) const;
   int64_t version_in(const working& w, const msg::entity_key& e) const;
 
   void plan_ves(working& w, const msg::verified_ves& req, msg::timestamp_us now,
                 group_plan& out) const;
   void plan_legacy(working& w, const msg::verified_legacy& req, msg::timestamp_us now,
                    group_plan& out) const;
+  void plan_x402(working& w, const msg::x402_intent& in, msg::timestamp_us now,
+                 group_plan& out) const;
 
   msg::stream_key key_;
   receipt_signer signer_;
@@ -132,11 +150,16 @@ private:
   lru_cache<msg::uuid, bool, uuid_hash> legacy_ids_;
   lru_cache<msg::uuid, bool, uuid_hash> ves_commands_;
   lru_cache<msg::uuid, bool, uuid_hash> legacy_commands_;
+  /// x402 "payer\0nonce" → when the nonce row was written (µs); idempotency key → intent.
+  lru_cache<std::string, msg::timestamp_us> x402_nonces_;
+  lru_cache<std::string, msg::uuid> x402_keys_;
   // From the last conflict report; kept until the next successful commit.
   std::unordered_map<msg::uuid, known_ves_event, uuid_hash> sticky_ves_;
   std::unordered_set<msg::uuid, uuid_hash> sticky_legacy_ids_;
   std::unordered_set<msg::uuid, uuid_hash> sticky_ves_commands_;
   std::unordered_set<msg::uuid, uuid_hash> sticky_legacy_commands_;
+  std::unordered_set<std::string> sticky_x402_nonces_;
+  std::unordered_map<std::string, msg::uuid> sticky_x402_keys_;
 };
 
 } // namespace seq::actors

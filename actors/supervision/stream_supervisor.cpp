@@ -134,6 +134,9 @@ caf::behavior stream_supervisor(caf::stateful_actor<stream_supervisor_state>* se
     [self](msg::ingest_legacy& x) -> caf::result<msg::legacy_ingested> {
       return forward<msg::legacy_ingested>(self, std::move(x));
     },
+    [self](msg::ingest_x402& x) -> caf::result<msg::x402_ingested> {
+      return forward<msg::x402_ingested>(self, std::move(x));
+    },
     [self](msg::activity_atom x) -> caf::result<msg::stream_activity> {
       return forward<msg::stream_activity>(self, x);
     },

@@ -7,7 +7,7 @@
 ///   `delegate` (the answer goes straight back to the original requester) and respawns it
 ///   after a crash, following `restart_policy` (back-off, limit).
 /// Interface (dynamically typed `caf::actor`), all forwarded to the sequencer:
-///   ingest_ves → ves_ingested, ingest_legacy → legacy_ingested,
+///   ingest_ves → ves_ingested, ingest_legacy → legacy_ingested, ingest_x402 → x402_ingested,
 ///   activity_atom → stream_activity, drain_atom → ok_atom;
 ///   get_atom → caf::actor (the current sequencer; invalid during a back-off).
 ///   respawn_atom (from itself) ends a back-off.

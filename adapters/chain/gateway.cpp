@@ -3,9 +3,25 @@
 
 #include "adapters/chain/abi.hpp"
 #include "adapters/chain/anchor_contract.hpp"
+#include "adapters/chain/payment_contract.hpp"
 #include "messages/errc.hpp"
 
+#include <algorithm>
+
 namespace seq::chain {
+
+namespace {
+
+/// topic0 of the event each ABI emits when it stores a commitment (batchId is topic1).
+hash32 anchored_event_topic(msg::anchor_abi abi) {
+  std::string_view sig =
+    abi == msg::anchor_abi::set_registry
+      ? "BatchCommitted(bytes32,bytes32,bytes32,bytes32,uint64,uint64,uint32)"
+      : "CommitmentAnchored(bytes32,bytes32,bytes32,bytes32,bytes32,uint64,uint64,uint32,uint256)";
+  return keccak256(sig);
+}
+
+} // namespace
 
 rpc_chain_gateway::rpc_chain_gateway(rpc_client rpc, address contract, msg::anchor_abi abi)
   : rpc_(std::move(rpc)), contract_(contract), abi_(abi) {}
@@ -32,6 +48,14 @@ caf::expected<std::unique_ptr<rpc_chain_gateway>> rpc_chain_gateway::make(const 
   so.receipt_poll_interval = s.receipt_poll_interval;
   so.receipt_timeout = s.receipt_timeout;
   gw->sender_ = std::make_unique<tx_sender>(gw->rpc_, std::move(*key), std::move(so));
+  if (!s.settlement_contract_address.empty()) {
+    gw->settlement_ = address::parse(s.settlement_contract_address);
+    if (!gw->settlement_)
+      return make_error(errc::invalid_request,
+                        "x402 settlement contract address must be 0x + 40 hex digits (EIP-55 if "
+                        "mixed case), got \""
+                          + s.settlement_contract_address + "\"");
+  }
   return gw;
 }
 
@@ -78,6 +102,40 @@ caf::expected<bool> rpc_chain_gateway::is_anchored(const msg::uuid& batch_id) {
   if (!ret)
     return std::move(ret.error());
   return abi::decoder(std::move(*ret)).boolean(0);
+}
+
+caf::expected<msg::chain_tx> rpc_chain_gateway::find_anchor_tx(const msg::uuid& batch_id) {
+  namespace json = ves::json;
+  json::object filter;
+  filter.emplace_back("address", contract_.hex());
+  filter.emplace_back("fromBlock", std::string{"0x0"});
+  filter.emplace_back("toBlock", std::string{"latest"});
+  json::array topics;
+  topics.emplace_back(ves::to_0x_hex(anchored_event_topic(abi_)));
+  topics.emplace_back(ves::to_0x_hex(uuid_to_bytes32(batch_id)));
+  filter.emplace_back("topics", json::value{std::move(topics)});
+  json::array params;
+  params.emplace_back(json::value{std::move(filter)});
+  auto logs = rpc_.call("eth_getLogs", std::move(params));
+  if (!logs)
+    return std::move(logs.error());
+  if (!logs->is_array())
+    return make_error(errc::chain_unavailable, "eth_getLogs: expected an array");
+  for (const auto& log : logs->as_array()) {
+    auto* tx = log.is_object() ? log.find("transactionHash") : nullptr;
+    auto* bn = log.is_object() ? log.find("blockNumber") : nullptr;
+    if (!tx || !bn || !tx->is_string() || !bn->is_string())
+      continue; // a pending log has no block yet
+    auto hash = ves::from_hex_fixed<32>(tx->as_string());
+    auto block = parse_quantity(bn->as_string());
+    if (!hash || !block)
+      continue;
+    auto id = sender_->chain_id();
+    if (!id)
+      return std::move(id.error());
+    return msg::chain_tx{*id, *hash, *block};
+  }
+  return make_error(errc::not_found, "no anchor event for batch " + batch_id.str());
 }
 
 caf::expected<msg::onchain_commitment> rpc_chain_gateway::commitment(const msg::uuid& batch_id) {
@@ -131,6 +189,108 @@ caf::expected<bool> rpc_chain_gateway::verify_inclusion(const msg::uuid& batch_i
   if (!ret)
     return std::move(ret.error());
   return abi::decoder(std::move(*ret)).boolean(0);
+}
+
+// -- x402 settlement ----------------------------------------------------------------------------
+
+caf::expected<address> rpc_chain_gateway::settlement_contract() const {
+  if (!settlement_)
+    return make_error(errc::invalid_request, "x402 settlement contract is not configured");
+  return *settlement_;
+}
+
+caf::expected<bytes> rpc_chain_gateway::settlement_view(const bytes& calldata) {
+  auto to = settlement_contract();
+  if (!to)
+    return std::move(to.error());
+  call_request req;
+  req.from = sender_->from();
+  req.to = *to;
+  req.data = calldata;
+  return rpc_.eth_call(req);
+}
+
+caf::expected<bool> rpc_chain_gateway::is_batch_settled(const msg::uuid& batch_id) {
+  auto ret = settlement_view(payment_batch::is_settled(batch_id));
+  if (!ret)
+    return std::move(ret.error());
+  return payment_batch::decode_is_settled(*ret);
+}
+
+caf::expected<msg::chain_tx> rpc_chain_gateway::settled_tx(const msg::settle_payment_batch& b) {
+  auto ret = settlement_view(payment_batch::get_settlement(b.batch_id));
+  if (!ret)
+    return std::move(ret.error());
+  auto rec = payment_batch::decode_get_settlement(*ret);
+  if (!rec)
+    return std::move(rec.error());
+  auto what = "x402 batch " + b.batch_id.str();
+  if (!rec->found)
+    return make_error(errc::chain_rejected, what + " is not settled on chain");
+  // The same batch id with other roots is a different batch: never pass its tx off as ours.
+  if (rec->merkle_root != b.merkle_root || rec->state_root != b.state_root)
+    return make_error(errc::chain_rejected, what + " is settled on chain with merkle root "
+                                              + to_data(rec->merkle_root) + " and state root "
+                                              + to_data(rec->state_root) + ", not "
+                                              + to_data(b.merkle_root) + " / "
+                                              + to_data(b.state_root));
+  // The record names the block; its BatchSettled log (batchId = topic1) names the transaction.
+  log_filter f;
+  f.address = *settlement_;
+  f.from_block = to_quantity(rec->block_number);
+  f.to_block = f.from_block;
+  f.topics = {payment_batch::batch_settled_topic(), uuid_to_bytes32(b.batch_id)};
+  auto logs = rpc_.get_logs(f);
+  if (!logs)
+    return std::move(logs.error());
+  auto hit =
+    std::find_if(logs->begin(), logs->end(), [](const log_entry& e) { return !e.removed; });
+  if (hit == logs->end())
+    return make_error(errc::chain_rejected, what + " is settled on chain (block "
+                                              + std::to_string(rec->block_number)
+                                              + ") but its BatchSettled log was not found");
+  // Answer only once the original transaction has the configured confirmations.
+  auto rc = sender_->wait_for_receipt(hit->tx_hash);
+  if (!rc)
+    return std::move(rc.error());
+  if (!rc->success)
+    return make_error(errc::chain_rejected, "transaction " + to_data(hit->tx_hash)
+                                              + " of the BatchSettled log reverted");
+  auto id = sender_->chain_id();
+  if (!id)
+    return std::move(id.error());
+  return msg::chain_tx{*id, rc->tx_hash, rc->block_number};
+}
+
+caf::expected<msg::chain_tx>
+rpc_chain_gateway::settle_payment_batch(const msg::settle_payment_batch& b) {
+  auto contract = settlement_contract();
+  if (!contract)
+    return std::move(contract.error());
+  // Idempotent across restarts: a batch the chain already has is answered, not sent again.
+  auto settled = is_batch_settled(b.batch_id);
+  if (!settled)
+    return std::move(settled.error());
+  if (*settled)
+    return settled_tx(b);
+  tx_request req;
+  req.to = *contract;
+  req.data = payment_batch::settle_batch(b);
+  auto rc = sender_->send_and_wait(req);
+  if (!rc) {
+    // Refused because another settler (or an attempt of ours whose answer was lost) got there
+    // first? Then that transaction is the answer.
+    if (rc.error() == errc::chain_rejected) {
+      auto again = is_batch_settled(b.batch_id);
+      if (again && *again)
+        return settled_tx(b);
+    }
+    return std::move(rc.error());
+  }
+  auto id = sender_->chain_id();
+  if (!id)
+    return std::move(id.error());
+  return msg::chain_tx{*id, rc->tx_hash, rc->block_number};
 }
 
 chain_gateway_factory make_gateway_factory(chain_settings s) {

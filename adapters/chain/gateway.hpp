@@ -9,11 +9,13 @@
 #include "adapters/chain/signer.hpp"
 #include "adapters/chain/tx_sender.hpp"
 #include "messages/chain.hpp"
+#include "messages/settlement.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "caf/expected.hpp"
@@ -26,6 +28,9 @@ namespace seq::chain {
 struct chain_settings {
   std::string rpc_url;
   std::string contract_address; ///< 0x + 40 hex
+  /// x402 settlement contract (VesPaymentBatch), 0x + 40 hex; empty = not configured (the
+  /// settlement calls answer errc::invalid_request).
+  std::string settlement_contract_address;
   std::string private_key_hex;  ///< secp256k1, 64 hex; never logged
   uint64_t chain_id = 84532001; ///< 0 = accept the node's
   msg::anchor_abi abi = msg::anchor_abi::stateset_anchor;
@@ -46,11 +51,16 @@ public:
   caf::expected<msg::chain_head> probe() override;
   caf::expected<msg::chain_tx> anchor(const msg::chain_commitment& c) override;
   caf::expected<bool> is_anchored(const msg::uuid& batch_id) override;
+  caf::expected<msg::chain_tx> find_anchor_tx(const msg::uuid& batch_id) override;
   caf::expected<msg::onchain_commitment> commitment(const msg::uuid& batch_id) override;
   caf::expected<msg::onchain_stream_head> stream_head(const msg::stream_key& s) override;
   caf::expected<bool> verify_inclusion(const msg::uuid& batch_id, const msg::hash32& leaf,
                                        const std::vector<msg::hash32>& path,
                                        uint64_t leaf_index) override;
+  /// Idempotent: when the contract already has the batch, answers the transaction that
+  /// settled it (found through its BatchSettled log) after waiting for its confirmations.
+  caf::expected<msg::chain_tx> settle_payment_batch(const msg::settle_payment_batch& b) override;
+  caf::expected<bool> is_batch_settled(const msg::uuid& batch_id) override;
 
   const address& sender_address() const {
     return sender_->from();
@@ -62,11 +72,17 @@ public:
 private:
   rpc_chain_gateway(rpc_client rpc, address contract, msg::anchor_abi abi);
   caf::expected<bytes> view(const bytes& calldata);
+  caf::expected<address> settlement_contract() const;
+  caf::expected<bytes> settlement_view(const bytes& calldata);
+  /// The confirmed transaction that settled `b.batch_id` (which the contract says is
+  /// settled); errc::chain_rejected when the stored roots are not `b`'s.
+  caf::expected<msg::chain_tx> settled_tx(const msg::settle_payment_batch& b);
 
   rpc_client rpc_;
   address contract_;
   msg::anchor_abi abi_;
   std::unique_ptr<tx_sender> sender_;
+  std::optional<address> settlement_; ///< none = x402 settlement not configured
 };
 
 /// A factory for chain workers: each call opens a new gateway with these settings.

@@ -299,4 +299,69 @@ caf::expected<u256> rpc_client::balance(const address& a, std::string_view tag) 
   return as_quantity256(*r, "eth_getBalance");
 }
 
+caf::expected<std::vector<log_entry>> rpc_client::get_logs(const log_filter& f) {
+  json::object o;
+  if (f.address)
+    o.emplace_back("address", f.address->hex());
+  o.emplace_back("fromBlock", f.from_block);
+  o.emplace_back("toBlock", f.to_block);
+  json::array topics;
+  for (const auto& t : f.topics)
+    topics.push_back(t ? json::value{to_data(*t)} : json::value{});
+  o.emplace_back("topics", json::value{std::move(topics)});
+  auto r = call("eth_getLogs", {json::value{std::move(o)}});
+  if (!r)
+    return std::move(r.error());
+  if (!r->is_array())
+    return rejected("eth_getLogs: expected an array, got " + r->dump());
+  std::vector<log_entry> out;
+  for (const auto& v : r->as_array()) {
+    auto* bn = member(v, "blockNumber");
+    if (!bn || bn->is_null())
+      continue; // pending
+    log_entry e;
+    auto field = [&](std::string_view k) -> const json::value& {
+      static const json::value none;
+      auto* p = member(v, k);
+      return p ? *p : none;
+    };
+    auto n = as_quantity(*bn, "blockNumber");
+    auto bh = as_hash(field("blockHash"), "blockHash");
+    auto th = as_hash(field("transactionHash"), "transactionHash");
+    auto li = as_quantity(field("logIndex"), "logIndex");
+    if (!n)
+      return std::move(n.error());
+    if (!bh)
+      return std::move(bh.error());
+    if (!th)
+      return std::move(th.error());
+    if (!li)
+      return std::move(li.error());
+    const auto& addr = field("address");
+    auto a = addr.is_string() ? address::parse(addr.as_string()) : std::nullopt;
+    auto data = field("data").is_string() ? parse_data(field("data").as_string()) : std::nullopt;
+    if (!a || !data)
+      return rejected("eth_getLogs: malformed log entry " + v.dump());
+    const auto& ts = field("topics");
+    if (!ts.is_array())
+      return rejected("eth_getLogs: log entry without topics " + v.dump());
+    for (const auto& t : ts.as_array()) {
+      auto h = as_hash(t, "topic");
+      if (!h)
+        return std::move(h.error());
+      e.topics.push_back(*h);
+    }
+    e.address = *a;
+    e.data = std::move(*data);
+    e.block_number = *n;
+    e.block_hash = *bh;
+    e.tx_hash = *th;
+    e.log_index = *li;
+    const auto& removed = field("removed");
+    e.removed = removed.is_bool() && removed.as_bool();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 } // namespace seq::chain

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "caf/expected.hpp"
 
@@ -50,6 +51,27 @@ struct tx_receipt {
   bool success = false; ///< status 0x1
   uint64_t gas_used = 0;
   std::optional<address> contract_address;
+};
+
+/// An eth_getLogs filter. Block bounds are JSON-RPC block tags or quantities ("earliest",
+/// "latest", to_quantity(n)); `topics[i]` = none matches any value at position i.
+struct log_filter {
+  std::optional<chain::address> address;
+  std::string from_block = "earliest";
+  std::string to_block = "latest";
+  std::vector<std::optional<hash32>> topics;
+};
+
+/// One log entry of eth_getLogs (pending logs, without a block, are skipped).
+struct log_entry {
+  chain::address address;
+  std::vector<hash32> topics;
+  bytes data;
+  uint64_t block_number = 0;
+  hash32 block_hash{};
+  hash32 tx_hash{};
+  uint64_t log_index = 0;
+  bool removed = false; ///< dropped by a reorg
 };
 
 /// What an RPC error object said (kept on the client for the last failed call, so callers
@@ -100,6 +122,8 @@ public:
   /// none while the transaction is pending or unknown.
   caf::expected<std::optional<tx_receipt>> transaction_receipt(const hash32& tx_hash);
   caf::expected<u256> balance(const address& a, std::string_view tag = "latest");
+  /// eth_getLogs; entries in the node's order (block, then log index).
+  caf::expected<std::vector<log_entry>> get_logs(const log_filter& f);
 
 private:
   struct impl;

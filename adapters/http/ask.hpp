@@ -14,15 +14,21 @@ namespace seq::http {
 /// Sends `msg` to `dest` and waits for a reply of type R; an error reply (or a timeout) is
 /// thrown as request_error with the mapped status.
 template <class R, class M>
-R ask(context& ctx, const caf::actor& dest, M&& msg) {
+R ask_within(context& ctx, const caf::actor& dest, caf::timespan timeout, M&& msg) {
   caf::scoped_actor self{*ctx.sys};
   std::optional<R> out;
   caf::error err;
-  self->request(dest, ctx.opts.request_timeout, std::forward<M>(msg))
+  self->request(dest, timeout, std::forward<M>(msg))
     .receive([&](R& r) { out = std::move(r); }, [&](caf::error& e) { err = std::move(e); });
   if (!out)
     reject(from_error(err));
   return std::move(*out);
+}
+
+/// ask_within the configured request timeout.
+template <class R, class M>
+R ask(context& ctx, const caf::actor& dest, M&& msg) {
+  return ask_within<R>(ctx, dest, ctx.opts.request_timeout, std::forward<M>(msg));
 }
 
 } // namespace seq::http

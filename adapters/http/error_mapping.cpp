@@ -63,6 +63,8 @@ api_error from_error(const caf::error& e) {
         return api_error::too_large(msg);
       case errc::sequence_exhausted:
         return {400, "INVARIANT_VIOLATION", 7002, msg, {}, 0};
+      case errc::invalid_state_transition:
+        return {400, "INVALID_STATE_TRANSITION", 7001, msg, {}, 0};
       case errc::storage_unavailable:
         return {503, "SERVICE_UNAVAILABLE", 8002,
                 "Storage is unavailable; retry later" + (msg.empty() ? "" : " (" + msg + ")"),

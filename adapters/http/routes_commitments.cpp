@@ -14,6 +14,7 @@
 // and one update on the store pool. Hashes are bare lowercase hex except in the anchor-service
 // pair (0x-hex) and the legacy GET by id (serde byte arrays), as in the reference.
 #include "adapters/http/ask.hpp"
+#include "adapters/http/commitment_common.hpp"
 #include "adapters/http/json_writer.hpp"
 #include "adapters/http/request.hpp"
 #include "adapters/http/server.hpp"
@@ -37,20 +38,6 @@ namespace {
 constexpr uint32_t default_list = 1000;
 constexpr uint32_t max_list = 5000;
 constexpr size_t max_proof_path = 64;
-
-storage::store_pool::lease conn(context& ctx) {
-  auto c = ctx.pool->acquire();
-  if (!c)
-    reject(from_error(c.error()));
-  return std::move(*c);
-}
-
-template <class T>
-T value_or_reject(caf::expected<T>&& x) {
-  if (!x)
-    reject(from_error(x.error()));
-  return std::move(*x);
-}
 
 msg::stream_key query_stream(const httplib::Request& req) {
   return {query_uuid(req, "tenant_id"), query_uuid(req, "store_id")};
@@ -79,16 +66,6 @@ msg::commitment_filter list_filter(const httplib::Request& req) {
   return f;
 }
 
-/// The stream's committer, reached through the registry; 503 when none runs.
-caf::actor committer_of(context& ctx, const msg::stream_key& s) {
-  if (ctx.committer_role.empty() || !ctx.registry || !ctx.sys)
-    reject({503, "SERVICE_UNAVAILABLE", 8002, "Commitments are not enabled", {}, 1});
-  auto a = ask<caf::actor>(ctx, ctx.registry, msg::get_companion{s, ctx.committer_role});
-  if (!a)
-    reject({503, "SERVICE_UNAVAILABLE", 8002, "Committer unavailable", {}, 1});
-  return a;
-}
-
 /// Bare lowercase hex of exactly 32 bytes ("0x" refused).
 ves::hash32 bare_hash(const fields& f, std::string_view key) {
   auto s = f.string(key);
@@ -114,7 +91,41 @@ std::vector<ves::hash32> bare_path(const fields& f, std::string_view key) {
   return out;
 }
 
-// -- JSON shapes ----------------------------------------------------------------------------------
+} // namespace
+
+// -- shared with routes_anchor.cpp (commitment_common.hpp) ----------------------------------------
+
+storage::store_pool::lease conn(context& ctx) {
+  auto c = ctx.pool->acquire();
+  if (!c)
+    reject(from_error(c.error()));
+  return std::move(*c);
+}
+
+caf::actor committer_of(context& ctx, const msg::stream_key& s) {
+  if (ctx.committer_role.empty() || !ctx.registry || !ctx.sys)
+    reject({503, "SERVICE_UNAVAILABLE", 8002, "Commitments are not enabled", {}, 1});
+  auto a = ask<caf::actor>(ctx, ctx.registry, msg::get_companion{s, ctx.committer_role});
+  if (!a)
+    reject({503, "SERVICE_UNAVAILABLE", 8002, "Committer unavailable", {}, 1});
+  return a;
+}
+
+msg::ves_commitment load_ves(context& ctx, const ves::uuid& id) {
+  auto got = storage::commitments_of(*conn(ctx)).get_ves_commitment(id);
+  if (!got)
+    reject(got.error() == errc::not_found ? api_error::not_found("Commitment not found")
+                                          : from_error(got.error()));
+  return std::move(*got);
+}
+
+msg::legacy_commitment load_legacy(context& ctx, const ves::uuid& id) {
+  auto got = storage::commitments_of(*conn(ctx)).get_legacy_commitment(id);
+  if (!got)
+    reject(got.error() == errc::not_found ? api_error::not_found("Commitment not found")
+                                          : from_error(got.error()));
+  return std::move(*got);
+}
 
 void ves_fields(json_writer& w, const msg::ves_commitment& c) {
   w.field("batch_id", c.batch_id.str())
@@ -131,6 +142,8 @@ void ves_fields(json_writer& w, const msg::ves_commitment& c) {
     .field("sequence_end", c.sequence_end)
     .field("committed_at", msg::rfc3339_z(c.committed_at));
 }
+
+namespace {
 
 void ves_chain_fields(json_writer& w, const msg::ves_commitment& c) {
   w.key("chain_id");
@@ -203,17 +216,13 @@ void list_ves(context& ctx, const httplib::Request& req, httplib::Response& res)
 
 void get_ves(context& ctx, const httplib::Request& req, httplib::Response& res) {
   auto p = ctx.auth->authenticate(req);
-  auto id = path_uuid(req, 1, "batch_id");
-  auto got = storage::commitments_of(*conn(ctx)).get_ves_commitment(id);
-  if (!got)
-    reject(got.error() == errc::not_found ? api_error::not_found("Commitment not found")
-                                          : from_error(got.error()));
-  ensure_read(p, got->stream.tenant_id, got->stream.store_id);
+  auto got = load_ves(ctx, path_uuid(req, 1, "batch_id"));
+  ensure_read(p, got.stream.tenant_id, got.stream.store_id);
   json_writer w;
   w.begin_object();
-  ves_fields(w, *got);
-  ves_chain_fields(w, *got);
-  w.field("is_anchored", got->is_anchored()).end_object();
+  ves_fields(w, got);
+  ves_chain_fields(w, got);
+  w.field("is_anchored", got.is_anchored()).end_object();
   write_json(res, w.take());
 }
 
@@ -306,14 +315,6 @@ void list_legacy(context& ctx, const httplib::Request& req, httplib::Response& r
   }
   w.end_array().field("count", static_cast<uint64_t>(xs.size())).end_object();
   write_json(res, w.take());
-}
-
-msg::legacy_commitment load_legacy(context& ctx, const ves::uuid& id) {
-  auto got = storage::commitments_of(*conn(ctx)).get_legacy_commitment(id);
-  if (!got)
-    reject(got.error() == errc::not_found ? api_error::not_found("Commitment not found")
-                                          : from_error(got.error()));
-  return std::move(*got);
 }
 
 void get_legacy(context& ctx, const httplib::Request& req, httplib::Response& res) {

@@ -123,6 +123,8 @@ void server::install_routes() {
   add_key_routes(ctx_, add);
   add_projection_routes(ctx_, add);
   add_commitment_routes(ctx_, add);
+  add_x402_routes(ctx_, add);
+  add_anchor_routes(ctx_, add);
 }
 
 std::variant<uint16_t, std::string> server::start() {

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -40,6 +41,8 @@ struct options {
   int keep_alive_max_requests = 10000;
   int read_timeout_s = 30;
   std::chrono::milliseconds request_timeout{30000};
+  /// How long an anchoring request may wait for its transaction to be mined.
+  std::chrono::milliseconds anchor_timeout{180000};
   size_t max_events_per_batch = 1000;
   size_t max_event_payload_size = 1024 * 1024;
 };
@@ -56,6 +59,18 @@ struct context {
   /// Role of the per-stream committer companion (commitments, VES proofs); empty: those
   /// routes answer 503.
   std::string committer_role;
+  /// The anchor actor (messages/anchor.hpp); invalid: anchoring is not configured and the
+  /// anchoring routes answer 503.
+  caf::actor anchor;
+  /// The chain circuit breaker (messages/chain.hpp): on-chain checks, and its status for
+  /// /health/detailed and /metrics. Invalid when no chain is configured.
+  caf::actor chain_breaker;
+  /// The x402 batcher hub (messages/x402.hpp: create_x402_batch, settle_x402_batch); invalid:
+  /// the batch routes answer 503.
+  caf::actor x402_batcher;
+  /// x402 token addresses per asset (lowercase hash name) that replace the reference's table
+  /// (msg::x402_default_token_address) in new intents' `token_address`.
+  std::map<std::string, std::string> x402_tokens;
   storage::store_pool* pool = nullptr;    ///< reads, keys
   authenticator* auth = nullptr;
   ves::uuid sequencer_id;
@@ -102,6 +117,8 @@ void add_read_routes(context& ctx, const route_adder& add);
 void add_key_routes(context& ctx, const route_adder& add);
 void add_projection_routes(context& ctx, const route_adder& add);
 void add_commitment_routes(context& ctx, const route_adder& add);
+void add_x402_routes(context& ctx, const route_adder& add);
+void add_anchor_routes(context& ctx, const route_adder& add);
 
 /// Writes a 200 JSON body.
 void write_json(httplib::Response& res, std::string body, int status = 200);

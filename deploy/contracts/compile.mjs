@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Compiles every deploy/contracts/*.sol with solc-js (the exact version pinned in the root
-// package.json / package-lock.json) and writes one JSON file per contract:
+// Compiles every deploy/contracts/*.sol (anchor contracts, x402 settlement, test token) with
+// solc-js (the exact version pinned in the root package.json / package-lock.json) and writes
+// one JSON file per contract:
 //   <out>/<Contract>.json = { contractName, sourceName, abi, bytecode, deployedBytecode,
 //                             methodIdentifiers, compiler: { version, settings } }
 // bytecode fields are 0x-prefixed hex. Usage:
@@ -26,8 +27,8 @@ try {
 const outDir = resolve(process.argv[2] ?? join(root, 'build', 'contracts'));
 
 // "paris" (no PUSH0) runs on ganache and on L2s that lag behind mainnet forks. viaIR: the
-// reference ABI's anchorBatch takes eight calldata arrays, too many stack slots for the
-// legacy code generator.
+// reference ABI's anchorBatch takes eight calldata arrays and VesPaymentBatch.settleBatch
+// twelve arguments, too many stack slots for the legacy code generator.
 const settings = {
   optimizer: { enabled: true, runs: 200 },
   viaIR: true,

@@ -8,6 +8,7 @@
 #include "caf/test/dsl.hpp"
 
 #include "actors/circuit_breaker/circuit_breaker.hpp"
+#include "tests/actors/fake_chain.hpp"
 #include "messages/chain.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
@@ -19,6 +20,8 @@
 #include "caf/all.hpp"
 
 using namespace seq;
+using seq::test::chain_script;
+using seq::test::fake_gateway;
 using namespace std::chrono_literals;
 
 namespace {
@@ -27,70 +30,6 @@ struct breaker_test_config : caf::actor_system_config {
   breaker_test_config() {
     add_message_types<caf::id_block::seq>();
   }
-};
-
-/// What the fake chain does; shared between the test and every gateway the worker opens.
-struct chain_script {
-  bool up = true;
-  bool crash_next = false; ///< the next call throws (the worker dies)
-  uint64_t block = 100;
-  size_t calls = 0;  ///< calls that reached a gateway
-  size_t opened = 0; ///< gateways opened by the factory
-  std::vector<msg::uuid> anchored;
-};
-
-class fake_gateway final : public chain::chain_gateway {
-public:
-  explicit fake_gateway(std::shared_ptr<chain_script> s) : s_(std::move(s)) {}
-
-  caf::expected<msg::chain_head> probe() override {
-    if (auto e = touch())
-      return e;
-    return msg::chain_head{84532001, s_->block};
-  }
-  caf::expected<msg::chain_tx> anchor(const msg::chain_commitment& c) override {
-    if (auto e = touch())
-      return e;
-    for (const auto& a : s_->anchored)
-      if (a == c.batch_id)
-        return make_error(errc::chain_rejected, "Already anchored");
-    s_->anchored.push_back(c.batch_id);
-    return msg::chain_tx{84532001, msg::hash32{}, ++s_->block};
-  }
-  caf::expected<bool> is_anchored(const msg::uuid& id) override {
-    if (auto e = touch())
-      return e;
-    return std::find(s_->anchored.begin(), s_->anchored.end(), id) != s_->anchored.end();
-  }
-  caf::expected<msg::onchain_commitment> commitment(const msg::uuid&) override {
-    if (auto e = touch())
-      return e;
-    return msg::onchain_commitment{};
-  }
-  caf::expected<msg::onchain_stream_head> stream_head(const msg::stream_key&) override {
-    if (auto e = touch())
-      return e;
-    return msg::onchain_stream_head{};
-  }
-  caf::expected<bool> verify_inclusion(const msg::uuid&, const msg::hash32&,
-                                       const std::vector<msg::hash32>&, uint64_t) override {
-    if (auto e = touch())
-      return e;
-    return true;
-  }
-
-private:
-  caf::error touch() {
-    ++s_->calls;
-    if (s_->crash_next) {
-      s_->crash_next = false;
-      throw std::runtime_error("gateway crashed");
-    }
-    if (!s_->up)
-      return make_error(errc::chain_unavailable, "connection refused");
-    return {};
-  }
-  std::shared_ptr<chain_script> s_;
 };
 
 /// What a one-shot client received.

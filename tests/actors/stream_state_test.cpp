@@ -124,11 +124,11 @@ std::shared_ptr<msg::verified_legacy> legacy_batch(const std::vector<legacy_spec
 }
 
 queued_request ves_req(const std::vector<ves_spec>& specs) {
-  return queued_request{ves_batch(specs), nullptr};
+  return queued_request{ves_batch(specs), nullptr, nullptr};
 }
 
 queued_request legacy_req(const std::vector<legacy_spec>& specs) {
-  return queued_request{nullptr, legacy_batch(specs)};
+  return queued_request{nullptr, legacy_batch(specs), nullptr};
 }
 
 group_plan plan(const stream_state& s, std::vector<queued_request>& reqs,
@@ -287,7 +287,7 @@ TEST_CASE("stored events found by the verify pool decide replays of rejected eve
   stored.rcpt.event_id = id(7);
   stored.rcpt.sequence_number = 3;
   batch->stored.push_back(stored);
-  std::vector<queued_request> reqs{queued_request{batch, nullptr}};
+  std::vector<queued_request> reqs{queued_request{batch, nullptr, nullptr}};
   auto p = plan(s, reqs);
   REQUIRE(ves_out(p, 0).receipts.size() == 1);
   CHECK(ves_out(p, 0).receipts[0].sequence_number == 3);

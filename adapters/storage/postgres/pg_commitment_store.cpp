@@ -172,6 +172,19 @@ caf::expected<void> pg_event_store::mark_ves_anchored(const uuid& batch_id,
 
 // -- legacy ---------------------------------------------------------------------------------------
 
+caf::expected<void> pg_event_store::mark_legacy_anchored(const uuid& batch_id,
+                                                         const msg::hash32& chain_tx_hash) {
+  params p;
+  auto sql = "UPDATE commitments SET chain_tx_hash = " + p.bytes(chain_tx_hash)
+             + " WHERE batch_id = " + p.id(batch_id) + " RETURNING batch_id";
+  auto r = c_->exec(sql, p, "anchor legacy commitment");
+  if (!r)
+    return r.error();
+  if (r->rows() == 0)
+    return make_error(errc::not_found, "commitment " + batch_id.str() + " not found");
+  return {};
+}
+
 caf::expected<void> pg_event_store::insert_legacy_commitment(const msg::legacy_commitment& c) {
   params p;
   auto sql = "INSERT INTO commitments (batch_id, tenant_id, store_id, prev_state_root,"

@@ -2,6 +2,7 @@
 #include "adapters/storage/postgres/pg_event_store.hpp"
 
 #include "adapters/storage/postgres/pg_connection.hpp"
+#include "adapters/storage/postgres/pg_x402_rows.hpp"
 #include "adapters/storage/rows.hpp"
 #include "messages/errc.hpp"
 #include "messages/ves/json.hpp"
@@ -457,6 +458,9 @@ statement heads_statement(const stream_key& s) {
   st.sql = "SELECT (SELECT COALESCE(MAX(sequence_number), 0) FROM events WHERE tenant_id = " + t
            + " AND store_id = " + sid
            + "), (SELECT COALESCE(MAX(sequence_number), 0) FROM ves_events WHERE tenant_id = "
+           + t + " AND store_id = " + sid
+           + "), (SELECT COALESCE(MAX(sequence_number), 0) FROM x402_payment_intents"
+             " WHERE tenant_id = "
            + t + " AND store_id = " + sid + ")";
   return st;
 }
@@ -468,7 +472,7 @@ caf::expected<msg::stream_heads> decode_heads(const pg::result& r) {
   msg::stream_heads h;
   h.legacy = static_cast<uint64_t>(row.i64(0));
   h.ves = static_cast<uint64_t>(row.i64(1));
-  h.x402 = 0; // no x402 table yet
+  h.x402 = static_cast<uint64_t>(row.i64(2));
   if (row.failed())
     return detail::corrupt_row("heads", row);
   return h;
@@ -519,6 +523,7 @@ caf::expected<void> pg_event_store::commit_group(const write_group& g) {
     xs.push_back(reserve_commands("ves_command_dedupe", g.stream, g.ves_commands));
   if (!g.legacy_commands.empty())
     xs.push_back(reserve_commands("event_command_dedupe", g.stream, g.legacy_commands));
+  pg::append_x402_inserts(xs, g);
   if (!versions->empty())
     xs.push_back(apply_cas(g.stream, *versions));
   xs.push_back(plain("COMMIT"));
@@ -579,6 +584,7 @@ caf::expected<conflict_report> pg_event_store::inspect_conflict(const write_grou
              + " AND v.entity_type = k.entity_type AND v.entity_id = k.entity_id ORDER BY k.ord";
     xs.push_back(std::move(st));
   }
+  auto x402_stmts = pg::append_x402_conflict_reads(xs, g);
   auto heads_stmt = xs.size();
   xs.push_back(heads_statement(g.stream));
   xs.push_back(plain("COMMIT"));
@@ -632,6 +638,8 @@ caf::expected<conflict_report> pg_event_store::inspect_conflict(const write_grou
   if (!heads)
     return heads.error();
   rep.heads = *heads;
+  if (auto ok = pg::decode_x402_conflict(r, x402_stmts, g, rep); !ok)
+    return ok.error();
   return rep;
 }
 

@@ -54,6 +54,9 @@ constexpr std::string_view sql_anchor_ves
   = "UPDATE ves_commitments SET chain_id = ?2, chain_tx_hash = ?3, chain_block_number = ?4,"
     " anchored_at = ?5 WHERE batch_id = ?1";
 
+constexpr std::string_view sql_anchor_legacy
+  = "UPDATE commitments SET chain_tx_hash = ?2 WHERE batch_id = ?1";
+
 constexpr std::string_view sql_insert_legacy
   = "INSERT INTO commitments (" SEQ_LEGACY_COMMITMENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
     " ?7, ?8, ?9, ?10, ?11)";
@@ -190,6 +193,21 @@ caf::expected<void> sqlite_event_store::mark_ves_anchored(const uuid& batch_id,
 }
 
 // -- legacy ---------------------------------------------------------------------------------------
+
+caf::expected<void> sqlite_event_store::mark_legacy_anchored(const uuid& batch_id,
+                                                             const msg::hash32& chain_tx_hash) {
+  auto p = prepare(sql_anchor_legacy);
+  if (!p)
+    return p.error();
+  stmt q{*p};
+  q.id(1, batch_id);
+  q.blob(2, chain_tx_hash);
+  if (auto r = exec_step(db_, q, "anchor legacy commitment"); !r)
+    return r;
+  if (sqlite3_changes(db_) == 0)
+    return make_error(errc::not_found, "commitment " + batch_id.str() + " not found");
+  return {};
+}
 
 caf::expected<void> sqlite_event_store::insert_legacy_commitment(const msg::legacy_commitment& c) {
   auto p = prepare(sql_insert_legacy);

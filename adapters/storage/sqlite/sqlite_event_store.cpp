@@ -68,6 +68,8 @@ constexpr std::string_view sql_heads
   = "SELECT (SELECT COALESCE(MAX(sequence_number), 0) FROM events"
     " WHERE tenant_id = ?1 AND store_id = ?2),"
     " (SELECT COALESCE(MAX(sequence_number), 0) FROM ves_events"
+    " WHERE tenant_id = ?1 AND store_id = ?2),"
+    " (SELECT COALESCE(MAX(sequence_number), 0) FROM x402_payment_intents"
     " WHERE tenant_id = ?1 AND store_id = ?2)";
 constexpr std::string_view sql_entity_versions
   = "SELECT entity_type, entity_id, version FROM entity_versions"
@@ -361,7 +363,7 @@ caf::expected<msg::stream_heads> sqlite_event_store::load_heads(const stream_key
   msg::stream_heads h;
   h.legacy = static_cast<uint64_t>(sqlite3_column_int64(q.get(), 0));
   h.ves = static_cast<uint64_t>(sqlite3_column_int64(q.get(), 1));
-  h.x402 = 0; // no x402 table yet
+  h.x402 = static_cast<uint64_t>(sqlite3_column_int64(q.get(), 2));
   return h;
 }
 
@@ -493,6 +495,8 @@ caf::expected<void> sqlite_event_store::write_group_rows(const write_group& g,
   };
   if (auto ok = reserve(sql_insert_ves_command, g.ves_commands, "insert ves_command_dedupe"); !ok)
     return ok;
+  if (auto ok = write_x402_rows(g); !ok)
+    return ok;
   if (auto ok = reserve(sql_insert_legacy_command, g.legacy_commands,
                         "insert event_command_dedupe");
       !ok)
@@ -592,6 +596,8 @@ caf::expected<conflict_report> sqlite_event_store::read_conflict(const write_gro
   if (!lc)
     return lc.error();
   rep.existing_legacy_commands = std::move(*lc);
+  if (auto ok = read_x402_conflict(g, rep); !ok)
+    return ok.error();
   for (const auto& k : detail::distinct_keys(g.versions)) {
     auto p = prepare(sql_entity_version);
     if (!p)

@@ -21,6 +21,7 @@
 #include "adapters/storage/event_store.hpp"
 #include "adapters/storage/migrate.hpp"
 #include "messages/commitment.hpp"
+#include "messages/x402_store.hpp"
 
 #include <memory>
 #include <string>
@@ -34,7 +35,8 @@ namespace seq::storage {
 
 class sqlite_event_store final : public event_store,
                                  public projection_store,
-                                 public commitment_store {
+                                 public commitment_store,
+                                 public x402_store {
 public:
   /// Opens (creating it and its parent directory if needed) the database file at `path`;
   /// `:memory:` opens a private in-memory database. Does not migrate.
@@ -118,6 +120,36 @@ public:
   covering_legacy_commitment(const stream_key& s, uint64_t sequence_number) override;
   caf::expected<std::vector<msg::legacy_commitment>>
   list_legacy_commitments(const msg::commitment_filter& f) override;
+  caf::expected<void> mark_legacy_anchored(const uuid& batch_id,
+                                           const msg::hash32& chain_tx_hash) override;
+
+  // -- x402 (sqlite_x402_store.cpp) -----------------------------------------------------------
+
+  caf::expected<msg::x402_intent> get_x402_intent(const uuid& id) override;
+  caf::expected<std::vector<msg::x402_intent>>
+  get_x402_intents(const std::vector<uuid>& ids) override;
+  caf::expected<std::optional<msg::x402_intent>>
+  find_x402_intent_by_key(const stream_key& s, const std::string& key) override;
+  caf::expected<std::vector<msg::x402_intent>>
+  list_x402_intents(const msg::x402_intent_filter& f) override;
+  caf::expected<std::vector<msg::x402_intent>>
+  sequenced_x402_intents(const stream_key& s, const std::string& network,
+                         uint32_t limit) override;
+  caf::expected<msg::x402_pending_summary> x402_pending(const stream_key& s,
+                                                        const std::string& network) override;
+  caf::expected<uint64_t> expire_x402_intents(const stream_key& s, const std::string& network,
+                                              uint64_t now_unix) override;
+  caf::expected<void> insert_x402_batch(const msg::x402_batch& b) override;
+  caf::expected<msg::x402_batch> get_x402_batch(const uuid& id) override;
+  caf::expected<std::vector<msg::x402_intent>> x402_batch_intents(const uuid& id) override;
+  caf::expected<std::vector<msg::x402_batch>>
+  x402_batches_in(const stream_key& s, const std::string& network, msg::x402_batch_status status,
+                  uint32_t limit) override;
+  caf::expected<void> update_x402_batch(const msg::x402_batch_update& u) override;
+  caf::expected<std::vector<msg::x402_work>> x402_open_work() override;
+  caf::expected<uint64_t> prune_x402_nonces(msg::timestamp_us before) override;
+  caf::expected<std::vector<std::pair<msg::x402_status, uint64_t>>>
+  x402_status_counts() override;
 
   /// See list_audit, projection_lags and streams_behind in event_store.hpp.
   caf::expected<std::vector<audit_record>> read_audit(const std::optional<uuid>& tenant,
@@ -146,6 +178,9 @@ private:
   caf::expected<void> write_group_rows(const write_group& g,
                                        const std::vector<entity_cas>& versions);
   caf::expected<conflict_report> read_conflict(const write_group& g);
+  /// The x402 rows of a group (sqlite_x402_store.cpp), inside commit_group's transaction.
+  caf::expected<void> write_x402_rows(const write_group& g);
+  caf::expected<void> read_x402_conflict(const write_group& g, conflict_report& rep);
   /// One projector step into the live tables (`shadow` false) or the rebuild tables.
   caf::expected<void> write_step(const msg::projection_step& step, bool shadow);
   caf::expected<void> write_step_rows(const msg::projection_step& step, bool shadow);

@@ -27,6 +27,7 @@ TEST_CASE("every seq::errc maps to its HTTP status and code", "[http][errors]") 
     {errc::forbidden, 403, "INSUFFICIENT_PERMISSIONS"},
     {errc::too_large, 413, "PAYLOAD_TOO_LARGE"},
     {errc::sequence_exhausted, 400, "INVARIANT_VIOLATION"},
+    {errc::invalid_state_transition, 400, "INVALID_STATE_TRANSITION"},
     {errc::storage_unavailable, 503, "SERVICE_UNAVAILABLE"},
     {errc::storage_conflict, 503, "SERVICE_UNAVAILABLE"},
     {errc::overloaded, 503, "SERVICE_UNAVAILABLE"},

@@ -204,6 +204,23 @@ TEST_CASE("legacy commitments round-trip, fence and list", "[commitments]") {
   SEQ_REQUIRE_OK(xs);
   CHECK(xs->empty());
 
+  // Anchoring sets the tx hash; the anchored list then holds exactly that commitment.
+  auto tx = random_bytes<32>();
+  SEQ_REQUIRE_OK(cs.mark_legacy_anchored(a.batch_id, tx));
+  SEQ_REQUIRE_ERRC(cs.mark_legacy_anchored(uuid::random_v4(), tx), errc::not_found);
+  got = cs.get_legacy_commitment(a.batch_id);
+  SEQ_REQUIRE_OK(got);
+  CHECK(got->chain_tx_hash == std::optional<msg::hash32>{tx});
+  xs = cs.list_legacy_commitments(flt);
+  SEQ_REQUIRE_OK(xs);
+  REQUIRE(xs->size() == 1);
+  CHECK((*xs)[0].batch_id == a.batch_id);
+  flt.anchored = msg::anchored_filter::unanchored;
+  xs = cs.list_legacy_commitments(flt);
+  SEQ_REQUIRE_OK(xs);
+  REQUIRE(xs->size() == 1);
+  CHECK((*xs)[0].batch_id == b.batch_id);
+
   // VES and legacy commitments live in separate tables: the same start does not collide.
   SEQ_REQUIRE_OK(cs.insert_ves_commitment(make_ves_commitment(f.stream, 5, 9, base_time)));
 }
