@@ -22,6 +22,10 @@
 #include "caf/expected.hpp"
 #include "caf/timespan.hpp"
 
+namespace seq::ves {
+class ed25519_signer;
+} // namespace seq::ves
+
 namespace seq::actors {
 
 /// One storage connection, owned by exactly one actor.
@@ -80,6 +84,9 @@ struct ingest_config {
   ves::seed32 sequencer_seed{};
   msg::uuid sequencer_id;
   int32_t sequencer_key_version = 0;
+  /// `sequencer_seed` as a ready signing key, shared by all streams; spawn_ingest_topology
+  /// derives it from the seed when empty (set it only together with the seed).
+  std::shared_ptr<const ves::ed25519_signer> sequencer_signer;
   restart_options restart;
   /// Companions spawned for every stream (none by default).
   std::vector<companion_spec> companions;

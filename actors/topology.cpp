@@ -4,6 +4,7 @@
 #include "actors/registry/stream_registry.hpp"
 #include "actors/storage_writer/storage_writer.hpp"
 #include "actors/verify/verify_pool.hpp"
+#include "messages/ves/ves.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -16,7 +17,10 @@ namespace seq::actors {
 ingest_topology spawn_ingest_topology(caf::actor_system& sys, const ingest_config& cfg,
                                       store_factory factory, ingest_metrics* metrics) {
   ingest_topology t;
-  auto shared_cfg = std::make_shared<const ingest_config>(cfg);
+  auto full_cfg = std::make_shared<ingest_config>(cfg);
+  if (!full_cfg->sequencer_signer) // receipt key derived once, not per stream or receipt
+    full_cfg->sequencer_signer = std::make_shared<const ves::ed25519_signer>(cfg.sequencer_seed);
+  std::shared_ptr<const ingest_config> shared_cfg = std::move(full_cfg);
   t.verify_pool = spawn_verify_pool(sys, cfg, factory, metrics);
   auto writers = std::max<size_t>(cfg.storage_writers, 1);
   auto make_writer = [&sys, factory, metrics, detached = cfg.detached_io] {

@@ -307,8 +307,9 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   caf::actor anchor;
   if (s.anchor.enabled()) {
     auto bc = breaker_config_of(s.anchor);
-    chain_breaker = actors::spawn_circuit_breaker(
-      sys, bc, chain::make_gateway_factory(chain_settings_of(s.anchor)));
+    auto cs = chain_settings_of(s.anchor);
+    cs.settlement_contract_address = s.x402.settlement_contract; // x402 settlement (issue 5)
+    chain_breaker = actors::spawn_circuit_breaker(sys, bc, chain::make_gateway_factory(cs));
     actors::anchor::anchor_config ac;
     ac.breaker = chain_breaker;
     ac.factory = events_factory;

@@ -5,8 +5,14 @@
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <utility>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "caf/event_based_actor.hpp"
 #include "caf/exit_reason.hpp"
@@ -19,6 +25,14 @@ namespace seq::actors {
 namespace {
 
 using self_ptr = caf::stateful_actor<stream_registry_state>*;
+
+/// Private: give freed memory back to the OS (see schedule_trim).
+using trim_atom = caf::atom_constant<caf::atom("trim")>;
+constexpr trim_atom trim_atom_v = trim_atom{};
+
+/// How long after the last idle-stopped supervisor ended the trim runs: the supervisor's
+/// children (sequencer, companions) end just after it, on receiving its exit.
+constexpr auto trim_delay = std::chrono::seconds{1};
 
 void add_streams(self_ptr self, int64_t n) {
   if (auto* m = self->state.deps.metrics)
@@ -55,7 +69,25 @@ void stop_stream(self_ptr self, stream_iter i) {
   auto sup = i->second.supervisor;
   self->state.streams.erase(i);
   add_streams(self, -1);
+  ++self->state.idle_stopping;
   self->send_exit(sup, caf::exit_reason::user_shutdown);
+}
+
+/// An idle-stopped supervisor has ended. Once the last one has, a trim follows: glibc keeps
+/// the memory freed by thousands of stopped streams (arenas, holes below the heap top) unless
+/// asked to release it. At most one trim per `idle_check_interval`, so at most one per sweep.
+void schedule_trim(self_ptr self) {
+  auto& st = self->state;
+  if (st.idle_stopping > 0)
+    --st.idle_stopping;
+  if (st.idle_stopping > 0 || st.trim_scheduled)
+    return;
+  st.trim_scheduled = true;
+  auto now = self->clock().now();
+  auto at = now + trim_delay;
+  if (st.memory_trims > 0)
+    at = std::max(at, st.last_trim + st.deps.cfg->idle_check_interval);
+  self->delayed_send(self, at - now, trim_atom_v);
 }
 
 void check_idle(self_ptr self) {
@@ -114,6 +146,8 @@ caf::behavior stream_registry(caf::stateful_actor<stream_registry_state>* self,
         return;
       }
     }
+    // Not in the table: a supervisor stop_stream stopped for idleness.
+    schedule_trim(self);
   });
   self->delayed_send(self, self->state.deps.cfg->idle_check_interval, caf::tick_atom_v);
   return {
@@ -132,6 +166,15 @@ caf::behavior stream_registry(caf::stateful_actor<stream_registry_state>* self,
     [self](caf::tick_atom) {
       check_idle(self);
       self->delayed_send(self, self->state.deps.cfg->idle_check_interval, caf::tick_atom_v);
+    },
+    [self](trim_atom) {
+      auto& st = self->state;
+      st.trim_scheduled = false;
+      st.last_trim = self->clock().now();
+      ++st.memory_trims;
+#if defined(__GLIBC__)
+      malloc_trim(0);
+#endif
     },
     [self](msg::drain_atom) -> caf::result<caf::ok_atom> {
       auto& st = self->state;

@@ -15,6 +15,8 @@
 ///   get_atom                          → uint64_t  number of live streams
 ///   get_atom, stream_key              → caf::actor the stream's supervisor (invalid if none)
 ///   tick_atom (from itself, every `idle_check_interval`) → idle check
+///   trim_atom (from itself, private) → malloc_trim(0): once the supervisors stopped for
+///                                     idleness have ended, freed memory goes back to the OS
 /// Sends: delegated requests and activity_atom probes (request) to supervisors;
 ///   exit(user_shutdown) to idle supervisors (no respawn follows).
 /// Supervision: spawned by spawn_ingest_topology; linked to the verify pool and the writer
@@ -51,6 +53,12 @@ struct stream_registry_state {
   sequencer_deps deps;
   std::map<msg::stream_key, entry> streams;
   bool draining = false;
+  /// Supervisors stopped for idleness whose end has not been seen yet. When the last one
+  /// has ended, one memory trim follows (at most one per `idle_check_interval`).
+  size_t idle_stopping = 0;
+  bool trim_scheduled = false;
+  caf::actor_clock::time_point last_trim{};
+  uint64_t memory_trims = 0; ///< trims done so far
 
   stream_registry_state() = default;
   stream_registry_state(const stream_registry_state&) = delete;

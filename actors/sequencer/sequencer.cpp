@@ -93,7 +93,8 @@ void finish_group(self_ptr self) {
     m->events_rejected.fetch_add(plan.rejected, std::memory_order_relaxed);
     m->events_replayed.fetch_add(plan.replayed, std::memory_order_relaxed);
     if (!plan.group.empty())
-      m->group_commit_events.observe(plan.group.ves.size() + plan.group.legacy.size());
+      m->group_commit_events.observe(plan.group.ves.size() + plan.group.legacy.size()
+                                     + plan.group.x402.size());
   }
   for (size_t i = 0; i < st.in_flight.size(); ++i) {
     auto& p = st.in_flight[i];
@@ -314,7 +315,8 @@ caf::behavior sequencer(caf::stateful_actor<sequencer_state>* self, msg::stream_
   st.deps = std::move(deps);
   const auto& cfg = *st.deps.cfg;
   st.st = std::make_unique<stream_state>(
-    key, receipt_signer{cfg.sequencer_seed, cfg.sequencer_id, cfg.sequencer_key_version},
+    key, receipt_signer{cfg.sequencer_seed, cfg.sequencer_id, cfg.sequencer_key_version,
+                        cfg.sequencer_signer},
     std::max(cfg.recent_id_cache, 2 * cfg.group_commit_max_events));
   start_load(self);
   return {

@@ -64,6 +64,8 @@ stream_state::stream_state(msg::stream_key key, receipt_signer signer, size_t re
     legacy_commands_(recent_ids),
     x402_nonces_(recent_ids),
     x402_keys_(recent_ids) {
+  if (!signer_.key)
+    signer_.key = std::make_shared<const ves::ed25519_signer>(signer_.seed);
 }
 
 void stream_state::load(const msg::stream_snapshot& s) {
@@ -261,7 +263,7 @@ void stream_state::plan_ves(working& w, const msg::verified_ves& req, msg::times
     r.sequenced_at = now;
     r.receipt_hash = ves::receipt_hash(ev.tenant_id, ev.store_id, ev.event_id, n,
                                        ev.event_signing_hash);
-    r.sequencer_signature = ves::ed25519_sign(signer_.seed, r.receipt_hash);
+    r.sequencer_signature = signer_.key->sign(r.receipt_hash);
     r.sequencer_key_version = signer_.key_version;
     out.group.ves.push_back(msg::sequenced_ves_event{ev, n, now, r});
     w.versions[ek] = current + 1;

@@ -26,6 +26,7 @@
 #include "messages/ingest.hpp"
 #include "messages/sequencing.hpp"
 #include "messages/store.hpp"
+#include "messages/ves/ves.hpp"
 #include "messages/x402.hpp"
 
 #include <cstddef>
@@ -58,6 +59,9 @@ struct receipt_signer {
   ves::seed32 seed{};
   msg::uuid sequencer_id;
   int32_t key_version = 0;
+  /// `seed` as a ready signing key (ingest_config::sequencer_signer, derived once per node);
+  /// stream_state derives it from `seed` when empty.
+  std::shared_ptr<const ves::ed25519_signer> key;
 };
 
 /// One queued request as the planner sees it: exactly one of the three pointers is set.

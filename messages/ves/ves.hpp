@@ -28,6 +28,27 @@ sig64 ed25519_sign(const seed32& seed, const hash32& message);
 bool ed25519_verify(const pubkey32& pk, const hash32& message, const sig64& sig);
 seed32 random_seed();
 
+/// An Ed25519 signing key derived once from its 32-byte seed (crypto_sign_seed_keypair) and
+/// kept in libsodium's secret-key form: sign() skips the public-key derivation that
+/// ed25519_sign(seed, …) repeats on every call (about half of its cost). Both give identical
+/// signatures (Ed25519 is deterministic). The key is wiped on destruction.
+class ed25519_signer {
+public:
+  explicit ed25519_signer(const seed32& seed);
+  ed25519_signer(const ed25519_signer&) = default;
+  ed25519_signer& operator=(const ed25519_signer&) = default;
+  ~ed25519_signer();
+
+  sig64 sign(const hash32& message) const;
+  const pubkey32& public_key() const {
+    return pk_;
+  }
+
+private:
+  std::array<uint8_t, 64> sk_{}; ///< libsodium's secret key: seed || public key
+  pubkey32 pk_{};
+};
+
 // -- domains (§0.1) -------------------------------------------------------------------------
 
 namespace domain {

@@ -178,16 +178,28 @@ CAF_TEST(idle streams are stopped and streams with work in flight are not) {
   sched.run();
   CAF_REQUIRE(busy->done && !busy->err);
   // Now idle: the next ticks stop it (user_shutdown: no respawn).
+  CAF_CHECK_EQUAL(registry_state(reg).memory_trims, 0u);
   advance_time(5s);
   sched.run();
   CAF_CHECK_EQUAL(registry_state(reg).streams.size(), 0u);
   CAF_CHECK_EQUAL(metrics.streams_active.load(), 0);
   CAF_CHECK_EQUAL(metrics.sequencer_restarts.load(), 0u);
+  // Its supervisor has ended; one memory trim follows a second later.
+  CAF_CHECK_EQUAL(registry_state(reg).idle_stopping, 0u);
+  CAF_CHECK_EQUAL(registry_state(reg).memory_trims, 0u);
+  advance_time(1s);
+  sched.run();
+  CAF_CHECK_EQUAL(registry_state(reg).memory_trims, 1u);
   // The next request starts the stream again, from the stored head.
   auto b = ingest(reg, events(1, 2));
   sched.run();
   CAF_REQUIRE(b->done && !b->err);
   CAF_CHECK_EQUAL(b->numbers(), iota_numbers(3, 3));
+  // Ticks that stop nothing do not trim.
+  advance_time(4s);
+  sched.run();
+  CAF_CHECK_EQUAL(registry_state(reg).streams.size(), 1u);
+  CAF_CHECK_EQUAL(registry_state(reg).memory_trims, 1u);
 }
 
 CAF_TEST(drain refuses new work and answers once every queue is flushed) {

@@ -18,6 +18,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <set>
 
 namespace seq::it {
@@ -174,6 +175,32 @@ TEST_CASE("the server anchors its commitments on a real chain behind the circuit
     CHECK_FALSE(on_chain_inclusion(contract, batch, leaf, bad_path, index));
     CHECK_FALSE(on_chain_inclusion(contract, batch, leaf, path, index ^ 1));
   }
+  // the independent verifier checks a batch against the server AND the chain record
+  {
+    auto keys = dir.path() + "/keys.json";
+    std::ofstream{keys} << obj({{"agent_keys", json::array{obj({{"tenant_id", a.tenant.str()},
+                                                                 {"agent_id", a.agent.str()},
+                                                                 {"key_id", num(a.key_id)},
+                                                                 {"public_key",
+                                                                  ves::to_hex(a.public_key)}})}}})
+                              .dump();
+    auto verify = [&](const std::string& batch, const std::string& addr) {
+      return run_command({cs::need_env("SEQ_CLI_BIN"), "verify", "batch", "--url",
+                          "http://127.0.0.1:" + std::to_string(srv->port()), "--api-key",
+                          test_admin_key, "--batch-id", batch, "--keys", keys, "--rpc",
+                          cs::chain_env().url(), "--contract", addr, "--abi", "set_registry"});
+    };
+    auto ok = verify(str_of(anchored[1], "batch_id"), contract.hex());
+    INFO(ok.out);
+    CHECK(ok.exit_code == 0);
+    // another registry never saw this batch: the on-chain check fails
+    auto empty = cs::deploy(owner, "VesSetRegistry",
+                            chain::abi::encoder{}.add_address(seq_addr).finish());
+    auto missing = verify(str_of(anchored[1], "batch_id"), empty.hex());
+    INFO(missing.out);
+    CHECK(missing.exit_code == 1);
+  }
+
   CHECK(breaker_state(admin) == "closed");
   auto m = admin.get("/metrics");
   REQUIRE(m.status == 200);
@@ -243,6 +270,46 @@ TEST_CASE("the server anchors its commitments on a real chain behind the circuit
   CHECK(committed_logs(contract).size() == 4);
   auto unknown = again.post("/api/v1/ves/anchor", obj({{"batch_id", ves::uuid::random_v4().str()}}));
   CHECK(unknown.status == 404);
+
+  // legacy: a legacy-only stream's commitment, anchored through POST /api/v1/anchor
+  auto l = agent_identity::random();
+  json::array legacy;
+  for (uint64_t i = 0; i < 3; ++i)
+    legacy.push_back(legacy_inventory_event(l, "sku-" + std::to_string(i), i));
+  auto li = again.post("/api/v1/events/ingest",
+                       obj({{"agent_id", l.agent.str()}, {"events", std::move(legacy)}}));
+  INFO(li.describe());
+  REQUIRE(li.status == 200);
+  auto lc = again.post("/api/v1/commitments", obj({{"tenant_id", l.tenant.str()},
+                                                   {"store_id", l.store.str()},
+                                                   {"sequence_start", num(1)},
+                                                   {"sequence_end", num(3)}}));
+  INFO(lc.describe());
+  REQUIRE(lc.status == 200);
+  auto lid = str_of(lc.doc(), "batch_id");
+  auto la = again.post("/api/v1/anchor", obj({{"batch_id", lid}}));
+  INFO(la.describe());
+  REQUIRE(la.status == 200);
+  CHECK(str_of(la.doc(), "status") == "anchored");
+  CHECK(str_of(la.doc(), "events_root") == str_of(lc.doc(), "events_root"));
+  auto la2 = again.post("/api/v1/anchor", obj({{"batch_id", lid}}));
+  REQUIRE(la2.status == 200);
+  CHECK(str_of(la2.doc(), "status") == "already_anchored");
+  CHECK(str_of(la2.doc(), "chain_tx_hash") == str_of(la.doc(), "chain_tx_hash"));
+  auto lv = again.get("/api/v1/anchor/" + lid + "/verify");
+  INFO(lv.describe());
+  REQUIRE(lv.status == 200);
+  CHECK(member(lv.doc(), "anchored_on_chain").as_bool());
+  CHECK(member(lv.doc(), "matches_local").as_bool());
+  auto lrow = again.get("/api/v1/commitments/" + lid);
+  REQUIRE(lrow.status == 200);
+  CHECK(member(lrow.doc(), "chain_tx_hash").is_array()); // the reference's byte-array form
+  CHECK(committed_logs(contract).size() == 5);
+  auto nv = again.get("/api/v1/ves/anchor/" + ves::uuid::random_v4().str() + "/verify");
+  REQUIRE(nv.status == 200); // the admin may ask about a batch unknown here
+  CHECK_FALSE(member(nv.doc(), "anchored_on_chain").as_bool());
+  REQUIRE(nv.doc().find("matches_local") != nullptr);
+  CHECK(nv.doc().find("matches_local")->is_null());
 }
 
 } // namespace seq::it

@@ -42,20 +42,6 @@ std::vector<ves::hash32> path_of(const json::value& v) {
   return out;
 }
 
-json::value legacy_event(const agent_identity& a, const std::string& entity_id, uint64_t n) {
-  auto payload = obj({{"n", num(n)}, {"sku", "A-1"}});
-  return obj({{"event_id", ves::uuid::random_v4().str()},
-              {"tenant_id", a.tenant.str()},
-              {"store_id", a.store.str()},
-              {"entity_type", "inventory"},
-              {"entity_id", entity_id},
-              {"event_type", "inventory.adjusted"},
-              {"payload", payload},
-              {"payload_hash", ves::to_hex(ves::legacy_payload_hash(payload.legacy_canonical()))},
-              {"created_at", "2025-03-04T05:06:07.250Z"},
-              {"source_agent", a.agent.str()}});
-}
-
 bool valid_of(const response& r) {
   INFO(r.describe());
   REQUIRE(r.status == 200);
@@ -177,7 +163,7 @@ TEST_CASE("VES and legacy commitments, proofs and the anchor-service pair",
   // -- legacy: 3 events, commitment, proof of index 2 (a promoted node) -------------------------
   json::array legacy;
   for (uint64_t i = 0; i < 3; ++i)
-    legacy.push_back(legacy_event(a, "sku-" + std::to_string(i), i));
+    legacy.push_back(legacy_inventory_event(a, "sku-" + std::to_string(i), i));
   auto li = admin.post("/api/v1/events/ingest",
                        obj({{"agent_id", a.agent.str()}, {"events", std::move(legacy)}}));
   INFO(li.describe());
@@ -276,6 +262,30 @@ TEST_CASE("VES and legacy commitments, proofs and the anchor-service pair",
         == 403);
   auto other = agent_identity::random();
   CHECK(tenant.get("/api/v1/ves/commitments?" + stream_q(other)).status == 403);
+
+  // -- anchoring is not configured here: the status says so, the anchoring routes answer 503 ----
+  auto st = admin.get("/api/v1/anchor/status");
+  REQUIRE(st.status == 200);
+  CHECK_FALSE(member(st.doc(), "anchor_enabled").as_bool());
+  CHECK(str_of(st.doc(), "message").find("not configured") != std::string::npos);
+  auto batch = obj({{"batch_id", str_of(second, "batch_id")}});
+  for (auto* path : {"/api/v1/ves/anchor", "/api/v1/anchor"}) {
+    auto r = admin.post(path, batch);
+    INFO(path << " " << r.describe());
+    CHECK(r.status == 503);
+    CHECK(r.error_header == "SERVICE_UNAVAILABLE");
+  }
+  CHECK(admin.get("/api/v1/ves/anchor/" + str_of(second, "batch_id") + "/verify").status == 503);
+  CHECK(admin.post("/api/v1/ves/commitments/anchor",
+                   obj({{"tenant_id", a.tenant.str()}, {"store_id", a.store.str()}}))
+          .status
+        == 503);
+  auto health = admin.get("/health/detailed");
+  INFO(health.describe());
+  REQUIRE(health.status == 200);
+  CHECK(str_of(health.doc(), "status") == "healthy");
+  CHECK_FALSE(has_member(member(health.doc(), "components"), "circuit_breakers"));
+  CHECK(tenant.get("/health/detailed").status == 403);
 }
 
 } // namespace seq::it

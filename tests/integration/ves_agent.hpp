@@ -72,6 +72,22 @@ inline json::value key_registration(const agent_identity& a,
   return obj(std::move(o));
 }
 
+/// An unsigned legacy inventory event of `a`'s stream with a correct payload_hash.
+inline json::value legacy_inventory_event(const agent_identity& a, const std::string& entity_id,
+                                          uint64_t n) {
+  auto payload = obj({{"n", num(n)}, {"sku", "A-1"}});
+  return obj({{"event_id", ves::uuid::random_v4().str()},
+              {"tenant_id", a.tenant.str()},
+              {"store_id", a.store.str()},
+              {"entity_type", "inventory"},
+              {"entity_id", entity_id},
+              {"event_type", "inventory.adjusted"},
+              {"payload", payload},
+              {"payload_hash", ves::to_hex(ves::legacy_payload_hash(payload.legacy_canonical()))},
+              {"created_at", "2025-03-04T05:06:07.250Z"},
+              {"source_agent", a.agent.str()}});
+}
+
 /// Registers `a`'s signing key with the admin client; REQUIREs 200.
 inline void register_key(api_client& admin, const agent_identity& a) {
   auto r = admin.post("/api/v1/agents/keys", key_registration(a));

@@ -135,6 +135,31 @@ TEST_CASE("Ed25519 keys and signatures", "[ves][ed25519]") {
   CHECK(ves::pop_challenge(pk) != ves::pop_challenge(ves::ed25519_public_key(other)));
 }
 
+TEST_CASE("ed25519_signer signs like ed25519_sign from the seed", "[ves][ed25519]") {
+  auto seed = ves::random_seed();
+  ves::ed25519_signer signer{seed};
+  CHECK(signer.public_key() == ves::ed25519_public_key(seed));
+  for (int i = 0; i < 32; ++i) {
+    auto msg = ves::sha256("receipt-" + std::to_string(i));
+    auto sig = signer.sign(msg);
+    CHECK(sig == ves::ed25519_sign(seed, msg)); // Ed25519 is deterministic
+    CHECK(ves::ed25519_verify(signer.public_key(), msg, sig));
+  }
+  // A copy signs the same; a signer of another seed does not.
+  auto msg = ves::sha256(std::string_view{"message"});
+  ves::ed25519_signer copy = signer;
+  CHECK(copy.sign(msg) == signer.sign(msg));
+  ves::ed25519_signer other{ves::random_seed()};
+  CHECK(other.sign(msg) != signer.sign(msg));
+  CHECK_FALSE(ves::ed25519_verify(signer.public_key(), msg, other.sign(msg)));
+  // The key pair of RFC 8032 §7.1 test 1 (its message is empty, ours are 32-byte hashes).
+  auto rfc = ves::from_hex_fixed<32>(
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+  REQUIRE(rfc);
+  CHECK(ves::to_hex(ves::ed25519_signer{*rfc}.public_key())
+        == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+}
+
 TEST_CASE("API key hashing and generation", "[ves]") {
   CHECK(ves::api_key_hash("")
         == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

@@ -153,11 +153,15 @@ ves::event_header header_of(const json::value& e) {
   return h;
 }
 
-/// Signs with the seed and checks the expected signature, the public key and verification.
+/// Signs with the seed (and with an ed25519_signer made from it) and checks the expected
+/// signature, the public key and verification.
 void check_signature(const ves::seed32& seed, const ves::pubkey32& expected_pk,
                      const ves::hash32& msg, const ves::sig64& expected_sig) {
   CHECK(ves::ed25519_public_key(seed) == expected_pk);
   CHECK(ves::to_hex(ves::ed25519_sign(seed, msg)) == ves::to_hex(expected_sig));
+  ves::ed25519_signer signer{seed};
+  CHECK(signer.public_key() == expected_pk);
+  CHECK(ves::to_hex(signer.sign(msg)) == ves::to_hex(expected_sig));
   CHECK(ves::ed25519_verify(expected_pk, msg, expected_sig));
   auto tampered = msg;
   tampered[0] ^= 1;
