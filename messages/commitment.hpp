@@ -14,6 +14,7 @@
 /// (tenant, store, sequence_start) fails with errc::storage_conflict. Range rules (contiguity,
 /// chaining) are the committer's, which serialises every commitment of a stream.
 
+#include "messages/chain.hpp"
 #include "messages/domain.hpp"
 #include "messages/store.hpp"
 
@@ -67,6 +68,10 @@ struct commitment_filter {
   anchored_filter anchored = anchored_filter::unanchored;
   uint32_t limit = 1000;
 };
+
+/// A commitment as it goes on chain (events root = the VES merkle_root; count = leaf_count).
+chain_commitment to_chain(const ves_commitment& c);
+chain_commitment to_chain(const legacy_commitment& c);
 
 /// What the anchor service reports for a VES commitment.
 struct anchor_record {

@@ -43,20 +43,11 @@ caf::result<T> with_store(self_ptr self, F f) {
 
 caf::expected<msg::anchor_loaded> load(storage::commitment_store& cs, const msg::anchor_load& x) {
   msg::anchor_loaded out;
-  auto& c = out.commitment;
-  c.batch_id = x.batch_id;
   if (x.kind == msg::anchor_kind::ves) {
     auto row = cs.get_ves_commitment(x.batch_id);
     if (!row)
       return make_error(errc::not_found, "Commitment not found");
-    c.tenant_id = row->stream.tenant_id;
-    c.store_id = row->stream.store_id;
-    c.events_root = row->merkle_root;
-    c.prev_state_root = row->prev_state_root;
-    c.new_state_root = row->new_state_root;
-    c.sequence_start = row->sequence_start;
-    c.sequence_end = row->sequence_end;
-    c.event_count = row->leaf_count;
+    out.commitment = msg::to_chain(*row);
     if (row->chain_tx_hash) {
       out.recorded = true;
       out.tx = {row->chain_id.value_or(0), *row->chain_tx_hash,
@@ -67,14 +58,7 @@ caf::expected<msg::anchor_loaded> load(storage::commitment_store& cs, const msg:
   auto row = cs.get_legacy_commitment(x.batch_id);
   if (!row)
     return make_error(errc::not_found, "Commitment not found");
-  c.tenant_id = row->stream.tenant_id;
-  c.store_id = row->stream.store_id;
-  c.events_root = row->events_root;
-  c.prev_state_root = row->prev_state_root;
-  c.new_state_root = row->new_state_root;
-  c.sequence_start = row->sequence_start;
-  c.sequence_end = row->sequence_end;
-  c.event_count = row->event_count;
+  out.commitment = msg::to_chain(*row);
   if (row->chain_tx_hash) {
     out.recorded = true;
     out.tx.tx_hash = *row->chain_tx_hash;

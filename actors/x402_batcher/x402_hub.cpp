@@ -96,12 +96,10 @@ caf::behavior x402_hub(caf::stateful_actor<x402_hub_state>* self, hub_deps deps)
   self->delayed_send(self, self->state.deps.prune_interval, msg::x402_prune_atom_v);
   return {
     [self](msg::x402_sequenced& x) {
-      auto& st = self->state;
-      // One message per network with batching, each to its own batcher.
+      // One message per network, each to its own batcher (networks without automatic sealing
+      // get one too: it expires their intents on time).
       std::map<std::string, msg::x402_sequenced> per_network;
       for (auto& n : x.intents) {
-        if (st.deps.networks.count(n.network) == 0)
-          continue;
         auto& m = per_network[n.network];
         m.stream = x.stream;
         m.intents.push_back(n);

@@ -11,7 +11,8 @@
 /// Interface (dynamically typed `caf::actor`):
 ///   x402_sequenced                          from the stream sequencers (ingest_config::
 ///                                           x402_sink); forwarded per network to the batchers
-///                                           of `networks` (others are batched manually only)
+///                                           (those of networks outside `networks` seal only
+///                                           on request, but expire intents on time)
 ///   create_x402_batch → x402_batch_made     delegated to the (stream, network) batcher
 ///   settle_x402_batch → x402_settled        delegated to an I/O worker (manual settlement)
 ///   (caf::put_atom, caf::actor)             the chain circuit breaker, for batchers from now on

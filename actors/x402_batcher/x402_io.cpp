@@ -95,8 +95,8 @@ caf::behavior x402_io_worker(caf::stateful_actor<x402_io_state>* self, store_fac
       });
     },
     [self](msg::x402_fetch_batch& x) -> caf::result<msg::x402_sealed> {
-      return run<msg::x402_sealed>(self,
-                                   [&](storage::x402_store& xs) { return fetch_batch(xs, x.batch_id); });
+      return run<msg::x402_sealed>(
+        self, [&](storage::x402_store& xs) { return fetch_batch(xs, x.batch_id); });
     },
     [self](msg::x402_record& x) -> caf::result<caf::ok_atom> {
       return run<caf::ok_atom>(self, [&](storage::x402_store& xs) -> caf::expected<caf::ok_atom> {

@@ -105,35 +105,19 @@ caf::expected<bool> rpc_chain_gateway::is_anchored(const msg::uuid& batch_id) {
 }
 
 caf::expected<msg::chain_tx> rpc_chain_gateway::find_anchor_tx(const msg::uuid& batch_id) {
-  namespace json = ves::json;
-  json::object filter;
-  filter.emplace_back("address", contract_.hex());
-  filter.emplace_back("fromBlock", std::string{"0x0"});
-  filter.emplace_back("toBlock", std::string{"latest"});
-  json::array topics;
-  topics.emplace_back(ves::to_0x_hex(anchored_event_topic(abi_)));
-  topics.emplace_back(ves::to_0x_hex(uuid_to_bytes32(batch_id)));
-  filter.emplace_back("topics", json::value{std::move(topics)});
-  json::array params;
-  params.emplace_back(json::value{std::move(filter)});
-  auto logs = rpc_.call("eth_getLogs", std::move(params));
+  log_filter f;
+  f.address = contract_;
+  f.topics = {anchored_event_topic(abi_), uuid_to_bytes32(batch_id)};
+  auto logs = rpc_.get_logs(f);
   if (!logs)
     return std::move(logs.error());
-  if (!logs->is_array())
-    return make_error(errc::chain_unavailable, "eth_getLogs: expected an array");
-  for (const auto& log : logs->as_array()) {
-    auto* tx = log.is_object() ? log.find("transactionHash") : nullptr;
-    auto* bn = log.is_object() ? log.find("blockNumber") : nullptr;
-    if (!tx || !bn || !tx->is_string() || !bn->is_string())
-      continue; // a pending log has no block yet
-    auto hash = ves::from_hex_fixed<32>(tx->as_string());
-    auto block = parse_quantity(bn->as_string());
-    if (!hash || !block)
-      continue;
+  for (const auto& log : *logs) {
+    if (log.block_number == 0)
+      continue; // still pending
     auto id = sender_->chain_id();
     if (!id)
       return std::move(id.error());
-    return msg::chain_tx{*id, *hash, *block};
+    return msg::chain_tx{*id, log.tx_hash, log.block_number};
   }
   return make_error(errc::not_found, "no anchor event for batch " + batch_id.str());
 }

@@ -48,31 +48,45 @@ void block_field(json_writer& w, uint64_t block) {
   block ? w.u64(block) : w.null();
 }
 
-// -- VES ------------------------------------------------------------------------------------------
-
-void ves_anchor(context& ctx, const httplib::Request& req, httplib::Response& res) {
+/// POST /api/v1/ves/anchor and POST /api/v1/anchor {batch_id}.
+void anchor_batch(context& ctx, const httplib::Request& req, httplib::Response& res,
+                  msg::anchor_kind kind) {
   require_anchor(ctx);
   auto p = ctx.auth->authenticate(req);
   auto body = parse_body(req);
   fields f{body, ""};
-  auto c = load_ves(ctx, f.uuid("batch_id"));
-  ensure_admin(p, c.stream.tenant_id, c.stream.store_id);
+  auto id = f.uuid("batch_id");
+  bool ves_kind = kind == msg::anchor_kind::ves;
+  msg::chain_commitment c;
+  std::optional<ves::hash32> recorded;
+  if (ves_kind) {
+    auto row = load_ves(ctx, id);
+    c = msg::to_chain(row);
+    recorded = row.chain_tx_hash;
+  } else {
+    auto row = load_legacy(ctx, id);
+    c = msg::to_chain(row);
+    recorded = row.chain_tx_hash;
+  }
+  ensure_admin(p, c.tenant_id, c.store_id);
   json_writer w;
-  w.begin_object().field("batch_id", c.batch_id.str());
-  if (c.chain_tx_hash) {
-    w.field("status", "already_anchored").field("chain_tx_hash", ves::to_hex(*c.chain_tx_hash));
+  w.begin_object().field("batch_id", id.str());
+  if (recorded) {
+    w.field("status", "already_anchored").field("chain_tx_hash", ves::to_hex(*recorded));
     w.end_object();
     return write_json(res, w.take());
   }
-  auto o = anchor_now(ctx, c.batch_id, msg::anchor_kind::ves);
-  w.field("status", o.already ? "already_anchored" : "anchored")
-    .field("chain_id", o.tx.chain_id)
-    .field("chain_tx_hash", ves::to_hex(o.tx.tx_hash));
-  block_field(w, o.tx.block_number);
-  w.field("merkle_root", ves::to_hex(c.merkle_root))
-    .field("sequence_start", c.sequence_start)
-    .field("sequence_end", c.sequence_end)
-    .end_object();
+  auto o = anchor_now(ctx, id, kind);
+  w.field("status", o.already ? "already_anchored" : "anchored");
+  if (ves_kind) {
+    w.field("chain_id", o.tx.chain_id).field("chain_tx_hash", ves::to_hex(o.tx.tx_hash));
+    block_field(w, o.tx.block_number);
+    w.field("merkle_root", ves::to_hex(c.events_root));
+  } else {
+    w.field("chain_tx_hash", ves::to_hex(o.tx.tx_hash))
+      .field("events_root", ves::to_hex(c.events_root));
+  }
+  w.field("sequence_start", c.sequence_start).field("sequence_end", c.sequence_end).end_object();
   write_json(res, w.take());
 }
 
@@ -148,32 +162,17 @@ std::optional<msg::chain_commitment> local_commitment(context& ctx, const princi
   std::optional<msg::chain_commitment> local;
   auto db = conn(ctx);
   auto& cs = storage::commitments_of(*db);
+  auto found = [&](const auto& row) {
+    ensure_read(p, row.stream.tenant_id, row.stream.store_id);
+    local = msg::to_chain(row);
+  };
   if (kind == msg::anchor_kind::ves) {
-    if (auto c = cs.get_ves_commitment(id)) {
-      ensure_read(p, c->stream.tenant_id, c->stream.store_id);
-      local = msg::chain_commitment{id,
-                                    c->stream.tenant_id,
-                                    c->stream.store_id,
-                                    c->merkle_root,
-                                    c->prev_state_root,
-                                    c->new_state_root,
-                                    c->sequence_start,
-                                    c->sequence_end,
-                                    c->leaf_count};
-    } else if (c.error() != errc::not_found) {
+    if (auto c = cs.get_ves_commitment(id))
+      found(*c);
+    else if (c.error() != errc::not_found)
       reject(from_error(c.error()));
-    }
   } else if (auto c = cs.get_legacy_commitment(id)) {
-    ensure_read(p, c->stream.tenant_id, c->stream.store_id);
-    local = msg::chain_commitment{id,
-                                  c->stream.tenant_id,
-                                  c->stream.store_id,
-                                  c->events_root,
-                                  c->prev_state_root,
-                                  c->new_state_root,
-                                  c->sequence_start,
-                                  c->sequence_end,
-                                  c->event_count};
+    found(*c);
   } else if (c.error() != errc::not_found) {
     reject(from_error(c.error()));
   }
@@ -202,32 +201,6 @@ void verify_on_chain(context& ctx, const httplib::Request& req, httplib::Respons
     w.null();
   }
   w.end_object();
-  write_json(res, w.take());
-}
-
-// -- legacy ---------------------------------------------------------------------------------------
-
-void legacy_anchor(context& ctx, const httplib::Request& req, httplib::Response& res) {
-  require_anchor(ctx);
-  auto p = ctx.auth->authenticate(req);
-  auto body = parse_body(req);
-  fields f{body, ""};
-  auto c = load_legacy(ctx, f.uuid("batch_id"));
-  ensure_admin(p, c.stream.tenant_id, c.stream.store_id);
-  json_writer w;
-  w.begin_object().field("batch_id", c.batch_id.str());
-  if (c.chain_tx_hash) {
-    w.field("status", "already_anchored").field("chain_tx_hash", ves::to_hex(*c.chain_tx_hash));
-    w.end_object();
-    return write_json(res, w.take());
-  }
-  auto o = anchor_now(ctx, c.batch_id, msg::anchor_kind::legacy);
-  w.field("status", o.already ? "already_anchored" : "anchored")
-    .field("chain_tx_hash", ves::to_hex(o.tx.tx_hash))
-    .field("events_root", ves::to_hex(c.events_root))
-    .field("sequence_start", c.sequence_start)
-    .field("sequence_end", c.sequence_end)
-    .end_object();
   write_json(res, w.take());
 }
 
@@ -274,13 +247,17 @@ void add_anchor_routes(context& ctx, const route_adder& add) {
   auto bind = [&ctx](void (*f)(context&, const httplib::Request&, httplib::Response&)) {
     return [&ctx, f](const httplib::Request& req, httplib::Response& res) { f(ctx, req, res); };
   };
-  add("POST", "/api/v1/ves/anchor", bind(ves_anchor));
+  add("POST", "/api/v1/ves/anchor", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    anchor_batch(ctx, req, res, msg::anchor_kind::ves);
+  });
   add("POST", "/api/v1/ves/commitments/anchor", bind(commit_and_anchor));
   add("GET", R"(/api/v1/ves/anchor/([^/]+)/verify)",
       [&ctx](const httplib::Request& req, httplib::Response& res) {
         verify_on_chain(ctx, req, res, msg::anchor_kind::ves);
       });
-  add("POST", "/api/v1/anchor", bind(legacy_anchor));
+  add("POST", "/api/v1/anchor", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    anchor_batch(ctx, req, res, msg::anchor_kind::legacy);
+  });
   add("GET", R"(/api/v1/anchor/([^/]+)/verify)",
       [&ctx](const httplib::Request& req, httplib::Response& res) {
         verify_on_chain(ctx, req, res, msg::anchor_kind::legacy);

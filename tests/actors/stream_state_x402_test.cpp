@@ -93,8 +93,8 @@ TEST_CASE("x402 intents get gap-free numbers in their own space", "[stream_state
 
 TEST_CASE("a reused nonce is refused, in the same group and later", "[stream_state][x402]") {
   auto st = make_state();
-  auto p = plan(st, {intent(1, 5), intent(2, 5), intent(3, 5, {},
-                                                      "0x3333333333333333333333333333333333333333")});
+  auto other_payer = intent(3, 5, {}, "0x3333333333333333333333333333333333333333");
+  auto p = plan(st, {intent(1, 5), intent(2, 5), other_payer});
   REQUIRE(p.outcomes.size() == 3);
   CHECK(p.outcomes[0].x402 != nullptr);
   CHECK(p.outcomes[1].error == errc::invalid_request);

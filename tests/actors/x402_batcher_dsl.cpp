@@ -567,7 +567,7 @@ CAF_TEST(the hub routes notices per network and starts batchers for open work) {
   auto count = ask<uint64_t>(hub, caf::get_atom_v);
   sched.run();
   CAF_CHECK_EQUAL(*count->first, 1u); // the base batcher, manual sealing only
-  // set_chain is batched automatically, optimism is not.
+  // set_chain is sealed automatically, optimism is not.
   auto n1 = seed(3, msg::now_us());
   auto n2 = seed(3, msg::now_us(), 3600, bob, "optimism");
   msg::x402_sequenced both{stream, n1.intents};
@@ -579,13 +579,33 @@ CAF_TEST(the hub routes notices per network and starts batchers for open work) {
   CAF_CHECK(batches(msg::x402_batch_status::committed, "base").empty());
   count = ask<uint64_t>(hub, caf::get_atom_v);
   sched.run();
-  CAF_CHECK_EQUAL(*count->first, 2u);
+  CAF_CHECK_EQUAL(*count->first, 3u); // base, set_chain, optimism (expiry only)
   // A manual batch of a network without automatic batching.
   auto made = ask<msg::x402_batch_made>(hub, msg::create_x402_batch{stream, "optimism", {}, 100});
   sched.run();
   CAF_REQUIRE(made->first);
   CAF_CHECK_EQUAL(made->first->batch->payment_count, 3u);
   CAF_CHECK_EQUAL(made->first->batch->network, "optimism");
+}
+
+CAF_TEST(the hub prunes nonce rows older than the retention in the background) {
+  auto old = msg::now_us() - int64_t{3} * 86400 * 1'000'000; // three days ago
+  seed(2, old);
+  seed(1, msg::now_us());
+  actors::x402::hub_deps hd;
+  hd.batcher = deps;
+  hd.scan_on_start = false;
+  hd.prune_interval = 1h;
+  auto hub = sys.spawn(actors::x402::x402_hub, hd);
+  to_stop.push_back(hub);
+  sched.run();
+  CAF_CHECK_EQUAL(metrics.nonces_pruned.load(), 0u);
+  advance_time(1h);
+  sched.run();
+  CAF_CHECK_EQUAL(metrics.nonces_pruned.load(), 2u);
+  advance_time(1h); // the next round finds nothing more
+  sched.run();
+  CAF_CHECK_EQUAL(metrics.nonces_pruned.load(), 2u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

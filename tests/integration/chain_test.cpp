@@ -244,6 +244,12 @@ TEST_CASE("VES commitments are anchored, checked and chained (StateSetAnchor ABI
   auto unknown = ves::uuid::random_v4();
   CHECK(REQUIRE_OK(gw->is_anchored(unknown)) == false);
   CHECK(REQUIRE_OK(gw->commitment(unknown))->found == false);
+  // the anchor transactions are found again in the contract's log (restart recovery)
+  for (size_t i = 0; i < txs.size(); ++i)
+    CHECK(*REQUIRE_OK(gw->find_anchor_tx(batches[i].c.batch_id)) == txs[i]);
+  auto no_log = gw->find_anchor_tx(unknown);
+  REQUIRE_FALSE(no_log);
+  CHECK(no_log.error() == errc::not_found);
   call_request req;
   req.to = contract;
   req.data = stateset_anchor::get_commitment(unknown);
@@ -345,6 +351,10 @@ TEST_CASE("SetRegistry: strict state-root chaining, sequencer authorisation and 
   auto dup = gw->anchor(batches[2].c);
   REQUIRE_FALSE(dup);
   CHECK(error_message(dup.error()).find("BatchAlreadyCommitted()") != std::string::npos);
+  auto found = REQUIRE_OK(gw->find_anchor_tx(batches[2].c.batch_id)); // BatchCommitted log
+  CHECK(found->chain_id == chain_id);
+  CHECK(found->block_number > 0);
+  CHECK_FALSE(gw->find_anchor_tx(ves::uuid::random_v4()));
 
   // every event of every batch: the proof messages/ves makes verifies on chain
   size_t verified = 0;

@@ -178,7 +178,7 @@ caf::error not_found_batch(const uuid& id) {
 
 } // namespace
 
-// -- commit_group (sqlite_event_store.cpp) ---------------------------------------------------------
+// -- commit_group (sqlite_event_store.cpp) ------------------------------------------------
 
 caf::expected<void> sqlite_event_store::write_x402_rows(const write_group& g) {
   for (const auto& x : g.x402) {
