@@ -9,7 +9,7 @@
 //
 // sign_per_core signs with the expanded 64-byte secret key (what a signer that keeps its key
 // expanded pays); sign_from_seed_per_core re-derives the key from the 32-byte seed on every
-// signature (what messages/ves' ed25519_sign does today).
+// signature (what ves::ed25519_sign(seed, …) does; receipts use ves::ed25519_signer).
 
 #include <sodium.h>
 

@@ -9,6 +9,7 @@
 // - a restart keeps the x402 head and the waiting intents.
 #include "messages/x402.hpp"
 #include "tests/integration/projection_harness.hpp"
+#include "tests/integration/x402_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -25,71 +26,6 @@ namespace {
 using proj::eventually;
 using proj::own_database;
 
-constexpr const char* payee_evm = "0x2222222222222222222222222222222222222222";
-
-uint64_t now_unix() {
-  return static_cast<uint64_t>(std::time(nullptr));
-}
-
-/// A payer as the C++ side of the test signs for it (TEST ONLY keys).
-struct payer {
-  agent_identity id = agent_identity::random();
-  std::string address = "0x" + ves::to_hex(ves::sha256(id.public_key)).substr(0, 40);
-};
-
-struct intent_spec {
-  uint64_t amount = 100;
-  uint64_t nonce = 1;
-  std::string network = "set_chain";
-  std::string asset = "usdc";
-  std::string payee = payee_evm;
-  std::optional<uint64_t> valid_until = std::nullopt;
-  std::optional<std::string> idempotency_key = std::nullopt;
-  bool with_public_key = true;
-};
-
-json::value intent_body(const payer& p, const intent_spec& s) {
-  ves::x402_fields f;
-  f.payer_address = p.address;
-  f.payee_address = s.payee;
-  f.amount = s.amount;
-  f.asset = ves::x402_asset_string(s.asset);
-  f.network = s.network;
-  f.chain_id = ves::x402_chain_id(s.network);
-  f.valid_until = s.valid_until.value_or(now_unix() + 600);
-  f.nonce = s.nonce;
-  auto h = ves::x402_signing_hash(f);
-  json::object o{{"tenant_id", p.id.tenant.str()},
-                 {"store_id", p.id.store.str()},
-                 {"agent_id", p.id.agent.str()},
-                 {"payer_address", f.payer_address},
-                 {"payee_address", f.payee_address},
-                 {"amount", num(f.amount)},
-                 {"asset", s.asset},
-                 {"network", s.network},
-                 {"valid_until", num(f.valid_until)},
-                 {"nonce", num(f.nonce)},
-                 {"signing_hash", ves::to_0x_hex(h)},
-                 {"payer_signature", ves::to_0x_hex(ves::ed25519_sign(p.id.seed, h))}};
-  if (s.with_public_key)
-    o.emplace_back("payer_public_key", ves::to_0x_hex(p.id.public_key));
-  if (s.idempotency_key)
-    o.emplace_back("idempotency_key", *s.idempotency_key);
-  return obj(std::move(o));
-}
-
-response pay(api_client& c, const payer& p, const intent_spec& s) {
-  return c.post("/api/v1/x402/payments", intent_body(p, s));
-}
-
-std::string pay_ok(api_client& c, const payer& p, const intent_spec& s) {
-  auto r = pay(c, p, s);
-  INFO(r.describe());
-  REQUIRE(r.status == 200);
-  CHECK(str_of(r.doc(), "status") == "sequenced");
-  return str_of(r.doc(), "intent_id");
-}
-
 /// A copy of `v` (JSON values share their objects) with member `k` replaced.
 json::value set_field(const json::value& v, const std::string& k, json::value x) {
   auto c = parse_json(v.dump());
@@ -101,30 +37,8 @@ std::string stream_q(const agent_identity& a) {
   return "tenant_id=" + a.tenant.str() + "&store_id=" + a.store.str();
 }
 
-/// Every intent of the stream (GET /api/v1/x402/payments).
-std::vector<json::value> list_intents(api_client& c, const agent_identity& a,
-                                      const std::string& extra = {}) {
-  auto r = c.get("/api/v1/x402/payments?" + stream_q(a) + "&limit=1000" + extra);
-  INFO(r.describe());
-  REQUIRE(r.status == 200);
-  REQUIRE(r.doc().is_array());
-  return r.doc().as_array();
-}
-
 std::filesystem::path source_dir() {
   return std::filesystem::path{__FILE__}.parent_path().parent_path().parent_path();
-}
-
-/// `ves verify payment-receipt` on `receipt` (written to a file in `dir`): its exit code.
-int verify_offline(const temp_dir& dir, const std::string& receipt, const std::string& name) {
-  auto file = dir.path() + "/" + name + ".json";
-  std::ofstream{file} << receipt;
-  auto bin = env_or("SEQ_CLI_BIN");
-  if (bin.empty())
-    FAIL("SEQ_CLI_BIN is not set (ctest sets it to the built `ves`)");
-  auto r = run_command({bin, "verify", "payment-receipt", file});
-  INFO("ves verify payment-receipt " << name << ":\n" << r.out);
-  return r.exit_code;
 }
 
 std::string which_node() {
