@@ -143,8 +143,19 @@ void run_resume(self_ptr self) {
       });
 }
 
+/// Schedules the heal tick while some entity waits behind a purged row. An idle projector has
+/// no timer pending: a delayed message keeps a stopped actor's memory alive until it fires.
+void arm_heal(self_ptr self) {
+  auto& st = self->state;
+  if (!st.heal_timer && st.core->any_blocked()) {
+    st.heal_timer = true;
+    self->delayed_send(self, st.deps.heal_interval, caf::tick_atom_v);
+  }
+}
+
 void pump(self_ptr self) {
   auto& st = self->state;
+  arm_heal(self);
   if (st.busy || !st.io) // no I/O workers configured: nothing can run
     return;
   // Resume requests that arrive while not halted (or after a retry lifted the halt) are
@@ -201,7 +212,6 @@ caf::behavior projector(caf::stateful_actor<projector_state>* self, msg::stream_
   st.core = std::make_unique<projector_core>(stream, opts);
   if (st.deps.io.valid())
     st.io = st.deps.io.for_stream(stream);
-  self->delayed_send(self, st.deps.heal_interval, caf::tick_atom_v);
   pump(self);
   return {
     [self](msg::events_committed& x) {
@@ -233,9 +243,9 @@ caf::behavior projector(caf::stateful_actor<projector_state>* self, msg::stream_
     },
     [self](caf::tick_atom) {
       auto& st = self->state;
+      st.heal_timer = false;
       if (st.core->any_blocked())
         st.core->reload();
-      self->delayed_send(self, st.deps.heal_interval, caf::tick_atom_v);
       pump(self);
     },
   };

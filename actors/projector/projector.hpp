@@ -102,6 +102,7 @@ struct projector_state {
   caf::actor io;
   bool busy = false;
   bool backoff_timer = false;
+  bool heal_timer = false; ///< a heal tick is scheduled (only while some entity is blocked)
   std::deque<waiting_retry> retries;
   std::vector<caf::typed_response_promise<msg::projection_status>> resumes;
 

@@ -275,7 +275,10 @@ caf::error connection::error_of(const PGresult* r, std::string_view what) {
   msg = std::string{what} + ": " + msg;
   const char* st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   std::string_view state = st ? st : "";
-  auto lost = !conn_ || PQstatus(conn_) != CONNECTION_OK;
+  // Every error the server sends carries a SQLSTATE; one without is libpq's own, which means
+  // the connection failed (e.g. "server closed the connection unexpectedly" read before
+  // PQstatus notices).
+  auto lost = !conn_ || PQstatus(conn_) != CONNECTION_OK || state.empty();
   if (lost || state.substr(0, 2) == "08" || state.substr(0, 2) == "53" || state == "57P01"
       || state == "57P02" || state == "57P03") {
     broken_ = true;
