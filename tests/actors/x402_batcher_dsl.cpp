@@ -338,9 +338,13 @@ CAF_TEST(a sealed batch is settled on chain with aggregated transfers) {
   const auto& sent = chain->settled[0];
   CAF_REQUIRE_EQUAL(sent.transfers.size(), 1u); // alice → bob three times
   CAF_CHECK_EQUAL(sent.transfers[0].amount, 60u);
-  CAF_CHECK_EQUAL(sent.transfers[0].from, *msg::parse_evm_address(alice));
+  // (named values: CAF's check macros keep references to their operands)
+  auto alice_addr = msg::parse_evm_address(alice);
+  auto token_addr = msg::parse_evm_address(token);
+  CAF_REQUIRE(alice_addr && token_addr);
+  CAF_CHECK_EQUAL(sent.transfers[0].from, *alice_addr);
   CAF_CHECK_EQUAL(sent.payment_count, 3u);
-  CAF_CHECK_EQUAL(sent.token, *msg::parse_evm_address(token));
+  CAF_CHECK_EQUAL(sent.token, *token_addr);
   auto settled = batches(msg::x402_batch_status::settled);
   CAF_REQUIRE_EQUAL(settled.size(), 1u);
   CAF_CHECK_EQUAL(sent.batch_id, settled[0].batch_id);
