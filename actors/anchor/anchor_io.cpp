@@ -14,28 +14,12 @@ namespace {
 
 using self_ptr = caf::stateful_actor<anchor_io_state>*;
 
-caf::expected<storage::commitment_store*> connect(self_ptr self) {
-  auto& st = self->state;
-  if (!st.events) {
-    if (!st.factory)
-      return make_error(errc::storage_unavailable, "anchor I/O has no store factory");
-    auto s = st.factory();
-    if (!s)
-      return std::move(s.error());
-    st.events = std::move(*s);
-  }
-  if (auto* cs = dynamic_cast<storage::commitment_store*>(st.events.get()))
-    return cs;
-  return make_error(errc::internal, "the event store has no commitment interface");
-}
-
 template <class T, class F>
 caf::result<T> with_store(self_ptr self, F f) {
-  auto cs = connect(self);
+  auto cs = self->state.store.get<storage::commitment_store>();
   caf::expected<T> r = cs ? f(**cs) : caf::expected<T>{std::move(cs.error())};
   if (!r) {
-    if (r.error() == errc::storage_unavailable)
-      self->state.events.reset();
+    self->state.store.on_error(r.error());
     return std::move(r.error());
   }
   return std::move(*r);
@@ -98,7 +82,7 @@ caf::expected<msg::anchor_pending> pending(storage::commitment_store& cs, uint32
 } // namespace
 
 caf::behavior anchor_io(caf::stateful_actor<anchor_io_state>* self, store_factory factory) {
-  self->state.factory = std::move(factory);
+  self->state.store = lazy_store{std::move(factory), "anchor I/O"};
   return {
     [self](msg::anchor_load& x) -> caf::result<msg::anchor_loaded> {
       return with_store<msg::anchor_loaded>(self, [&](auto& cs) { return load(cs, x); });

@@ -17,6 +17,7 @@
 /// Threading: blocking I/O — spawned detached unless the anchor's config says otherwise.
 
 #include "actors/ingest_config.hpp"
+#include "actors/lazy_store.hpp"
 
 #include "caf/fwd.hpp"
 #include "caf/stateful_actor.hpp"
@@ -25,8 +26,7 @@ namespace seq::actors::anchor {
 
 struct anchor_io_state {
   static inline const char* name = "anchor_io";
-  store_factory factory;
-  store_ptr events;
+  lazy_store store;
 };
 
 caf::behavior anchor_io(caf::stateful_actor<anchor_io_state>* self, store_factory factory);

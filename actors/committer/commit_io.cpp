@@ -21,16 +21,7 @@ namespace {
 using self_ptr = caf::stateful_actor<commit_io_state>*;
 
 caf::expected<storage::event_store*> connect(self_ptr self) {
-  auto& st = self->state;
-  if (!st.events) {
-    if (!st.factory)
-      return make_error(errc::storage_unavailable, "commit I/O has no store factory");
-    auto s = st.factory();
-    if (!s)
-      return std::move(s.error());
-    st.events = std::move(*s);
-  }
-  return st.events.get();
+  return self->state.store.get();
 }
 
 /// The commitment interface of the connection (both real backends have one).
@@ -44,8 +35,7 @@ caf::expected<storage::commitment_store*> commitments(storage::event_store& es) 
 template <class T>
 caf::result<T> answer(self_ptr self, caf::expected<T> x) {
   if (!x) {
-    if (x.error() == errc::storage_unavailable)
-      self->state.events.reset();
+    self->state.store.on_error(x.error());
     return std::move(x.error());
   }
   return std::move(*x);
@@ -86,7 +76,7 @@ const caf::actor& commit_io::for_stream(const msg::stream_key& s) const {
 
 caf::behavior commit_io_worker(caf::stateful_actor<commit_io_state>* self,
                                store_factory factory) {
-  self->state.factory = std::move(factory);
+  self->state.store = lazy_store{std::move(factory), "commit I/O"};
   return {
     [self](msg::committer_load& x) -> caf::result<msg::committer_loaded> {
       auto es = connect(self);

@@ -24,6 +24,7 @@
 ///   deterministic coordinator).
 
 #include "actors/ingest_config.hpp"
+#include "actors/lazy_store.hpp"
 
 #include <cstddef>
 #include <vector>
@@ -44,8 +45,7 @@ struct commit_io {
 
 struct commit_io_state {
   static inline const char* name = "commit_io";
-  store_factory factory;
-  store_ptr events;
+  lazy_store store;
 };
 
 caf::behavior commit_io_worker(caf::stateful_actor<commit_io_state>* self, store_factory factory);

@@ -22,26 +22,14 @@ using self_ptr = caf::stateful_actor<x402_io_state>*;
 
 /// The x402 interface of the worker's connection, opened on first use.
 caf::expected<storage::x402_store*> connect(self_ptr self) {
-  auto& st = self->state;
-  if (!st.events) {
-    if (!st.factory)
-      return make_error(errc::storage_unavailable, "x402 I/O has no store factory");
-    auto s = st.factory();
-    if (!s)
-      return std::move(s.error());
-    st.events = std::move(*s);
-  }
-  if (auto* xs = dynamic_cast<storage::x402_store*>(st.events.get()))
-    return xs;
-  return make_error(errc::internal, "the event store has no x402 interface");
+  return self->state.store.get<storage::x402_store>();
 }
 
 /// Drops the connection after an unavailable database so the next job reconnects.
 template <class T>
 caf::result<T> answer(self_ptr self, caf::expected<T> x) {
   if (!x) {
-    if (x.error() == errc::storage_unavailable)
-      self->state.events.reset();
+    self->state.store.on_error(x.error());
     return std::move(x.error());
   }
   return std::move(*x);
@@ -64,7 +52,7 @@ const caf::actor& x402_io::for_stream(const msg::stream_key& s) const {
 }
 
 caf::behavior x402_io_worker(caf::stateful_actor<x402_io_state>* self, store_factory factory) {
-  self->state.factory = std::move(factory);
+  self->state.store = lazy_store{std::move(factory), "x402 I/O"};
   return {
     [self](msg::x402_find_work&) -> caf::result<msg::x402_work_found> {
       return run<msg::x402_work_found>(

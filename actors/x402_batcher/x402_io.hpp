@@ -24,6 +24,7 @@
 ///   deterministic coordinator).
 
 #include "actors/ingest_config.hpp"
+#include "actors/lazy_store.hpp"
 
 #include <cstddef>
 #include <vector>
@@ -44,8 +45,7 @@ struct x402_io {
 
 struct x402_io_state {
   static inline const char* name = "x402_io";
-  store_factory factory;
-  store_ptr events;
+  lazy_store store;
 };
 
 caf::behavior x402_io_worker(caf::stateful_actor<x402_io_state>* self, store_factory factory);
