@@ -123,13 +123,8 @@ void commit_and_anchor(context& ctx, const httplib::Request& req, httplib::Respo
   auto [start, end] = next_range(ctx, s, f);
   auto c = ask<msg::ves_commitment>(ctx, committer_of(ctx, s),
                                     msg::create_ves_commitment{s, start, end});
-  msg::anchor_outcome o;
-  if (c.chain_tx_hash) {
-    o.already = true;
-    o.tx = {c.chain_id.value_or(0), *c.chain_tx_hash, c.chain_block_number.value_or(0)};
-  } else {
-    o = anchor_now(ctx, c.batch_id, msg::anchor_kind::ves);
-  }
+  // An existing, already anchored range is answered from its row by the anchor actor.
+  auto o = anchor_now(ctx, c.batch_id, msg::anchor_kind::ves);
   json_writer w;
   w.begin_object()
     .field("batch_id", c.batch_id.str())
