@@ -190,7 +190,7 @@ void run_client(const config& cfg, const uuid& tenant, size_t index,
       std::array<uint8_t, 256> rnd;
       randombytes_buf(rnd.data(), rnd.size());
       const auto payload = seq::bench::event_payload(seq);
-      const auto entity = "order-" + std::to_string(index) + "-" + std::to_string(seq);
+      const auto entity = "sku-" + std::to_string(index) + "-" + std::to_string(seq);
       if (cfg.legacy) {
         ev.row(16);
         ev.id(id);
@@ -198,9 +198,9 @@ void run_client(const config& cfg, const uuid& tenant, size_t index,
         ev.int8(static_cast<int64_t>(seq));
         ev.id(tenant);
         ev.id(store);
-        ev.text("order");
+        ev.text("inventory");
         ev.text(entity);
-        ev.text("order.created");
+        ev.text("inventory.adjusted");
         ev.text(payload);
         ev.null();
         ev.raw(rnd.data(), 32);
@@ -218,9 +218,9 @@ void run_client(const config& cfg, const uuid& tenant, size_t index,
         ev.id(store);
         ev.id(agent);
         ev.int4(1);
-        ev.text("order");
+        ev.text("inventory");
         ev.text(entity);
-        ev.text("order.created");
+        ev.text("inventory.adjusted");
         ev.timestamptz(created_at);
         ev.text(created_at_str);
         ev.timestamptz(now);
@@ -246,7 +246,7 @@ void run_client(const config& cfg, const uuid& tenant, size_t index,
       ver.row(6);
       ver.id(tenant);
       ver.id(store);
-      ver.text("order");
+      ver.text("inventory");
       ver.text(entity);
       ver.int8(1);
       ver.timestamptz(now);

@@ -178,7 +178,7 @@ const std::map<std::string, setter>& setters() {
        s.storage.url = v; }},
     {"storage.migrate_on_start", [](settings& s, auto& k, auto& v) { s.storage.migrate_on_start = parse_bool(k, v); }},
     {"storage.read_pool_size", [](settings& s, auto& k, auto& v) { s.storage.read_pool_size = parse_uint<size_t>(k, v, 1, 256); }},
-    {"storage.writers", [](settings& s, auto& k, auto& v) { s.storage.writers = parse_uint<size_t>(k, v, 1, 64); }},
+    {"storage.writers", [](settings& s, auto& k, auto& v) { s.storage.writers = parse_uint<size_t>(k, v, 0, 64); }},
     {"auth.bootstrap_admin_api_key", [](settings& s, auto&, auto& v) { s.auth.bootstrap_admin_api_key = v; }},
     {"auth.environment", [](settings& s, auto&, auto& v) { s.auth.production = is_production_env(v); }},
     {"sequencer.signing_key", [](settings& s, auto& k, auto& v) { s.sequencer.signing_key = parse_seed(k, v); }},
@@ -394,6 +394,10 @@ ves::seed32 parse_seed(const std::string& key, const std::string& text) {
                      + ": expected a 32-byte Ed25519 seed as 64 hex chars (optional 0x) or base64");
 }
 
+size_t auto_storage_writers(unsigned cores) {
+  return std::clamp<size_t>(2 * static_cast<size_t>(cores), 4, 16);
+}
+
 bool is_postgres_url(const std::string& url) {
   return url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0;
 }
@@ -461,6 +465,8 @@ settings load(const std::string& path, const env_map& env) {
                            + h.second.str() + " is also in projection.halt_streams");
   if (s.sequencer.verify_workers == 0)
     s.sequencer.verify_workers = std::max(1u, std::thread::hardware_concurrency());
+  if (s.storage.writers == 0)
+    s.storage.writers = auto_storage_writers(std::thread::hardware_concurrency());
   if (s.sequencer.scheduler_threads == 0)
     s.sequencer.scheduler_threads = std::max(2u, std::thread::hardware_concurrency());
   return s;

@@ -40,7 +40,9 @@ struct storage_settings {
   std::string url = "sqlite://data/ves.db";
   bool migrate_on_start = true;
   size_t read_pool_size = 8;
-  size_t writers = 1;                   ///< storage writer actors (SQLite always uses 1)
+  /// Storage writer actors, each with its own connection; 0 = auto_storage_writers(cores).
+  /// PostgreSQL only: SQLite always uses 1.
+  size_t writers = 0;
 };
 
 struct auth_settings {
@@ -167,6 +169,11 @@ settings load(const std::string& path, const env_map& env);
 /// Parses a 32-byte Ed25519 seed: 64 hex chars (optional 0x) or base64 (standard or
 /// URL-safe, padded or not). Throws config_error naming `key`.
 ves::seed32 parse_seed(const std::string& key, const std::string& text);
+
+/// The default number of PostgreSQL storage writers on a machine with `cores` hardware
+/// threads: two per core (a writer waits on its connection most of the time), at least 4,
+/// at most 16.
+size_t auto_storage_writers(unsigned cores);
 
 /// True for a storage URL that selects PostgreSQL.
 bool is_postgres_url(const std::string& url);

@@ -122,12 +122,17 @@ public:
   virtual caf::expected<msg::projection_row> get_projection(const msg::stream_key& s,
                                                             const std::string& entity_type,
                                                             const std::string& entity_id) = 0;
+  /// The projections of those of `keys` that have one, in any order (one round trip).
+  virtual caf::expected<std::vector<msg::projection_row>>
+  get_projections(const msg::stream_key& s, const std::vector<msg::entity_key>& keys) = 0;
   /// Entities of a type ordered by entity_id, strictly after `after`.
   virtual caf::expected<std::vector<msg::projection_row>>
   list_projections(const msg::stream_key& s, const std::string& entity_type,
                    const std::string& after, uint32_t limit) = 0;
   /// One transaction: upsert/park/resolve as given, then the checkpoint (see file comment).
   virtual caf::expected<void> apply_step(const msg::projection_step& step) = 0;
+  /// Several steps, in order, in ONE transaction: all of them or none (a projector batch).
+  virtual caf::expected<void> apply_steps(const std::vector<msg::projection_step>& steps) = 0;
 
   /// Entities of the stream with a pending/retrying/dead DLQ row (events of these entities
   /// are parked behind them).

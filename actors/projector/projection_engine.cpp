@@ -15,6 +15,8 @@ namespace {
 constexpr uint32_t entity_rows_limit = 10000;
 /// Chain rows re-applied per listing.
 constexpr uint32_t chain_page = 500;
+/// Applied events written per apply_steps transaction, at most.
+constexpr size_t max_pending_steps = 128;
 /// Unresolved rows of one status read at once when a stream loads (beyond: per entity).
 constexpr uint32_t stream_rows_limit = 100000;
 
@@ -121,14 +123,50 @@ projection_engine::current(const msg::stream_key& s, const msg::entity_key& k) {
     }
     return std::move(row.error());
   }
-  std::string err;
-  auto state = ves::json::try_parse(row->state, &err);
-  if (!state)
-    return make_error(errc::internal, "stored projection of " + k.entity_type + " "
-                                        + k.entity_id + " is not valid JSON: " + err);
-  state_t st{std::make_pair(std::move(*state), row->version)};
-  cache_.emplace(k, st);
+  auto st = parse_state(*row);
+  if (st)
+    cache_.emplace(k, *st);
   return st;
+}
+
+caf::expected<projection_engine::state_t>
+projection_engine::parse_state(const msg::projection_row& row) {
+  std::string err;
+  auto state = ves::json::try_parse(row.state, &err);
+  if (!state)
+    return make_error(errc::internal, "stored projection of " + row.entity_type + " "
+                                        + row.entity_id + " is not valid JSON: " + err);
+  return state_t{std::make_pair(std::move(*state), row.version)};
+}
+
+caf::expected<void>
+projection_engine::prefetch(const msg::stream_key& s,
+                            const std::vector<msg::projectable_event>& evs, uint64_t after,
+                            const std::set<msg::entity_key>& blocked) {
+  std::set<msg::entity_key> wanted;
+  for (const auto& ev : evs) {
+    if (ev.sequence_number <= after || ev.encrypted || !has_handler(ev.entity_type))
+      continue;
+    auto k = key_of(ev);
+    if (blocked.count(k) == 0 && cache_.count(k) == 0)
+      wanted.insert(std::move(k));
+  }
+  if (wanted.empty())
+    return {};
+  std::vector<msg::entity_key> keys(wanted.begin(), wanted.end());
+  auto rows = store_.get_projections(s, keys);
+  if (!rows)
+    return std::move(rows.error());
+  for (const auto& row : *rows) {
+    msg::entity_key k{row.entity_type, row.entity_id};
+    wanted.erase(k);
+    // A state that does not parse stays out of the cache: `current` reports it per event.
+    if (auto st = parse_state(row))
+      cache_.emplace(std::move(k), std::move(*st));
+  }
+  for (auto& k : wanted)
+    cache_.emplace(k, std::nullopt);
+  return {};
 }
 
 apply_result projection_engine::evaluate(const state_t& cur, const msg::projectable_event& ev) {
@@ -322,24 +360,48 @@ projection_engine::run_batch(const msg::projection_batch_request& req) {
   out.events_read = evs->size();
   out.end_reached = evs->size() < req.limit;
   auto blocked = req.blocked;
+  // The current states of all entities the batch will apply to, in one read.
+  if (auto ok = prefetch(s, *evs, out.checkpoint, blocked); !ok) {
+    out.error = std::move(ok.error());
+    return out;
+  }
   uint64_t skipped_to = 0; // highest sequence passed without a write of its own
-  auto write = [&](const msg::projection_step& st) {
-    if (auto r = store_.apply_step(st); !r) {
+  // Applied events are written together: their steps wait in `pending` (and their results
+  // in the cache) and go to storage as ONE transaction (apply_steps) at the end of the
+  // batch, every `max_pending_steps`, and before anything else is written or read.
+  std::vector<msg::projection_step> pending;
+  uint64_t planned = out.checkpoint; // the checkpoint once `pending` is written
+  size_t applied_pending = 0;
+  auto commit = [&] {
+    if (pending.empty())
+      return true;
+    auto r = pending.size() == 1 ? store_.apply_step(pending.front())
+                                 : store_.apply_steps(pending);
+    pending.clear();
+    if (!r) {
       out.error = std::move(r.error());
       return false;
     }
-    if (st.advance_checkpoint)
-      out.checkpoint = std::max(out.checkpoint, st.sequence_number);
+    out.checkpoint = planned;
+    out.applied += applied_pending;
+    applied_pending = 0;
     return true;
   };
+  auto defer = [&](msg::projection_step st) {
+    if (st.advance_checkpoint)
+      planned = std::max(planned, st.sequence_number);
+    pending.push_back(std::move(st));
+    return pending.size() < max_pending_steps || commit();
+  };
+  auto write = [&](msg::projection_step st) { return defer(std::move(st)) && commit(); };
   auto flush = [&] {
-    if (skipped_to <= out.checkpoint)
-      return true;
+    if (skipped_to <= planned)
+      return commit();
     msg::projection_step st;
     st.stream = s;
     st.space = req.space;
     st.sequence_number = skipped_to;
-    return write(st);
+    return write(std::move(st));
   };
   auto step_for = [&](const msg::projectable_event& ev) {
     msg::projection_step st;
@@ -366,10 +428,11 @@ projection_engine::run_batch(const msg::projection_batch_request& req) {
       auto st = step_for(ev);
       st.park = entry_for(s, ev);
       policy_.blocked_behind(*st.park, now_());
-      if (!write(st))
+      auto parked = *st.park;
+      if (!write(std::move(st)))
         return out;
       ++out.blocked_behind;
-      audit("dlq_park", *st.park);
+      audit("dlq_park", parked);
       continue;
     }
     auto cur = current(s, key);
@@ -387,10 +450,12 @@ projection_engine::run_batch(const msg::projection_batch_request& req) {
     if (res.applied()) {
       auto st = step_for(ev);
       st.upsert = row_for(s, ev, *cur, res.state);
-      if (!write(st))
+      auto version = st.upsert->version;
+      if (!defer(std::move(st)))
         return out;
-      cache_[key] = std::make_pair(std::move(res.state), st.upsert->version);
-      ++out.applied;
+      // The cache dies with this engine, so a batch that fails to write leaves no trace.
+      cache_[key] = std::make_pair(std::move(res.state), version);
+      ++applied_pending;
       continue;
     }
     if (res.skipped()) {

@@ -5,11 +5,14 @@
 /// drives the domain handlers against an event source and a projection store. The worker
 /// builds one per call around the connections it owns.
 ///
-/// Every event is ONE `projection_store::apply_step` (the projection upsert or the DLQ row,
-/// and the checkpoint, in one transaction), except events that change nothing (encrypted
-/// VES events, entity types without a handler, unknown event types): those only move the
-/// checkpoint, which is written with the next step or, at the end of a batch, by one
-/// checkpoint-only step (re-skipping them after a crash is harmless).
+/// Every event is ONE projection step (the projection upsert or the DLQ row, and the
+/// checkpoint), except events that change nothing (encrypted VES events, entity types
+/// without a handler, unknown event types): those only move the checkpoint, which is written
+/// with the next step or, at the end of a batch, by one checkpoint-only step (re-skipping them
+/// after a crash is harmless). The steps of applied events are written together, up to 128
+/// in ONE `projection_store::apply_steps` transaction (at the end of the batch, and before
+/// any DLQ row, audit row or read that could depend on them), so a batch costs one round
+/// trip and one commit instead of one per event; a failed write applies none of them.
 ///
 /// Batch (park mode), per event in sequence order:
 ///   encrypted → counted, skipped; no handler → skipped;
@@ -51,6 +54,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -116,6 +120,12 @@ private:
 
   /// The entity's current state (cached for this call); errc::internal for a corrupt row.
   caf::expected<state_t> current(const msg::stream_key& s, const msg::entity_key& k);
+  static caf::expected<state_t> parse_state(const msg::projection_row& row);
+  /// Loads the states of the entities `evs` will apply to (after `after`, not blocked, not
+  /// cached yet) with one get_projections call.
+  caf::expected<void> prefetch(const msg::stream_key& s,
+                               const std::vector<msg::projectable_event>& evs, uint64_t after,
+                               const std::set<msg::entity_key>& blocked);
 
   /// Runs the handlers for one event.
   apply_result evaluate(const state_t& cur, const msg::projectable_event& ev);

@@ -21,16 +21,16 @@ INSERT INTO events (event_id, command_id, sequence_number, tenant_id, store_id, 
     entity_id, event_type, payload, payload_encrypted, payload_hash, base_version,
     source_agent, signature, created_at, sequenced_at)
 SELECT gen_random_uuid(), NULL, :cur::bigint + g, '7e7e7e7e-0000-4000-8000-000000000002',
-    ('00000000-0000-4000-8000-' || lpad(:s::text, 12, '0'))::uuid, 'order',
-    'order-' || ((:cur::bigint + g) % 1000), 'order.created',
+    ('00000000-0000-4000-8000-' || lpad(:s::text, 12, '0'))::uuid, 'inventory',
+    'sku-' || ((:cur::bigint + g) % 1000), 'inventory.adjusted',
     '{"amount":1000,"currency":"USD","customer_id":"cust-100000","lines":[{"qty":2,"sku":"SKU-1001","unit_price":625},{"qty":1,"sku":"SKU-2040","unit_price":1000}],"note":"bench","seq":0}',
     NULL, '\x20e1b134195439d673e53eddcd0b3877bd31654960a167076ccc346857a1a692'::bytea, NULL,
     'a9e00000-0000-4000-8000-000000000001', NULL, '2025-03-04T05:06:07.250Z'::timestamptz, now()
 FROM generate_series(1, :batch::int) AS g;
 INSERT INTO entity_versions (tenant_id, store_id, entity_type, entity_id, version, updated_at)
   SELECT '7e7e7e7e-0000-4000-8000-000000000002',
-      ('00000000-0000-4000-8000-' || lpad(:s::text, 12, '0'))::uuid, 'order',
-      'order-' || ((:cur::bigint + g) % 1000), 1, now()
+      ('00000000-0000-4000-8000-' || lpad(:s::text, 12, '0'))::uuid, 'inventory',
+      'sku-' || ((:cur::bigint + g) % 1000), 1, now()
   FROM generate_series(1, :batch::int) AS g
   ON CONFLICT (tenant_id, store_id, entity_type, entity_id)
   DO UPDATE SET version = entity_versions.version + 1, updated_at = now();

@@ -32,8 +32,8 @@ WITH e AS (
       sequence_number, base_version, agent_signature_scheme)
   SELECT gen_random_uuid(), NULL, 1, '7e7e7e7e-0000-4000-8000-000000000001',
       ('00000000-0000-4000-8000-' || lpad(:s::text, 12, '0'))::uuid,
-      'a9e00000-0000-4000-8000-000000000001', 1, 'order', 'order-' || ((:cur::bigint + g) % 1000),
-      'order.created', '2025-03-04T05:06:07.250Z'::timestamptz, '2025-03-04T05:06:07.250Z',
+      'a9e00000-0000-4000-8000-000000000001', 1, 'inventory', 'sku-' || ((:cur::bigint + g) % 1000),
+      'inventory.adjusted', '2025-03-04T05:06:07.250Z'::timestamptz, '2025-03-04T05:06:07.250Z',
       now(), 0,
       '{"amount":1000,"currency":"USD","customer_id":"cust-100000","lines":[{"qty":2,"sku":"SKU-1001","unit_price":625},{"qty":1,"sku":"SKU-2040","unit_price":1000}],"note":"bench","seq":0}'::jsonb,
       NULL,
@@ -53,8 +53,8 @@ SELECT event_id, '5e9c0000-0000-4000-8000-00000000be0c', sequence_number, sequen
 FROM e;
 INSERT INTO entity_versions (tenant_id, store_id, entity_type, entity_id, version, updated_at)
   SELECT '7e7e7e7e-0000-4000-8000-000000000001',
-      ('00000000-0000-4000-8000-' || lpad(:s::text, 12, '0'))::uuid, 'order',
-      'order-' || ((:cur::bigint + g) % 1000), 1, now()
+      ('00000000-0000-4000-8000-' || lpad(:s::text, 12, '0'))::uuid, 'inventory',
+      'sku-' || ((:cur::bigint + g) % 1000), 1, now()
   FROM generate_series(1, :batch::int) AS g
   ON CONFLICT (tenant_id, store_id, entity_type, entity_id)
   DO UPDATE SET version = entity_versions.version + 1, updated_at = now();

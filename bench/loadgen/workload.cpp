@@ -17,13 +17,25 @@ namespace {
 /// Entities per stream the events cycle over (the baseline scripts use the same count).
 constexpr uint64_t entities_per_stream = 1000;
 
-std::string entity_id(uint64_t n) {
-  return "order-" + std::to_string(n % entities_per_stream);
+/// The `k`-th event of a stream (0-based) touches inventory item sku-(k mod 1000): the first
+/// touch initializes it, every later one adjusts it (by 0: the payload has no `adjustment`),
+/// so every event is a valid domain event and the projector applies it. (Events that all
+/// dead-letter would measure the DLQ, not ingest.) The stream's requests go out in order
+/// and a sku recurs only 1000 events later, long after its first touch is committed.
+struct inventory_event {
+  std::string entity_id;
+  const char* event_type;
+};
+
+inventory_event stream_event(uint64_t k) {
+  return {"sku-" + std::to_string(k % entities_per_stream),
+          k < entities_per_stream ? "inventory.initialized" : "inventory.adjusted"};
 }
 
 void append_ves_envelope(std::string& out, const workload& w, const ves::uuid& store,
-                         uint64_t n, event_record& rec) {
+                         uint64_t n, uint64_t k, event_record& rec) {
   const auto payload = event_payload(n);
+  const auto what = stream_event(k);
   ves::event_header h;
   h.ves_version = 1;
   h.tenant_id = w.who.tenant;
@@ -31,9 +43,9 @@ void append_ves_envelope(std::string& out, const workload& w, const ves::uuid& s
   h.event_id = ves::uuid::random_v4();
   h.source_agent_id = w.who.agent;
   h.agent_key_id = w.who.key_id;
-  h.entity_type = "order";
-  h.entity_id = entity_id(n);
-  h.event_type = "order.created";
+  h.entity_type = "inventory";
+  h.entity_id = what.entity_id;
+  h.event_type = what.event_type;
   h.created_at = w.created_at;
   h.payload_kind = 0;
   h.payload_plain_hash = ves::payload_plain_hash(payload);
@@ -53,9 +65,11 @@ void append_ves_envelope(std::string& out, const workload& w, const ves::uuid& s
   out += h.source_agent_id.str();
   out += R"(","agent_key_id":)";
   out += std::to_string(h.agent_key_id);
-  out += R"(,"entity_type":"order","entity_id":")";
+  out += R"(,"entity_type":"inventory","entity_id":")";
   out += h.entity_id;
-  out += R"(","event_type":"order.created","created_at":")";
+  out += R"(","event_type":")";
+  out += h.event_type;
+  out += R"(","created_at":")";
   out += h.created_at;
   out += R"(","payload_kind":0,"payload":)";
   out += payload;
@@ -69,8 +83,9 @@ void append_ves_envelope(std::string& out, const workload& w, const ves::uuid& s
 }
 
 void append_legacy_envelope(std::string& out, const workload& w, const ves::uuid& store,
-                            uint64_t n, event_record& rec) {
+                            uint64_t n, uint64_t k, event_record& rec) {
   const auto payload = event_payload(n);
+  const auto what = stream_event(k);
   rec.event_id = ves::uuid::random_v4();
   out += R"({"event_id":")";
   out += rec.event_id.str();
@@ -78,9 +93,11 @@ void append_legacy_envelope(std::string& out, const workload& w, const ves::uuid
   out += w.who.tenant.str();
   out += R"(","store_id":")";
   out += store.str();
-  out += R"(","entity_type":"order","entity_id":")";
-  out += entity_id(n);
-  out += R"(","event_type":"order.created","payload":)";
+  out += R"(","entity_type":"inventory","entity_id":")";
+  out += what.entity_id;
+  out += R"(","event_type":")";
+  out += what.event_type;
+  out += R"(","payload":)";
   out += payload;
   out += R"(,"payload_hash":")";
   out += ves::to_hex(ves::legacy_payload_hash(payload));
@@ -107,11 +124,13 @@ void build_request(workload& w, size_t r) {
     if (k > 0)
       body += ',';
     auto n = uint64_t{req.first_event} + k;
+    // This request is the (r / streams)-th of its stream.
+    auto in_stream = uint64_t{r / spec.streams} * spec.batch + k;
     auto& rec = w.events[n];
     if (spec.legacy)
-      append_legacy_envelope(body, w, store, n, rec);
+      append_legacy_envelope(body, w, store, n, in_stream, rec);
     else
-      append_ves_envelope(body, w, store, n, rec);
+      append_ves_envelope(body, w, store, n, in_stream, rec);
   }
   body += "]}";
   std::string& wire = req.wire;

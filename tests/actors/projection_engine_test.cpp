@@ -99,6 +99,36 @@ TEST_CASE_METHOD(engine_fixture, "a batch applies events in order, one step each
   CHECK(row->updated_at == t0);
 }
 
+TEST_CASE_METHOD(engine_fixture, "the applied events of a batch are written in one transaction",
+                 "[projection_engine]") {
+  for (int i = 0; i < 5; ++i)
+    events.ves("inventory", "sku-" + std::to_string(i), "inventory.initialized",
+               R"({"quantity":7})");
+  events.ves("inventory", "sku-0", "inventory.adjusted", R"({"adjustment":2})");
+  // The first attempt fails to write: nothing is applied, the checkpoint stays.
+  db->fail_next_steps(1, errc::storage_unavailable);
+  auto failed = batch(sp_ves, 1);
+  CHECK(failed.error == errc::storage_unavailable);
+  CHECK(failed.applied == 0);
+  CHECK(failed.checkpoint == 0);
+  CHECK(db->checkpoint(stream).ves == 0);
+  CHECK(db->step_count() == 0);
+  CHECK_FALSE(db->projection(stream, "inventory", "sku-0"));
+  // The retry applies all six events with one write.
+  auto out = batch(sp_ves, 1);
+  CHECK_FALSE(out.error);
+  CHECK(out.applied == 6);
+  CHECK(out.checkpoint == 6);
+  CHECK(db->step_transactions == 1);
+  CHECK(db->step_count() == 6);
+  CHECK(db->checkpoint(stream).ves == 6);
+  auto row = db->projection(stream, "inventory", "sku-0");
+  REQUIRE(row);
+  CHECK(row->version == 2);
+  CHECK(row->last_sequence == 6);
+  CHECK(row->state.find(R"("quantity_on_hand":9)") != std::string::npos);
+}
+
 TEST_CASE_METHOD(engine_fixture, "skipped and encrypted events only move the checkpoint",
                  "[projection_engine]") {
   events.ves("order", "O1", "order.created", R"({"customer_id":"C1"})");

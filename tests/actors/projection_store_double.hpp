@@ -42,7 +42,10 @@ struct projection_db {
   std::map<msg::stream_key, std::map<row_key, msg::projection_row>> shadow_rows;
   std::map<msg::stream_key, msg::projection_checkpoints> shadow_checkpoints;
   std::map<msg::stream_key, std::map<msg::uuid, msg::dlq_entry>> shadow_dlq;
-  /// Fault injection: the next `fail_steps` apply_step calls fail with `step_error`.
+  /// Successful apply_step / apply_steps calls (each one transaction).
+  size_t step_transactions = 0;
+  /// Fault injection: the next `fail_steps` apply_step / apply_steps calls fail with
+  /// `step_error` (nothing of that call is applied).
   size_t fail_steps = 0;
   errc step_error = errc::storage_unavailable;
   size_t failed_steps = 0;
@@ -148,6 +151,31 @@ public:
     }
     apply(step, db_->rows, db_->checkpoints, db_->dlq);
     db_->steps.push_back(step);
+    ++db_->step_transactions;
+    return caf::unit;
+  }
+
+  caf::expected<std::vector<msg::projection_row>>
+  get_projections(const msg::stream_key& s, const std::vector<msg::entity_key>& keys) override {
+    std::vector<msg::projection_row> out;
+    for (const auto& k : keys)
+      if (auto r = get_projection(s, k.entity_type, k.entity_id))
+        out.push_back(std::move(*r));
+    return out;
+  }
+
+  caf::expected<void> apply_steps(const std::vector<msg::projection_step>& steps) override {
+    std::lock_guard<std::mutex> guard{db_->mtx};
+    if (db_->fail_steps > 0) {
+      --db_->fail_steps;
+      ++db_->failed_steps;
+      return make_error(db_->step_error, "injected step failure");
+    }
+    for (const auto& step : steps) {
+      apply(step, db_->rows, db_->checkpoints, db_->dlq);
+      db_->steps.push_back(step);
+    }
+    ++db_->step_transactions;
     return caf::unit;
   }
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 using namespace seq::config;
 
@@ -41,6 +42,21 @@ TEST_CASE("defaults match the documented run command", "[config]") {
   CHECK(s.sequencer.verify_workers >= 1);
   CHECK(s.log.format == "text");
   CHECK_FALSE(s.auth.production);
+}
+
+TEST_CASE("storage writers default to two per core within 4..16, or the given count",
+          "[config]") {
+  CHECK(auto_storage_writers(1) == 4);
+  CHECK(auto_storage_writers(2) == 4);
+  CHECK(auto_storage_writers(3) == 6);
+  CHECK(auto_storage_writers(8) == 16);
+  CHECK(auto_storage_writers(64) == 16);
+  CHECK(load("", {}).storage.writers == auto_storage_writers(std::thread::hardware_concurrency()));
+  CHECK(load("", {{"VES_STORAGE_WRITERS", "0"}}).storage.writers
+        == auto_storage_writers(std::thread::hardware_concurrency()));
+  CHECK(load("", {{"VES_STORAGE_WRITERS", "3"}}).storage.writers == 3);
+  CHECK(error_of("", {{"VES_STORAGE_WRITERS", "65"}}).find("storage.writers")
+        != std::string::npos);
 }
 
 TEST_CASE("the example config file loads and equals the defaults", "[config]") {

@@ -14,6 +14,17 @@ std::string ts_expr(const std::string& placeholder) {
   return "('epoch'::timestamptz + " + placeholder + " * interval '1 microsecond')";
 }
 
+std::string head_expr(std::string_view table, std::string_view tenant, std::string_view store) {
+  std::string s = "COALESCE((SELECT sequence_number FROM ";
+  s += table;
+  s += " WHERE tenant_id = ";
+  s += tenant;
+  s += " AND store_id = ";
+  s += store;
+  s += " AND sequence_number IS NOT NULL ORDER BY sequence_number DESC LIMIT 1), 0)";
+  return s;
+}
+
 std::string us_expr(std::string_view column) {
   // extract() returns numeric (exact) since PostgreSQL 14.
   return "(extract(epoch from " + std::string{column} + ") * 1000000)::bigint";
@@ -234,6 +245,7 @@ caf::expected<std::unique_ptr<connection>> connection::open(std::string url) {
 bool connection::connect() {
   if (conn_)
     PQfinish(conn_);
+  prepared_.clear();
   // Defaults first: with expand_dbname the URI's own settings override earlier keywords.
   const char* keys[] = {"connect_timeout",     "application_name", "client_encoding",
                         "keepalives",          "keepalives_idle",  "keepalives_interval",
@@ -255,6 +267,14 @@ bool connection::connect() {
   ++round_trips_;
   broken_ = conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK;
   return !broken_;
+}
+
+void connection::forget_prepared(const std::string& name) {
+  for (auto i = prepared_.begin(); i != prepared_.end(); ++i)
+    if (i->second == name) {
+      prepared_.erase(i);
+      return;
+    }
 }
 
 caf::expected<void> connection::ensure() {
@@ -329,6 +349,15 @@ caf::expected<result> connection::exec(const std::string& sql, std::string_view 
   return error_of(r.get(), what);
 }
 
+caf::expected<result> connection::exec_prepared(const statement& x, std::string_view what) {
+  auto r = pipeline(std::vector<statement>{x}, what);
+  if (!r)
+    return r.error();
+  if (r->empty())
+    return error_of(nullptr, what);
+  return std::move(r->front());
+}
+
 caf::expected<std::vector<result>> connection::pipeline(const std::vector<statement>& xs,
                                                         std::string_view what) {
   if (auto ok = ensure(); !ok)
@@ -336,17 +365,40 @@ caf::expected<std::vector<result>> connection::pipeline(const std::vector<statem
   if (PQenterPipelineMode(conn_) != 1)
     return error_of(nullptr, what);
   ++round_trips_;
-  size_t sent = 0;
+  // One entry per message sent: the index of its statement, or `npos` for the Parse of a
+  // statement prepared in this pipeline (its name is then in `created`).
+  constexpr size_t npos = static_cast<size_t>(-1);
+  std::vector<size_t> sent;
+  std::vector<std::string> created;
+  sent.reserve(xs.size() + 4);
   bool send_ok = true;
-  for (const auto& x : xs) {
+  for (size_t i = 0; i < xs.size() && send_ok; ++i) {
+    const auto& x = xs[i];
     auto ptrs = x.args.pointers();
-    if (PQsendQueryParams(conn_, x.sql.c_str(), x.args.size(), nullptr, ptrs.data(), nullptr,
-                          nullptr, 0)
-        != 1) {
-      send_ok = false;
-      break;
+    const std::string* name = nullptr;
+    if (x.prepared) {
+      auto it = prepared_.find(x.sql);
+      if (it == prepared_.end() && prepared_.size() < max_prepared) {
+        auto fresh = "ves_s" + std::to_string(++prepared_serial_);
+        if (PQsendPrepare(conn_, fresh.c_str(), x.sql.c_str(), x.args.size(), nullptr) != 1) {
+          send_ok = false;
+          break;
+        }
+        sent.push_back(npos);
+        created.push_back(fresh);
+        it = prepared_.emplace(x.sql, std::move(fresh)).first;
+      }
+      if (it != prepared_.end())
+        name = &it->second;
     }
-    ++sent;
+    auto ok = name ? PQsendQueryPrepared(conn_, name->c_str(), x.args.size(), ptrs.data(),
+                                         nullptr, nullptr, 0)
+                   : PQsendQueryParams(conn_, x.sql.c_str(), x.args.size(), nullptr,
+                                       ptrs.data(), nullptr, nullptr, 0);
+    if (ok != 1)
+      send_ok = false;
+    else
+      sent.push_back(i);
   }
   if (send_ok && PQpipelineSync(conn_) != 1)
     send_ok = false;
@@ -357,10 +409,12 @@ caf::expected<std::vector<result>> connection::pipeline(const std::vector<statem
     return err;
   }
   std::vector<result> out;
-  out.reserve(sent);
+  out.reserve(xs.size());
   caf::error first;
-  for (size_t i = 0; i < sent; ++i) {
+  size_t parses = 0;
+  for (auto which : sent) {
     result last;
+    bool ok = false;
     while (PGresult* raw = PQgetResult(conn_)) {
       result r{raw};
       auto st = PQresultStatus(raw);
@@ -368,13 +422,23 @@ caf::expected<std::vector<result>> connection::pipeline(const std::vector<statem
         if (!first)
           first = error_of(raw, what);
       } else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        ok = true;
         last = std::move(r);
       }
     }
-    out.push_back(std::move(last));
+    if (which == npos) {
+      // A Parse that failed or was skipped after an earlier error created nothing.
+      if (!ok)
+        forget_prepared(created[parses]);
+      ++parses;
+    } else {
+      out.push_back(std::move(last));
+    }
     if (PQstatus(conn_) != CONNECTION_OK)
       break;
   }
+  for (; parses < created.size(); ++parses)
+    forget_prepared(created[parses]);
   bool synced = false;
   if (PQstatus(conn_) == CONNECTION_OK) {
     result r{PQgetResult(conn_)};

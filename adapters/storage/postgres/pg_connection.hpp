@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "caf/error.hpp"
@@ -33,6 +34,11 @@ namespace seq::storage::pg {
 std::string ts_expr(const std::string& placeholder);
 /// SQL expression turning a TIMESTAMPTZ column into µs since the epoch (BIGINT).
 std::string us_expr(std::string_view column);
+/// SQL expression for the highest sequence_number of one stream in `table` (0 if none), as
+/// a backward scan of the (tenant_id, store_id, sequence_number) unique index. (`MAX()` lets
+/// the planner pick another index on a (tenant_id, store_id, …) prefix when its statistics
+/// are stale, and then it reads every row of the stream.)
+std::string head_expr(std::string_view table, std::string_view tenant, std::string_view store);
 
 /// A PostgreSQL array literal (text input form) built element by element: every element is
 /// double-quoted with `"` and `\` escaped, so any text is safe. Whole columns travel as one
@@ -133,10 +139,13 @@ private:
   int i_;
 };
 
-/// One statement of a pipeline.
+/// One statement of a pipeline. A `prepared` statement is parsed and planned once per
+/// connection (a named server-side statement, created in the same pipeline the first time its
+/// text is seen); use it only for SQL whose text does not depend on the values.
 struct statement {
   std::string sql;
   params args;
+  bool prepared = false;
 };
 
 class connection {
@@ -159,6 +168,8 @@ public:
   caf::expected<result> exec(const std::string& sql, const params& args, std::string_view what);
   /// One or more statements without parameters (simple protocol).
   caf::expected<result> exec(const std::string& sql, std::string_view what);
+  /// One statement, prepared once per connection when `x.prepared` (see statement).
+  caf::expected<result> exec_prepared(const statement& x, std::string_view what);
   /// Sends all statements in pipeline mode with a single sync and returns one result per
   /// statement, or the first error (later statements are then skipped by the server). A
   /// transaction left open or failed by the pipeline is rolled back.
@@ -168,6 +179,9 @@ public:
   /// Maps a failed result (or the connection's last error when `r` is null).
   caf::error error_of(const PGresult* r, std::string_view what);
 
+  /// Named server-side statements this connection holds (see statement::prepared).
+  size_t prepared_count() const { return prepared_.size(); }
+
   /// Synchronisation points with the server since the connection object was created.
   uint64_t round_trips() const { return round_trips_; }
   int backend_pid() const { return conn_ ? PQbackendPID(conn_) : 0; }
@@ -176,11 +190,18 @@ private:
   explicit connection(std::string url);
   bool connect();
   void rollback_if_open();
+  void forget_prepared(const std::string& name);
+
+  /// Beyond this many, statements run unprepared (guards against texts that vary).
+  static constexpr size_t max_prepared = 64;
 
   std::string url_;
   PGconn* conn_ = nullptr;
   bool broken_ = false;
   uint64_t round_trips_ = 0;
+  /// SQL text → name of its server-side prepared statement (cleared on reconnect).
+  std::unordered_map<std::string, std::string> prepared_;
+  uint64_t prepared_serial_ = 0;
 };
 
 } // namespace seq::storage::pg

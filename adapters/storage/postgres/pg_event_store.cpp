@@ -191,6 +191,7 @@ statement unnest_insert(const char* table, const column (&cols)[N], arrays<N> xs
   }
   st.sql = std::string{"INSERT INTO "} + table + " (" + names + ") SELECT " + exprs
            + " FROM unnest(" + args + ") AS t(" + names + ")";
+  st.prepared = true;
   return st;
 }
 
@@ -288,6 +289,7 @@ statement reserve_commands(const char* table, const stream_key& s, const std::ve
   auto& p = st.args;
   st.sql = std::string{"INSERT INTO "} + table + " (tenant_id, store_id, command_id) SELECT "
            + p.id(s.tenant_id) + ", " + p.id(s.store_id) + ", unnest(" + p.uuid_array(ids) + ")";
+  st.prepared = true;
   return st;
 }
 
@@ -312,9 +314,10 @@ statement apply_cas(const stream_key& s, const std::vector<entity_cas>& xs) {
            + p.array(std::move(expected), "bigint[]") + ", "
            + p.array(std::move(next), "bigint[]")
            + ")), upd AS (UPDATE entity_versions v SET version = i.next, updated_at = now()"
-             " FROM input i WHERE i.expected <> 0 AND v.tenant_id = "
-           + t + " AND v.store_id = " + sid
-           + " AND v.entity_type = i.entity_type AND v.entity_id = i.entity_id"
+             " FROM input i WHERE i.expected <> 0 AND v.ctid = (SELECT w.ctid FROM"
+             " entity_versions w WHERE w.tenant_id = "
+           + t + " AND w.store_id = " + sid
+           + " AND w.entity_type = i.entity_type AND w.entity_id = i.entity_id)"
              " AND v.version = i.expected RETURNING 1),"
              " ins AS (INSERT INTO entity_versions (tenant_id, store_id, entity_type, entity_id,"
              " version, updated_at) SELECT "
@@ -325,6 +328,7 @@ statement apply_cas(const stream_key& s, const std::vector<entity_cas>& xs) {
              " WHERE entity_versions.version = 0 RETURNING 1)"
              " SELECT seq_require_cas((SELECT count(*) FROM upd) + (SELECT count(*) FROM ins), "
            + p.int64(static_cast<int64_t>(xs.size())) + ")";
+  st.prepared = true;
   return st;
 }
 
@@ -455,13 +459,9 @@ statement heads_statement(const stream_key& s) {
   statement st;
   auto t = st.args.id(s.tenant_id);
   auto sid = st.args.id(s.store_id);
-  st.sql = "SELECT (SELECT COALESCE(MAX(sequence_number), 0) FROM events WHERE tenant_id = " + t
-           + " AND store_id = " + sid
-           + "), (SELECT COALESCE(MAX(sequence_number), 0) FROM ves_events WHERE tenant_id = "
-           + t + " AND store_id = " + sid
-           + "), (SELECT COALESCE(MAX(sequence_number), 0) FROM x402_payment_intents"
-             " WHERE tenant_id = "
-           + t + " AND store_id = " + sid + ")";
+  st.sql = "SELECT " + pg::head_expr("events", t, sid) + ", "
+           + pg::head_expr("ves_events", t, sid) + ", "
+           + pg::head_expr("x402_payment_intents", t, sid);
   return st;
 }
 

@@ -7,9 +7,13 @@
 /// commit_group is ONE transaction sent as one pipeline (BEGIN, one `INSERT … SELECT … FROM
 /// unnest(…)` per table with each column as one array parameter, the command reservations,
 /// one compare-and-set statement for all entities, COMMIT, one sync): a group of any size
-/// costs one round trip, plus a ROLLBACK round trip when it fails. Heads are
-/// MAX(sequence_number); no row is ever locked to order events. Migrations run under a
-/// session advisory lock so concurrent processes do not race.
+/// costs one round trip, plus a ROLLBACK round trip when it fails. Its statements have a fixed
+/// text and are prepared once per connection (parsed and planned once, not per group). The
+/// compare-and-set finds each entity row by its primary key (a `ctid` sub-select), so its
+/// cost follows the group's entities, never the stream's. Heads are the highest
+/// sequence_number (a backward scan of the stream's unique index); no row is ever locked to
+/// order events. Migrations run under a session advisory lock so concurrent processes do
+/// not race.
 ///
 /// Connection failures answer errc::storage_unavailable and the next call reconnects (see
 /// pg_connection.hpp for the full error mapping). `ves_events.payload` is JSONB: payloads are
@@ -19,8 +23,9 @@
 ///
 /// Projector steps: `apply_step` is one pipeline (BEGIN, the checkpoint fence — an upsert that
 /// only moves the checkpoint forward, checked by `seq_require`, SQLSTATE SQ409 →
-/// errc::storage_conflict —, the projection upsert, the DLQ upsert, the resolve, COMMIT): one
-/// round trip per event. Projection states (JSONB) are returned in RFC 8785 form.
+/// errc::storage_conflict —, the projection upsert, the DLQ upsert, the resolve, COMMIT);
+/// `apply_steps` puts a whole projector batch into one such pipeline (one round trip).
+/// Projection states (JSONB) are returned in RFC 8785 form.
 
 #include "adapters/storage/event_store.hpp"
 #include "adapters/storage/migrate.hpp"
@@ -90,6 +95,9 @@ public:
   list_projections(const stream_key& s, const std::string& entity_type, const std::string& after,
                    uint32_t limit) override;
   caf::expected<void> apply_step(const msg::projection_step& step) override;
+  caf::expected<void> apply_steps(const std::vector<msg::projection_step>& steps) override;
+  caf::expected<std::vector<msg::projection_row>>
+  get_projections(const stream_key& s, const std::vector<entity_key>& keys) override;
   caf::expected<std::vector<entity_key>> blocked_entities(const stream_key& s) override;
   caf::expected<std::vector<msg::dlq_entry>> list_dlq(const msg::dlq_filter& f) override;
   caf::expected<msg::dlq_entry> get_dlq(const uuid& id) override;
@@ -175,6 +183,7 @@ private:
   explicit pg_event_store(std::unique_ptr<pg::connection> c);
   /// One projector step into the live tables (`shadow` false) or the rebuild tables.
   caf::expected<void> write_step(const msg::projection_step& step, bool shadow);
+  caf::expected<void> write_steps(const msg::projection_step* steps, size_t n, bool shadow);
 
   std::unique_ptr<pg::connection> c_;
 };

@@ -116,30 +116,39 @@ std::string stream_where(params& p, const std::optional<stream_key>& s) {
   return " WHERE tenant_id = " + p.id(s->tenant_id) + " AND store_id = " + p.id(s->store_id);
 }
 
-/// The statements of one projector step (without BEGIN/COMMIT).
+/// The checkpoint fence: moves the checkpoint of `space` to `to`, and fails the transaction
+/// (SQ409) unless it stood below `fence` (≤ `to`).
+statement checkpoint_statement(const msg::stream_key& s, uint8_t space, uint64_t fence,
+                               uint64_t to, const tables& t) {
+  std::string col = space == static_cast<uint8_t>(msg::space::legacy)
+                      ? "last_projected_sequence"
+                      : "last_projected_ves_sequence";
+  statement st;
+  auto& p = st.args;
+  st.sql = std::string{"WITH c AS (INSERT INTO "} + t.checkpoints + " (tenant_id, store_id, "
+           + col + ", updated_at) VALUES (" + p.id(s.tenant_id) + ", " + p.id(s.store_id) + ", "
+           + p.int64(static_cast<int64_t>(to)) + ", " + p.time(detail::now_micros())
+           + ") ON CONFLICT (tenant_id, store_id) DO UPDATE SET " + col + " = EXCLUDED." + col
+           + ", updated_at = EXCLUDED.updated_at WHERE " + t.checkpoints + "." + col + " < "
+           + p.int64(static_cast<int64_t>(fence))
+           + " RETURNING 1) SELECT seq_require((SELECT count(*) FROM c) = 1, "
+           + p.text("projection checkpoint of " + s.str() + " is already at or past "
+                    + std::to_string(fence))
+           + ")";
+  st.prepared = true;
+  return st;
+}
+
+/// The statements of one projector step (without BEGIN/COMMIT); its checkpoint statement
+/// only with `with_checkpoint`.
 caf::expected<std::vector<statement>> step_statements(const msg::projection_step& step,
-                                                      const tables& t) {
+                                                      const tables& t,
+                                                      bool with_checkpoint = true) {
   std::vector<statement> xs;
   auto now = detail::now_micros();
-  if (step.advance_checkpoint) {
-    std::string col = step.space == static_cast<uint8_t>(msg::space::legacy)
-                        ? "last_projected_sequence"
-                        : "last_projected_ves_sequence";
-    statement st;
-    auto& p = st.args;
-    auto seq = p.int64(static_cast<int64_t>(step.sequence_number));
-    st.sql = std::string{"WITH c AS (INSERT INTO "} + t.checkpoints
-             + " (tenant_id, store_id, " + col + ", updated_at) VALUES ("
-             + p.id(step.stream.tenant_id) + ", " + p.id(step.stream.store_id) + ", " + seq
-             + ", " + p.time(now) + ") ON CONFLICT (tenant_id, store_id) DO UPDATE SET " + col
-             + " = EXCLUDED." + col + ", updated_at = EXCLUDED.updated_at WHERE "
-             + t.checkpoints + "." + col + " < EXCLUDED." + col
-             + " RETURNING 1) SELECT seq_require((SELECT count(*) FROM c) = 1, "
-             + p.text("projection checkpoint of " + step.stream.str() + " is already at or past "
-                      + std::to_string(step.sequence_number))
-             + ")";
-    xs.push_back(std::move(st));
-  }
+  if (step.advance_checkpoint && with_checkpoint)
+    xs.push_back(checkpoint_statement(step.stream, step.space, step.sequence_number,
+                                      step.sequence_number, t));
   if (step.upsert) {
     const auto& u = *step.upsert;
     auto state = detail::canonical_state(u.state);
@@ -156,6 +165,7 @@ caf::expected<std::vector<statement>> step_statements(const msg::projection_step
              + ") ON CONFLICT (tenant_id, store_id, entity_type, entity_id) DO UPDATE SET"
                " state = EXCLUDED.state, version = EXCLUDED.version, space = EXCLUDED.space,"
                " last_sequence = EXCLUDED.last_sequence, updated_at = EXCLUDED.updated_at";
+    st.prepared = true;
     xs.push_back(std::move(st));
   }
   if (step.park) {
@@ -179,6 +189,7 @@ caf::expected<std::vector<statement>> step_statements(const msg::projection_step
                " status = EXCLUDED.status, retry_count = EXCLUDED.retry_count,"
                " max_retries = EXCLUDED.max_retries, next_retry_at = EXCLUDED.next_retry_at,"
                " blocked_behind = EXCLUDED.blocked_behind, updated_at = EXCLUDED.updated_at";
+    st.prepared = true;
     xs.push_back(std::move(st));
   }
   if (step.resolve) {
@@ -188,6 +199,7 @@ caf::expected<std::vector<statement>> step_statements(const msg::projection_step
              + " SET status = 'resolved', next_retry_at = NULL, blocked_behind = FALSE,"
                " updated_at = "
              + p.time(now) + " WHERE id = " + p.id(*step.resolve);
+    st.prepared = true;
     xs.push_back(std::move(st));
   }
   return xs;
@@ -250,7 +262,7 @@ pg_event_store::get_projection(const stream_key& s, const std::string& entity_ty
   auto sql = projection_select() + "WHERE tenant_id = " + p.id(s.tenant_id) + " AND store_id = "
              + p.id(s.store_id) + " AND entity_type = " + p.text(entity_type)
              + " AND entity_id = " + p.text(entity_id);
-  auto r = c_->exec(sql, p, "get projection");
+  auto r = c_->exec_prepared(statement{std::move(sql), std::move(p), true}, "get projection");
   if (!r)
     return r.error();
   auto xs = decode_projections(*r);
@@ -259,6 +271,29 @@ pg_event_store::get_projection(const stream_key& s, const std::string& entity_ty
   if (xs->empty())
     return make_error(errc::not_found, "no projection for " + entity_type + "/" + entity_id);
   return std::move(xs->front());
+}
+
+caf::expected<std::vector<msg::projection_row>>
+pg_event_store::get_projections(const stream_key& s, const std::vector<entity_key>& keys) {
+  if (keys.empty())
+    return std::vector<msg::projection_row>{};
+  pg::array_literal types;
+  pg::array_literal ids;
+  for (const auto& k : keys) {
+    types.add(k.entity_type);
+    ids.add(k.entity_id);
+  }
+  statement st;
+  auto& p = st.args;
+  st.sql = projection_select() + "WHERE tenant_id = " + p.id(s.tenant_id) + " AND store_id = "
+           + p.id(s.store_id) + " AND (entity_type, entity_id) IN (SELECT * FROM unnest("
+           + p.array(std::move(types), "text[]") + ", " + p.array(std::move(ids), "text[]")
+           + "))";
+  st.prepared = true;
+  auto r = c_->exec_prepared(st, "get projections");
+  if (!r)
+    return r.error();
+  return decode_projections(*r);
 }
 
 caf::expected<std::vector<msg::projection_row>>
@@ -278,18 +313,45 @@ pg_event_store::list_projections(const stream_key& s, const std::string& entity_
 // -- projector steps ------------------------------------------------------------------------------
 
 caf::expected<void> pg_event_store::write_step(const msg::projection_step& step, bool shadow) {
-  if (auto ok = detail::validate_step(step); !ok)
-    return ok;
-  auto body = step_statements(step, shadow ? shadow_tables : live_tables);
-  if (!body)
-    return body.error();
-  if (body->empty())
-    return {};
+  return write_steps(&step, 1, shadow);
+}
+
+caf::expected<void> pg_event_store::write_steps(const msg::projection_step* steps, size_t n,
+                                                bool shadow) {
+  const auto& t = shadow ? shadow_tables : live_tables;
   std::vector<statement> xs;
-  xs.reserve(body->size() + 2);
   xs.push_back(plain("BEGIN"));
-  for (auto& st : *body)
-    xs.push_back(std::move(st));
+  // Steps that all advance one stream's checkpoint of one space in increasing order (a
+  // projector batch) share ONE fence: below the first number, moved to the last.
+  const msg::projection_step* first = nullptr;
+  const msg::projection_step* last = nullptr;
+  bool one_fence = n > 1;
+  for (size_t i = 0; i < n && one_fence; ++i) {
+    const auto& st = steps[i];
+    if (!st.advance_checkpoint)
+      continue;
+    if (last && (st.stream != last->stream || st.space != last->space
+                 || st.sequence_number <= last->sequence_number))
+      one_fence = false;
+    if (!first)
+      first = &st;
+    last = &st;
+  }
+  one_fence = one_fence && first != nullptr;
+  if (one_fence)
+    xs.push_back(checkpoint_statement(first->stream, first->space, first->sequence_number,
+                                      last->sequence_number, t));
+  for (size_t i = 0; i < n; ++i) {
+    if (auto ok = detail::validate_step(steps[i]); !ok)
+      return ok;
+    auto body = step_statements(steps[i], t, !one_fence);
+    if (!body)
+      return body.error();
+    for (auto& st : *body)
+      xs.push_back(std::move(st));
+  }
+  if (xs.size() == 1)
+    return {};
   xs.push_back(plain("COMMIT"));
   auto r = c_->pipeline(xs, shadow ? "rebuild step" : "projection step");
   if (!r)
@@ -299,6 +361,11 @@ caf::expected<void> pg_event_store::write_step(const msg::projection_step& step,
 
 caf::expected<void> pg_event_store::apply_step(const msg::projection_step& step) {
   return write_step(step, false);
+}
+
+caf::expected<void>
+pg_event_store::apply_steps(const std::vector<msg::projection_step>& steps) {
+  return write_steps(steps.data(), steps.size(), false);
 }
 
 // -- dead-letter queue ----------------------------------------------------------------------------
@@ -544,13 +611,11 @@ caf::expected<void> pg_event_store::rebuild_commit(const stream_key& s) {
 // -- lag ------------------------------------------------------------------------------------------
 
 caf::expected<std::vector<projection_lag>> pg_event_store::read_projection_lags() {
-  auto r = c_->exec("SELECT c.tenant_id, c.store_id,"
-                    " (SELECT COALESCE(MAX(e.sequence_number), 0) FROM events e"
-                    "  WHERE e.tenant_id = c.tenant_id AND e.store_id = c.store_id),"
-                    " (SELECT COALESCE(MAX(v.sequence_number), 0) FROM ves_events v"
-                    "  WHERE v.tenant_id = c.tenant_id AND v.store_id = c.store_id),"
-                    " c.last_projected_sequence, c.last_projected_ves_sequence"
-                    " FROM projection_checkpoints c ORDER BY c.tenant_id, c.store_id",
+  auto r = c_->exec("SELECT c.tenant_id, c.store_id, "
+                      + pg::head_expr("events", "c.tenant_id", "c.store_id") + ", "
+                      + pg::head_expr("ves_events", "c.tenant_id", "c.store_id")
+                      + ", c.last_projected_sequence, c.last_projected_ves_sequence"
+                        " FROM projection_checkpoints c ORDER BY c.tenant_id, c.store_id",
                     "projection lags");
   if (!r)
     return r.error();

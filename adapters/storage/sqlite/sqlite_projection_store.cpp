@@ -271,6 +271,20 @@ sqlite_event_store::load_checkpoints(const stream_key& s) {
   return rows->front();
 }
 
+caf::expected<std::vector<msg::projection_row>>
+sqlite_event_store::get_projections(const stream_key& s, const std::vector<entity_key>& keys) {
+  // In-process reads cost no round trip: one cached statement per key.
+  std::vector<msg::projection_row> out;
+  for (const auto& k : keys) {
+    auto row = get_projection(s, k.entity_type, k.entity_id);
+    if (row)
+      out.push_back(std::move(*row));
+    else if (row.error() != errc::not_found)
+      return std::move(row.error());
+  }
+  return out;
+}
+
 caf::expected<msg::projection_row>
 sqlite_event_store::get_projection(const stream_key& s, const std::string& entity_type,
                                    const std::string& entity_id) {
@@ -410,6 +424,21 @@ caf::expected<void> sqlite_event_store::write_step(const msg::projection_step& s
 
 caf::expected<void> sqlite_event_store::apply_step(const msg::projection_step& step) {
   return write_step(step, false);
+}
+
+caf::expected<void>
+sqlite_event_store::apply_steps(const std::vector<msg::projection_step>& steps) {
+  for (const auto& step : steps)
+    if (auto ok = detail::validate_step(step); !ok)
+      return ok;
+  if (steps.empty())
+    return {};
+  return in_write_transaction([&]() -> caf::expected<void> {
+    for (const auto& step : steps)
+      if (auto ok = write_step_rows(step, false); !ok)
+        return ok;
+    return {};
+  });
 }
 
 // -- dead-letter queue ----------------------------------------------------------------------------

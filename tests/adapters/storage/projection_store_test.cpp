@@ -269,6 +269,62 @@ TEST_CASE("a step that fails half-way leaves nothing behind", "[storage][project
   CHECK(cp->ves == 1);
 }
 
+TEST_CASE("several steps go in one transaction: all of them or none", "[storage][projections]") {
+  store_fixture f;
+  auto& ps = projections_of(*f.store);
+  std::vector<msg::projection_step> batch{
+    apply(make_row(f.stream, "inventory", "sku-1", R"({"quantity_on_hand":1})", 1, ves_space, 1)),
+    apply(make_row(f.stream, "inventory", "sku-2", R"({"quantity_on_hand":2})", 1, ves_space, 2)),
+    apply(make_row(f.stream, "inventory", "sku-1", R"({"quantity_on_hand":3})", 2, ves_space, 3)),
+  };
+  SEQ_REQUIRE_OK(ps.apply_steps(batch));
+  auto cp = ps.load_checkpoints(f.stream);
+  SEQ_REQUIRE_OK(cp);
+  CHECK(cp->ves == 3);
+  auto one = ps.get_projection(f.stream, "inventory", "sku-1");
+  SEQ_REQUIRE_OK(one);
+  CHECK(one->state == R"({"quantity_on_hand":3})");
+  CHECK(one->version == 2);
+  CHECK(one->last_sequence == 3);
+  auto two = ps.get_projection(f.stream, "inventory", "sku-2");
+  SEQ_REQUIRE_OK(two);
+  CHECK(two->state == R"({"quantity_on_hand":2})");
+  SEQ_REQUIRE_OK(ps.apply_steps({})); // nothing to do
+
+  // The second step replays event 3: the checkpoint fence refuses it, and the first step
+  // (event 4) is rolled back with it.
+  std::vector<msg::projection_step> replay{
+    apply(make_row(f.stream, "inventory", "sku-2", R"({"quantity_on_hand":4})", 2, ves_space, 4)),
+    apply(make_row(f.stream, "inventory", "sku-1", R"({"quantity_on_hand":5})", 3, ves_space, 3)),
+  };
+  SEQ_REQUIRE_ERRC(ps.apply_steps(replay), errc::storage_conflict);
+  cp = ps.load_checkpoints(f.stream);
+  SEQ_REQUIRE_OK(cp);
+  CHECK(cp->ves == 3);
+  two = ps.get_projection(f.stream, "inventory", "sku-2");
+  SEQ_REQUIRE_OK(two);
+  CHECK(two->state == R"({"quantity_on_hand":2})");
+  CHECK(two->version == 1);
+  // In order, but starting at an event already applied (3): refused as a whole as well.
+  std::vector<msg::projection_step> again{
+    apply(make_row(f.stream, "inventory", "sku-1", R"({"quantity_on_hand":7})", 3, ves_space, 3)),
+    apply(make_row(f.stream, "inventory", "sku-2", R"({"quantity_on_hand":8})", 2, ves_space, 4)),
+  };
+  SEQ_REQUIRE_ERRC(ps.apply_steps(again), errc::storage_conflict);
+  two = ps.get_projection(f.stream, "inventory", "sku-2");
+  SEQ_REQUIRE_OK(two);
+  CHECK(two->version == 1);
+  // A malformed step anywhere rejects the whole batch before anything is written.
+  auto bad = apply(make_row(f.stream, "inventory", "sku-3", "[1]", 1, ves_space, 5));
+  std::vector<msg::projection_step> mixed{
+    apply(make_row(f.stream, "inventory", "sku-2", R"({"quantity_on_hand":6})", 2, ves_space, 4)),
+    bad};
+  SEQ_REQUIRE_ERRC(ps.apply_steps(mixed), errc::invalid_request);
+  cp = ps.load_checkpoints(f.stream);
+  SEQ_REQUIRE_OK(cp);
+  CHECK(cp->ves == 3);
+}
+
 TEST_CASE("malformed steps are rejected before anything is written", "[storage][projections]") {
   store_fixture f;
   auto& ps = projections_of(*f.store);
