@@ -313,12 +313,13 @@ statement apply_cas(const stream_key& s, const std::vector<entity_cas>& xs) {
            + p.array(std::move(types), "text[]") + ", " + p.array(std::move(ids), "text[]") + ", "
            + p.array(std::move(expected), "bigint[]") + ", "
            + p.array(std::move(next), "bigint[]")
-           + ")), upd AS (UPDATE entity_versions v SET version = i.next, updated_at = now()"
-             " FROM input i WHERE i.expected <> 0 AND v.ctid = (SELECT w.ctid FROM"
-             " entity_versions w WHERE w.tenant_id = "
+           + ")), cur AS MATERIALIZED (SELECT w.ctid AS tid, i.next FROM input i CROSS JOIN"
+             " LATERAL (SELECT ctid FROM entity_versions w WHERE w.tenant_id = "
            + t + " AND w.store_id = " + sid
-           + " AND w.entity_type = i.entity_type AND w.entity_id = i.entity_id)"
-             " AND v.version = i.expected RETURNING 1),"
+           + " AND w.entity_type = i.entity_type AND w.entity_id = i.entity_id"
+             " AND w.version = i.expected OFFSET 0) w WHERE i.expected <> 0),"
+             " upd AS (UPDATE entity_versions v SET version = cur.next, updated_at = now()"
+             " FROM cur WHERE v.ctid = cur.tid RETURNING 1),"
              " ins AS (INSERT INTO entity_versions (tenant_id, store_id, entity_type, entity_id,"
              " version, updated_at) SELECT "
            + t + ", " + sid

@@ -9,8 +9,9 @@
 /// one compare-and-set statement for all entities, COMMIT, one sync): a group of any size
 /// costs one round trip, plus a ROLLBACK round trip when it fails. Its statements have a fixed
 /// text and are prepared once per connection (parsed and planned once, not per group). The
-/// compare-and-set finds each entity row by its primary key (a `ctid` sub-select), so its
-/// cost follows the group's entities, never the stream's. Heads are the highest
+/// compare-and-set finds each entity row by its primary key (a LATERAL sub-select behind an
+/// `OFFSET 0` fence, so no plan can turn it into a scan of the stream), so its cost follows
+/// the group's entities, never the stream's. Heads are the highest
 /// sequence_number (a backward scan of the stream's unique index); no row is ever locked to
 /// order events. Migrations run under a session advisory lock so concurrent processes do
 /// not race.

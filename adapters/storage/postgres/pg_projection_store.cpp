@@ -9,6 +9,11 @@
 #include "messages/errc.hpp"
 #include "messages/ves/json.hpp"
 
+#include <array>
+#include <map>
+#include <string_view>
+#include <utility>
+
 namespace seq::storage {
 
 namespace {
@@ -139,17 +144,58 @@ statement checkpoint_statement(const msg::stream_key& s, uint8_t space, uint64_t
   return st;
 }
 
+/// ONE upsert of many projection rows (`INSERT … SELECT … FROM unnest(…) ON CONFLICT`); at
+/// most one row per entity (a statement cannot update a row twice).
+caf::expected<statement> upserts_statement(const std::vector<const msg::projection_row*>& rows,
+                                           const tables& t) {
+  std::array<pg::array_literal, 9> a;
+  auto now = detail::now_micros();
+  for (const auto* u : rows) {
+    auto state = detail::canonical_state(u->state);
+    if (!state)
+      return state.error();
+    a[0].id(u->stream.tenant_id);
+    a[1].id(u->stream.store_id);
+    a[2].add(u->entity_type);
+    a[3].add(u->entity_id);
+    a[4].text_or_null(*state);
+    a[5].int64(u->version);
+    a[6].int64(u->space);
+    a[7].int64(static_cast<int64_t>(u->last_sequence));
+    a[8].int64(u->updated_at != 0 ? u->updated_at : now);
+  }
+  statement st;
+  auto& p = st.args;
+  static constexpr const char* types[] = {"uuid[]",   "uuid[]",   "text[]",   "text[]", "jsonb[]",
+                                          "bigint[]", "bigint[]", "bigint[]", "bigint[]"};
+  std::string args;
+  for (size_t i = 0; i < a.size(); ++i)
+    args += (i == 0 ? "" : ", ") + p.array(std::move(a[i]), types[i]);
+  st.sql = std::string{"INSERT INTO "} + t.projections + " (" + projection_cols
+           + ") SELECT r.tenant_id, r.store_id, r.entity_type, r.entity_id, r.state, r.version,"
+             " r.space, r.last_sequence, "
+           + pg::ts_expr("r.updated_at") + " FROM unnest(" + args
+           + ") AS r(tenant_id, store_id, entity_type, entity_id, state, version, space,"
+             " last_sequence, updated_at) ON CONFLICT (tenant_id, store_id, entity_type,"
+             " entity_id) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version,"
+             " space = EXCLUDED.space, last_sequence = EXCLUDED.last_sequence,"
+             " updated_at = EXCLUDED.updated_at";
+  st.prepared = true;
+  return st;
+}
+
 /// The statements of one projector step (without BEGIN/COMMIT); its checkpoint statement
-/// only with `with_checkpoint`.
+/// only with `with_checkpoint`, its upsert only with `with_upsert`.
 caf::expected<std::vector<statement>> step_statements(const msg::projection_step& step,
                                                       const tables& t,
-                                                      bool with_checkpoint = true) {
+                                                      bool with_checkpoint = true,
+                                                      bool with_upsert = true) {
   std::vector<statement> xs;
   auto now = detail::now_micros();
   if (step.advance_checkpoint && with_checkpoint)
     xs.push_back(checkpoint_statement(step.stream, step.space, step.sequence_number,
                                       step.sequence_number, t));
-  if (step.upsert) {
+  if (step.upsert && with_upsert) {
     const auto& u = *step.upsert;
     auto state = detail::canonical_state(u.state);
     if (!state)
@@ -285,10 +331,17 @@ pg_event_store::get_projections(const stream_key& s, const std::vector<entity_ke
   }
   statement st;
   auto& p = st.args;
-  st.sql = projection_select() + "WHERE tenant_id = " + p.id(s.tenant_id) + " AND store_id = "
-           + p.id(s.store_id) + " AND (entity_type, entity_id) IN (SELECT * FROM unnest("
-           + p.array(std::move(types), "text[]") + ", " + p.array(std::move(ids), "text[]")
-           + "))";
+  // One primary-key look-up per key: the LATERAL sub-select sits behind an OFFSET 0 fence,
+  // so no plan (generic plans estimate the arrays blindly) can turn it into a scan of all the
+  // stream's projections.
+  st.sql = "SELECT p.tenant_id, p.store_id, p.entity_type, p.entity_id, p.state::text,"
+           " p.version, p.space, p.last_sequence, "
+           + pg::us_expr("p.updated_at") + " FROM unnest(" + p.array(std::move(types), "text[]") + ", "
+           + p.array(std::move(ids), "text[]")
+           + ") AS k(entity_type, entity_id) CROSS JOIN LATERAL (SELECT * FROM projections"
+             " WHERE tenant_id = "
+           + p.id(s.tenant_id) + " AND store_id = " + p.id(s.store_id)
+           + " AND entity_type = k.entity_type AND entity_id = k.entity_id OFFSET 0) p";
   st.prepared = true;
   auto r = c_->exec_prepared(st, "get projections");
   if (!r)
@@ -338,13 +391,36 @@ caf::expected<void> pg_event_store::write_steps(const msg::projection_step* step
     last = &st;
   }
   one_fence = one_fence && first != nullptr;
-  if (one_fence)
+  if (one_fence) {
     xs.push_back(checkpoint_statement(first->stream, first->space, first->sequence_number,
                                       last->sequence_number, t));
+    // The batch's projection rows in one statement: the last state of each entity (the steps
+    // are in sequence order, so a later row of an entity supersedes an earlier one).
+    std::vector<const msg::projection_row*> rows;
+    std::map<std::pair<std::string_view, std::string_view>, size_t> index;
+    for (size_t i = 0; i < n; ++i) {
+      if (!steps[i].upsert)
+        continue;
+      if (auto ok = detail::validate_step(steps[i]); !ok)
+        return ok;
+      const auto& u = *steps[i].upsert;
+      auto [at, fresh] = index.try_emplace({u.entity_type, u.entity_id}, rows.size());
+      if (fresh)
+        rows.push_back(&u);
+      else
+        rows[at->second] = &u;
+    }
+    if (!rows.empty()) {
+      auto st = upserts_statement(rows, t);
+      if (!st)
+        return st.error();
+      xs.push_back(std::move(*st));
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
     if (auto ok = detail::validate_step(steps[i]); !ok)
       return ok;
-    auto body = step_statements(steps[i], t, !one_fence);
+    auto body = step_statements(steps[i], t, !one_fence, !one_fence);
     if (!body)
       return body.error();
     for (auto& st : *body)

@@ -290,6 +290,24 @@ TEST_CASE("several steps go in one transaction: all of them or none", "[storage]
   SEQ_REQUIRE_OK(two);
   CHECK(two->state == R"({"quantity_on_hand":2})");
   SEQ_REQUIRE_OK(ps.apply_steps({})); // nothing to do
+  // Several states in one read: the existing ones, in any order; missing keys are left out.
+  auto many = ps.get_projections(f.stream, {{"inventory", "sku-2"},
+                                            {"inventory", "sku-9"},
+                                            {"inventory", "sku-1"},
+                                            {"order", "sku-1"}});
+  SEQ_REQUIRE_OK(many);
+  REQUIRE(many->size() == 2);
+  std::sort(many->begin(), many->end(),
+            [](const auto& a, const auto& b) { return a.entity_id < b.entity_id; });
+  CHECK(many->at(0).entity_id == "sku-1");
+  CHECK(many->at(0).state == R"({"quantity_on_hand":3})");
+  CHECK(many->at(0).version == 2);
+  CHECK(many->at(0).stream == f.stream);
+  CHECK(many->at(1).entity_id == "sku-2");
+  CHECK(many->at(1).last_sequence == 2);
+  auto none = ps.get_projections(random_stream(), {{"inventory", "sku-1"}});
+  SEQ_REQUIRE_OK(none);
+  CHECK(none->empty());
 
   // The second step replays event 3: the checkpoint fence refuses it, and the first step
   // (event 4) is rolled back with it.
