@@ -5,9 +5,9 @@
 /// routes and the `ves` CLI share, and the storage contract they use (implemented in
 /// adapters/storage/{sqlite,postgres}/ next to the event store, on the same database).
 ///
-/// Every projector step is ONE transaction (`apply_step`): the projection upsert (or the DLQ
-/// row), the checkpoint of the space, and nothing else — so a crash never applies an event
-/// twice or skips one. Checkpoints are per (tenant, store, space): VES and legacy events are
+/// Every projector step is atomic with the checkpoint of its space: the projection upsert (or
+/// the DLQ row) and the checkpoint, in ONE transaction (`apply_step`, or `apply_steps` for the
+/// steps of a whole batch) — so a crash never applies an event twice or skips one. Checkpoints are per (tenant, store, space): VES and legacy events are
 /// applied in their own sequence order.
 
 #include "messages/domain.hpp"
