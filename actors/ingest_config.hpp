@@ -46,13 +46,29 @@ struct restart_options {
   caf::timespan max_delay = std::chrono::seconds{5};
 };
 
-/// A per-stream companion actor (projector, committer, …): spawned by each stream supervisor
-/// next to the sequencer, monitored and respawned after a crash (it must reload its own state
-/// from storage). It receives msg::events_committed after every commit of its stream, and
-/// adapters reach it with msg::get_companion{stream, role} sent to the registry.
+/// When a stream supervisor starts a companion that does not run (not yet, or no longer: it
+/// stopped itself after `ingest_config::companion_idle_stop` with nothing to do). Events of
+/// `spaces` committed while it does not run are counted; it starts once `events` of them are
+/// in, or once the first of them has waited `max_age` (then it also gets
+/// companion_wake_atom: its pending events are overdue). msg::get_companion always starts it.
+struct companion_start {
+  /// Bit (1 << msg::space value) per counted space; 0: started by get_companion only.
+  uint8_t spaces = 0xff;
+  uint64_t events = 1;
+  /// Zero: no age limit.
+  caf::timespan max_age{0};
+};
+
+/// A per-stream companion actor (projector, committer, …): started by each stream supervisor
+/// when `start` says so (lazily, not with the stream), monitored and respawned after a crash
+/// (it must reload its own state from storage). It receives msg::events_committed after
+/// every commit of its stream while it runs, and adapters reach it with
+/// msg::get_companion{stream, role} sent to the registry. It may stop itself when idle
+/// (actors/supervision/companion.hpp).
 struct companion_spec {
   std::string role;
   std::function<caf::actor(caf::event_based_actor* parent, const msg::stream_key& stream)> spawn;
+  companion_start start;
 };
 
 struct ingest_config {
@@ -88,8 +104,11 @@ struct ingest_config {
   /// derives it from the seed when empty (set it only together with the seed).
   std::shared_ptr<const ves::ed25519_signer> sequencer_signer;
   restart_options restart;
-  /// Companions spawned for every stream (none by default).
+  /// Companions of every stream (none by default).
   std::vector<companion_spec> companions;
+  /// A companion with nothing to do for this long stops (its supervisor starts it again when
+  /// needed, see companion_start); zero: companions run as long as their stream.
+  caf::timespan companion_idle_stop = std::chrono::seconds{1};
   /// Receives msg::x402_sequenced after every commit that stored payment intents (the x402
   /// batcher hub, actors/x402_batcher/); invalid: nobody is told.
   caf::actor x402_sink;

@@ -2,6 +2,7 @@
 #include "actors/committer/committer.hpp"
 
 #include "actors/committer/commit_batch.hpp"
+#include "actors/supervision/companion.hpp"
 #include "messages/errc.hpp"
 #include "messages/sequencing.hpp"
 #include "messages/type_ids.hpp"
@@ -31,7 +32,7 @@ const committer_state::cached_tree& remember(self_ptr self, const msg::ves_commi
     if (c.commitment.batch_id == b.commitment.batch_id)
       return c;
   while (st.cache.size() >= std::max<size_t>(st.deps.cached_trees, 1))
-    st.cache.pop_front();
+    st.cache.erase(st.cache.begin());
   st.cache.push_back({b.commitment, ves::build_merkle_tree(b.leaves)});
   return st.cache.back();
 }
@@ -129,15 +130,38 @@ void commit_legacy(self_ptr self, committer_state::legacy_job job) {
       });
 }
 
+/// Nothing to do: loaded, no job, nothing queued, no tick pending, nothing left to commit
+/// automatically.
+bool idle(self_ptr self) {
+  auto& st = self->state;
+  return st.loaded && !st.busy && st.proofs == 0 && st.queue.empty() && !st.timer_at
+         && !st.auto_paused && !st.overdue
+         && (!st.planner->options().automatic || st.planner->uncommitted() == 0);
+}
+
+void run_next(self_ptr self);
+
+/// Runs the next job if any; an idle committer stops after a while (companion.hpp).
 void pump(self_ptr self) {
+  run_next(self);
+  self->state.idle.check(self, [self] { return idle(self); });
+}
+
+void run_next(self_ptr self) {
   auto& st = self->state;
   if (st.busy || !st.io)
     return;
   if (!st.loaded)
     return load(self);
+  if (st.overdue) {
+    // Woken by the supervisor: what is uncommitted has waited max_age already.
+    st.overdue = false;
+    st.planner->reset(st.planner->last_end(), st.planner->head(),
+                      now(self) - st.planner->options().max_age);
+  }
   if (!st.queue.empty()) {
     auto job = std::move(st.queue.front());
-    st.queue.pop_front();
+    st.queue.erase(st.queue.begin());
     if (auto* v = std::get_if<committer_state::ves_job>(&job))
       return commit_ves(self, v->req, v->rp);
     return commit_legacy(self, std::get<committer_state::legacy_job>(std::move(job)));
@@ -171,6 +195,7 @@ caf::behavior committer(caf::stateful_actor<committer_state>* self, msg::stream_
   pump(self);
   return {
     [self](msg::events_committed& x) {
+      self->state.idle.on_event();
       if (x.sp != static_cast<uint8_t>(msg::space::ves))
         return;
       self->state.planner->on_events(x.last, now(self));
@@ -205,17 +230,24 @@ caf::behavior committer(caf::stateful_actor<committer_state>* self, msg::stream_
       x.stream = st.stream;
       auto rp = self->make_response_promise<msg::ves_proof>();
       auto seq = x.sequence_number;
+      ++st.proofs;
       self->request(st.io, st.deps.io_timeout, x)
         .then(
           [self, rp, seq](msg::ves_commitment_built& b) mutable {
+            --self->state.proofs;
             const auto& entry = remember(self, b);
             auto p = proof_from(self->state.stream, entry.commitment, entry.tree, seq);
             if (p)
               rp.deliver(std::move(*p));
             else
               rp.deliver(p.error());
+            pump(self);
           },
-          [rp](caf::error& err) mutable { rp.deliver(err); });
+          [self, rp](caf::error& err) mutable {
+            --self->state.proofs;
+            rp.deliver(err);
+            pump(self);
+          });
       return rp;
     },
     [self](msg::commit_tick_atom) {
@@ -225,12 +257,32 @@ caf::behavior committer(caf::stateful_actor<committer_state>* self, msg::stream_
       st.auto_paused = false;
       pump(self);
     },
+    [self](companion_idle_atom, caf::timespan after) {
+      self->state.idle.configure(caf::actor_cast<caf::actor>(self->current_sender()), after);
+      pump(self);
+    },
+    [self](companion_idle_atom) {
+      self->state.idle.on_tick(self, [self] { return idle(self); });
+    },
+    [self](companion_wake_atom) {
+      self->state.overdue = true;
+      pump(self);
+    },
   };
 }
 
 companion_spec committer_companion(committer_deps deps) {
   companion_spec spec;
   spec.role = committer_role;
+  // Started when an automatic commitment is due by count or by age (then woken: overdue), or
+  // by get_companion (manual commitments, proofs); legacy commits never start it.
+  if (deps.options.automatic) {
+    spec.start.spaces = static_cast<uint8_t>(1u << static_cast<unsigned>(msg::space::ves));
+    spec.start.events = std::max<uint64_t>(deps.options.max_events, 1);
+    spec.start.max_age = std::chrono::duration_cast<caf::timespan>(deps.options.max_age);
+  } else {
+    spec.start.spaces = 0;
+  }
   spec.spawn = [deps = std::move(deps)](caf::event_based_actor* parent,
                                         const msg::stream_key& stream) {
     return caf::actor{parent->spawn(committer, stream, deps)};

@@ -15,13 +15,22 @@
 ///   create_legacy_commitment → legacy_commitment
 ///   get_ves_proof            → ves_proof         errc::not_found / forbidden / invalid_request
 ///   commit_tick_atom (from itself): the age deadline or the end of a back-off
+///   companion_wake_atom (from the supervisor): the uncommitted events are due by age
+///   companion_idle_atom: idle stop (actors/supervision/companion.hpp)
 /// Sends: committer_load, create_ves_commitment, create_legacy_commitment, get_ves_proof
-///   (requests) to the commit I/O worker of its stream.
-/// Supervision: spawned by the stream supervisor as the companion with role "committer"
-///   (`committer_companion`), respawned after a crash. A restart loses only the tree cache
-///   and the queued requests (their callers see an error): the new committer reloads the last
-///   commitment's end and the head from storage; the committed rows are the truth.
-/// State: commit_planner, the queue of manual requests, the tree cache.
+///   (requests) to the commit I/O worker of its stream; companion_idle_atom to its supervisor.
+/// Supervision: started by the stream supervisor as the companion with role "committer"
+///   (`committer_companion`) when it is needed: once `max_events` VES events are in while it
+///   does not run, or when the first of them has waited `max_age` (then it is woken with
+///   companion_wake_atom and commits them at once, after loading), or on get_companion
+///   (manual commitments, proofs). While it waits for the age limit no committer runs: the
+///   supervisor keeps the time. Once everything is committed (or automatic commits are
+///   off) and nothing happened for `companion_idle_stop`, it stops in agreement with the
+///   supervisor. Respawned after a crash. A restart or stop loses only the tree cache (proofs
+///   then rebuild the tree from the stored leaves) and, for a crash, the queued requests
+///   (their callers see an error): the new committer reloads the last commitment's end and
+///   the head from storage; the committed rows are the truth.
+/// State: commit_planner, the queue of manual requests, the tree cache, the idle stop.
 /// Failure modes: a failed automatic commitment pauses automatic commits for `retry_delay`;
 ///   a failed load is retried after `retry_delay`; manual requests get the error.
 ///
@@ -32,14 +41,15 @@
 
 #include "actors/committer/commit_io.hpp"
 #include "actors/committer/commit_planner.hpp"
+#include "actors/supervision/companion.hpp"
 #include "messages/committer.hpp"
 #include "messages/ves/ves.hpp"
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <variant>
+#include <vector>
 
 #include "caf/actor.hpp"
 #include "caf/fwd.hpp"
@@ -86,9 +96,12 @@ struct committer_state {
   bool loaded = false;
   bool busy = false;
   bool auto_paused = false;
+  bool overdue = false; ///< woken by the supervisor: the uncommitted events are due by age
+  size_t proofs = 0;    ///< proof requests waiting for the I/O worker (no stop meanwhile)
   std::optional<commit_planner::time_point> timer_at;
-  std::deque<std::variant<ves_job, legacy_job>> queue;
-  std::deque<cached_tree> cache; ///< newest last
+  std::vector<std::variant<ves_job, legacy_job>> queue; ///< oldest first
+  std::vector<cached_tree> cache;                       ///< newest last
+  companion_idle idle;
 
   committer_state() = default;
   committer_state(const committer_state&) = delete;

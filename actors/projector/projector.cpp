@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/projector/projector.hpp"
 
+#include "actors/supervision/companion.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 
@@ -87,7 +88,7 @@ void run_batch(self_ptr self) {
 void run_retry(self_ptr self) {
   auto& st = self->state;
   auto w = std::move(st.retries.front());
-  st.retries.pop_front();
+  st.retries.erase(st.retries.begin());
   auto req = std::make_shared<const msg::dlq_retry_request>(st.core->make_retry(w.entry));
   auto rp = w.rp;
   self->request(st.io, st.deps.io_timeout, msg::apply_dlq_retry{req})
@@ -153,7 +154,24 @@ void arm_heal(self_ptr self) {
   }
 }
 
+/// Nothing to do: caught up (or halted), no job, nothing waiting, no timer pending. Blocked
+/// entities keep it running for their heal tick.
+bool idle(self_ptr self) {
+  auto& st = self->state;
+  return st.core->loaded() && !st.busy && !st.backoff_timer && !st.heal_timer
+         && st.retries.empty() && st.resumes.empty() && !st.core->any_blocked()
+         && st.core->next(false, false) == projector_core::job_kind::none;
+}
+
+void run_next(self_ptr self);
+
+/// Runs the next job if any; an idle projector stops after a while (companion.hpp).
 void pump(self_ptr self) {
+  run_next(self);
+  self->state.idle.check(self, [self] { return idle(self); });
+}
+
+void run_next(self_ptr self) {
   auto& st = self->state;
   arm_heal(self);
   if (st.busy || !st.io) // no I/O workers configured: nothing can run
@@ -215,6 +233,7 @@ caf::behavior projector(caf::stateful_actor<projector_state>* self, msg::stream_
   pump(self);
   return {
     [self](msg::events_committed& x) {
+      self->state.idle.on_event();
       self->state.core->on_committed(x.sp, x.last);
       pump(self);
     },
@@ -248,12 +267,26 @@ caf::behavior projector(caf::stateful_actor<projector_state>* self, msg::stream_
         st.core->reload();
       pump(self);
     },
+    [self](companion_idle_atom, caf::timespan after) {
+      self->state.idle.configure(caf::actor_cast<caf::actor>(self->current_sender()), after);
+      pump(self);
+    },
+    [self](companion_idle_atom) {
+      self->state.idle.on_tick(self, [self] { return idle(self); });
+    },
+    [self](companion_wake_atom) {
+      pump(self); // no age rule: the projector starts on the next event
+    },
   };
 }
 
 companion_spec projector_companion(projector_deps deps) {
   companion_spec spec;
   spec.role = projector_role;
+  // Started by the first legacy or VES commit while it does not run (x402 has no projections).
+  spec.start.spaces = static_cast<uint8_t>((1u << static_cast<unsigned>(msg::space::legacy))
+                                           | (1u << static_cast<unsigned>(msg::space::ves)));
+  spec.start.events = 1;
   spec.spawn = [deps = std::move(deps)](caf::event_based_actor* parent,
                                         const msg::stream_key& stream) {
     return caf::actor{parent->spawn(projector, stream, deps)};

@@ -20,17 +20,23 @@
 ///   resume_atom         → projection_status  continue past a halt (halt mode; see
 ///                                      blocking_mode); answered at once when not halted
 ///   project_atom, tick_atom (from itself) end a back-off / periodic heal check
+///   companion_idle_atom, companion_wake_atom  idle stop (actors/supervision/companion.hpp)
 /// Sends: load_projection, project_batch, apply_dlq_retry, resume_halt (requests) to the
 ///   projection I/O worker of its stream. One job at a time: a batch of `batch_size`
-///   events, a DLQ retry, a resume or a (re)load.
-/// Supervision: spawned by the stream supervisor as the companion with role "projector"
-///   (`projector_companion`), monitored and respawned after a crash, stopped with the
-///   stream. A restart loses only in-memory state: the new projector loads its
-///   checkpoints and blocked entities and catches up from storage (every applied event and
-///   its checkpoint were one transaction, so nothing is applied twice or skipped). DLQ
-///   retries it held fail (the DLQ retry actor puts their rows back).
+///   events, a DLQ retry, a resume or a (re)load. companion_idle_atom to its supervisor.
+/// Supervision: started by the stream supervisor as the companion with role "projector"
+///   (`projector_companion`) on the first legacy or VES commit of its stream (or on
+///   get_companion: the routes, the DLQ retry actor, the catch-up at boot), monitored and
+///   respawned after a crash, stopped with the stream. Once caught up with nothing to do
+///   (no job, no retry, no back-off, no blocked entity) for `companion_idle_stop` it stops,
+///   in agreement with the supervisor, and the next commit starts a new one. A restart or
+///   stop loses only in-memory state (including the counters of projection_status, which
+///   count since this projector started): the new projector loads its checkpoints and
+///   blocked entities and catches up from storage (every applied event and its checkpoint
+///   were one transaction, so nothing is applied twice or skipped). DLQ retries it held
+///   fail (the DLQ retry actor puts their rows back).
 /// State: projector_core (checkpoints, heads announced, blocked entities, halt, counters),
-///   the DLQ retries and resume requests waiting for their turn.
+///   the DLQ retries and resume requests waiting for their turn, the idle stop.
 /// Failure modes: a storage failure or timeout of a job → pause `retry_delay`, then go on
 ///   (the failed job's committed progress is kept). While entities are blocked it reloads
 ///   every `heal_interval`, which re-applies rows left waiting behind a purged row.
@@ -49,9 +55,9 @@
 #include "actors/projector/projection_io.hpp"
 #include "actors/projector/projection_metrics.hpp"
 #include "actors/projector/projector_core.hpp"
+#include "actors/supervision/companion.hpp"
 
 #include <chrono>
-#include <deque>
 #include <map>
 #include <memory>
 #include <vector>
@@ -103,7 +109,8 @@ struct projector_state {
   bool busy = false;
   bool backoff_timer = false;
   bool heal_timer = false; ///< a heal tick is scheduled (only while some entity is blocked)
-  std::deque<waiting_retry> retries;
+  std::vector<waiting_retry> retries; ///< oldest first
+  companion_idle idle;
   std::vector<caf::typed_response_promise<msg::projection_status>> resumes;
 
   projector_state() = default;

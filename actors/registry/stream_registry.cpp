@@ -99,7 +99,11 @@ void check_idle(self_ptr self) {
     e.probing = true;
     auto snapshot = e.activity;
     auto sup = e.supervisor;
-    self->request(sup, st.deps.cfg->io_timeout, msg::activity_atom_v)
+    // No timeout: in CAF 0.17 a request timeout stays in the clock (with a reference to the
+    // registry) until it expires, answered or not, and 10,000 of them allocated during a
+    // sweep pin freed memory for `io_timeout`. The supervisor always answers (it parks the
+    // probe during a back-off; its end fails the request).
+    self->request(sup, caf::infinite, msg::activity_atom_v)
       .then(
         [self, key = key, snapshot, sup](msg::stream_activity& a) {
           auto& st = self->state;

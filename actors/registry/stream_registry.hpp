@@ -17,7 +17,9 @@
 ///   tick_atom (from itself, every `idle_check_interval`) → idle check
 ///   trim_atom (from itself, private) → malloc_trim(0): once the supervisors stopped for
 ///                                     idleness have ended, freed memory goes back to the OS
-/// Sends: delegated requests and activity_atom probes (request) to supervisors;
+/// Sends: delegated requests and activity_atom probes (request without a timeout: a CAF 0.17
+///   request timeout outlives its answer in the clock; the supervisor always answers) to
+///   supervisors;
 ///   exit(user_shutdown) to idle supervisors (no respawn follows).
 /// Supervision: spawned by spawn_ingest_topology; linked to the verify pool and the writer
 ///   pool (if either dies the registry ends, and when the registry ends they end). It

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-/// A bounded map that forgets its least recently used entries (list + hash index).
+/// A bounded map that forgets its least recently used entries (list + hash index). An empty
+/// cache holds no memory beyond its two words: a stream that never sees, say, an x402 intent
+/// or a command id pays nothing for those caches.
 
 #include <cstddef>
 #include <functional>
 #include <list>
+#include <memory>
 #include <unordered_map>
 #include <utility>
 
@@ -19,52 +22,61 @@ public:
 
   /// The value for `k` (and marks it most recently used), or nullptr.
   const Value* find(const Key& k) {
-    auto i = index_.find(k);
-    if (i == index_.end())
+    if (!d_)
       return nullptr;
-    order_.splice(order_.begin(), order_, i->second);
+    auto i = d_->index.find(k);
+    if (i == d_->index.end())
+      return nullptr;
+    d_->order.splice(d_->order.begin(), d_->order, i->second);
     return &i->second->second;
   }
 
   /// The value for `k` without touching the recency order, or nullptr.
   const Value* peek(const Key& k) const {
-    auto i = index_.find(k);
-    return i == index_.end() ? nullptr : &i->second->second;
+    if (!d_)
+      return nullptr;
+    auto i = d_->index.find(k);
+    return i == d_->index.end() ? nullptr : &i->second->second;
   }
 
   bool contains(const Key& k) const {
-    return index_.count(k) > 0;
+    return d_ && d_->index.count(k) > 0;
   }
 
   /// Inserts or overwrites `k`, evicting the least recently used entry when full.
   void put(const Key& k, Value v) {
-    if (auto i = index_.find(k); i != index_.end()) {
+    if (!d_)
+      d_ = std::make_unique<data>();
+    auto& d = *d_;
+    if (auto i = d.index.find(k); i != d.index.end()) {
       i->second->second = std::move(v);
-      order_.splice(order_.begin(), order_, i->second);
+      d.order.splice(d.order.begin(), d.order, i->second);
       return;
     }
-    if (index_.size() >= capacity_) {
-      index_.erase(order_.back().first);
-      order_.pop_back();
+    if (d.index.size() >= capacity_) {
+      d.index.erase(d.order.back().first);
+      d.order.pop_back();
     }
-    order_.emplace_front(k, std::move(v));
-    index_.emplace(k, order_.begin());
+    d.order.emplace_front(k, std::move(v));
+    d.index.emplace(k, d.order.begin());
   }
 
   void erase(const Key& k) {
-    if (auto i = index_.find(k); i != index_.end()) {
-      order_.erase(i->second);
-      index_.erase(i);
+    if (!d_)
+      return;
+    if (auto i = d_->index.find(k); i != d_->index.end()) {
+      d_->order.erase(i->second);
+      d_->index.erase(i);
     }
   }
 
+  /// Forgets everything and gives the memory back.
   void clear() {
-    index_.clear();
-    order_.clear();
+    d_.reset();
   }
 
   size_t size() const {
-    return index_.size();
+    return d_ ? d_->index.size() : 0;
   }
 
   size_t capacity() const {
@@ -72,9 +84,14 @@ public:
   }
 
 private:
+  using list_type = std::list<std::pair<Key, Value>>;
+  struct data {
+    list_type order; ///< most recently used first
+    std::unordered_map<Key, typename list_type::iterator, Hash> index;
+  };
+
   size_t capacity_;
-  std::list<std::pair<Key, Value>> order_;
-  std::unordered_map<Key, typename std::list<std::pair<Key, Value>>::iterator, Hash> index_;
+  std::unique_ptr<data> d_; ///< created by the first put
 };
 
 } // namespace seq::actors

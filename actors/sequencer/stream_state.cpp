@@ -7,7 +7,9 @@
 
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
+#include <utility>
 
 namespace seq::actors {
 
@@ -57,15 +59,22 @@ struct stream_state::working {
 
 stream_state::stream_state(msg::stream_key key, receipt_signer signer, size_t recent_ids)
   : key_(key),
-    signer_(signer),
+    sequencer_id_(signer.sequencer_id),
+    key_version_(signer.key_version),
+    key_signer_(std::move(signer.key)),
     ves_events_(recent_ids),
     legacy_ids_(recent_ids),
     ves_commands_(recent_ids),
     legacy_commands_(recent_ids),
     x402_nonces_(recent_ids),
     x402_keys_(recent_ids) {
-  if (!signer_.key)
-    signer_.key = std::make_shared<const ves::ed25519_signer>(signer_.seed);
+  if (!key_signer_)
+    key_signer_ = std::make_shared<const ves::ed25519_signer>(signer.seed);
+}
+
+const stream_state::sticky_report& stream_state::sticky() const {
+  static const sticky_report none;
+  return sticky_ ? *sticky_ : none;
 }
 
 void stream_state::load(const msg::stream_snapshot& s) {
@@ -81,16 +90,16 @@ int64_t stream_state::version(const msg::entity_key& e) const {
 }
 
 bool stream_state::knows_ves_event(const msg::uuid& id) const {
-  return sticky_ves_.count(id) > 0 || ves_events_.contains(id);
+  return sticky().ves.count(id) > 0 || ves_events_.contains(id);
 }
 
 bool stream_state::knows_ves_command(const msg::uuid& id) const {
-  return sticky_ves_commands_.count(id) > 0 || ves_commands_.contains(id);
+  return sticky().ves_commands.count(id) > 0 || ves_commands_.contains(id);
 }
 
 bool stream_state::knows_x402_nonce(const msg::x402_nonce_key& k) const {
   auto key = nonce_key(k.payer_address, k.nonce);
-  return sticky_x402_nonces_.count(key) > 0 || x402_nonces_.contains(key);
+  return sticky().x402_nonces.count(key) > 0 || x402_nonces_.contains(key);
 }
 
 // -- look-ups through the group overlay, the sticky conflict report and the caches --------
@@ -98,29 +107,29 @@ bool stream_state::knows_x402_nonce(const msg::x402_nonce_key& k) const {
 const known_ves_event* stream_state::find_ves(const working& w, const msg::uuid& id) const {
   if (auto i = w.ves.find(id); i != w.ves.end())
     return &i->second;
-  if (auto i = sticky_ves_.find(id); i != sticky_ves_.end())
+  if (auto i = sticky().ves.find(id); i != sticky().ves.end())
     return &i->second;
   return ves_events_.peek(id);
 }
 
 bool stream_state::legacy_id_known(const working& w, const msg::uuid& id) const {
-  return w.legacy_ids.count(id) > 0 || sticky_legacy_ids_.count(id) > 0
+  return w.legacy_ids.count(id) > 0 || sticky().legacy_ids.count(id) > 0
          || legacy_ids_.contains(id);
 }
 
 bool stream_state::ves_command_reserved(const working& w, const msg::uuid& id) const {
-  return w.ves_commands.count(id) > 0 || sticky_ves_commands_.count(id) > 0
+  return w.ves_commands.count(id) > 0 || sticky().ves_commands.count(id) > 0
          || ves_commands_.contains(id);
 }
 
 bool stream_state::legacy_command_reserved(const working& w, const msg::uuid& id) const {
-  return w.legacy_commands.count(id) > 0 || sticky_legacy_commands_.count(id) > 0
+  return w.legacy_commands.count(id) > 0 || sticky().legacy_commands.count(id) > 0
          || legacy_commands_.contains(id);
 }
 
 bool stream_state::x402_nonce_used(const working& w, const std::string& k,
                                    msg::timestamp_us now) const {
-  if (w.x402_nonces.count(k) > 0 || sticky_x402_nonces_.count(k) > 0)
+  if (w.x402_nonces.count(k) > 0 || sticky().x402_nonces.count(k) > 0)
     return true;
   // A nonce row older than the retention is pruned from storage: the cache forgets it too.
   auto* at = x402_nonces_.peek(k);
@@ -131,7 +140,7 @@ std::optional<msg::uuid> stream_state::x402_key_owner(const working& w,
                                                       const std::string& key) const {
   if (auto i = w.x402_keys.find(key); i != w.x402_keys.end())
     return i->second;
-  if (auto i = sticky_x402_keys_.find(key); i != sticky_x402_keys_.end())
+  if (auto i = sticky().x402_keys.find(key); i != sticky().x402_keys.end())
     return i->second;
   if (auto* id = x402_keys_.peek(key))
     return *id;
@@ -257,14 +266,14 @@ void stream_state::plan_ves(working& w, const msg::verified_ves& req, msg::times
     // Accept: next number, signed receipt, version bump, command reservation.
     auto n = ++w.heads.ves;
     msg::receipt r;
-    r.sequencer_id = signer_.sequencer_id;
+    r.sequencer_id = sequencer_id_;
     r.event_id = ev.event_id;
     r.sequence_number = n;
     r.sequenced_at = now;
     r.receipt_hash = ves::receipt_hash(ev.tenant_id, ev.store_id, ev.event_id, n,
                                        ev.event_signing_hash);
-    r.sequencer_signature = signer_.key->sign(r.receipt_hash);
-    r.sequencer_key_version = signer_.key_version;
+    r.sequencer_signature = key_signer_->sign(r.receipt_hash);
+    r.sequencer_key_version = key_version_;
     out.group.ves.push_back(msg::sequenced_ves_event{ev, n, now, r});
     w.versions[ek] = current + 1;
     if (ev.command_id) {
@@ -406,24 +415,20 @@ void stream_state::commit(const group_plan& p) {
   for (const auto& cas : p.group.versions)
     versions_[cas.key] = cas.next;
   // What the last conflict report taught stays true: move it into the caches.
-  for (auto& [id, k] : sticky_ves_)
-    ves_events_.put(id, k);
-  for (const auto& id : sticky_legacy_ids_)
-    legacy_ids_.put(id, true);
-  for (const auto& id : sticky_ves_commands_)
-    ves_commands_.put(id, true);
-  for (const auto& id : sticky_legacy_commands_)
-    legacy_commands_.put(id, true);
-  for (const auto& k : sticky_x402_nonces_)
-    x402_nonces_.put(k, msg::now_us()); // storage holds the row; its age is unknown here
-  for (const auto& [k, id] : sticky_x402_keys_)
-    x402_keys_.put(k, id);
-  sticky_ves_.clear();
-  sticky_legacy_ids_.clear();
-  sticky_ves_commands_.clear();
-  sticky_legacy_commands_.clear();
-  sticky_x402_nonces_.clear();
-  sticky_x402_keys_.clear();
+  if (auto r = std::move(sticky_)) {
+    for (auto& [id, k] : r->ves)
+      ves_events_.put(id, k);
+    for (const auto& id : r->legacy_ids)
+      legacy_ids_.put(id, true);
+    for (const auto& id : r->ves_commands)
+      ves_commands_.put(id, true);
+    for (const auto& id : r->legacy_commands)
+      legacy_commands_.put(id, true);
+    for (const auto& k : r->x402_nonces)
+      x402_nonces_.put(k, msg::now_us()); // storage holds the row; its age is unknown here
+    for (const auto& [k, id] : r->x402_keys)
+      x402_keys_.put(k, id);
+  }
   for (const auto& x : p.group.x402) {
     x402_nonces_.put(nonce_key(x.payer_address, x.nonce), x.created_at);
     if (x.idempotency_key)
@@ -440,22 +445,23 @@ void stream_state::commit(const group_plan& p) {
 }
 
 void stream_state::apply_conflict(const storage::conflict_report& r) {
+  if (!sticky_)
+    sticky_ = std::make_unique<sticky_report>();
+  auto& sr = *sticky_;
   for (const auto& s : r.existing_ves) {
     std::optional<msg::receipt> rcpt;
     if (s.rcpt.event_id == s.ev.event_id)
       rcpt = s.rcpt;
-    sticky_ves_.insert_or_assign(s.ev.event_id,
-                                 known_ves_event{s.ev.tenant_id, s.ev.store_id,
-                                                 stored_replay_fingerprint(s.ev), rcpt});
+    sr.ves.insert_or_assign(s.ev.event_id, known_ves_event{s.ev.tenant_id, s.ev.store_id,
+                                                           stored_replay_fingerprint(s.ev), rcpt});
   }
-  sticky_legacy_ids_.insert(r.existing_legacy_ids.begin(), r.existing_legacy_ids.end());
-  sticky_ves_commands_.insert(r.existing_ves_commands.begin(), r.existing_ves_commands.end());
-  sticky_legacy_commands_.insert(r.existing_legacy_commands.begin(),
-                                 r.existing_legacy_commands.end());
+  sr.legacy_ids.insert(r.existing_legacy_ids.begin(), r.existing_legacy_ids.end());
+  sr.ves_commands.insert(r.existing_ves_commands.begin(), r.existing_ves_commands.end());
+  sr.legacy_commands.insert(r.existing_legacy_commands.begin(), r.existing_legacy_commands.end());
   for (const auto& k : r.existing_x402_nonces)
-    sticky_x402_nonces_.insert(nonce_key(k.payer_address, k.nonce));
+    sr.x402_nonces.insert(nonce_key(k.payer_address, k.nonce));
   for (const auto& [key, id] : r.existing_x402_keys)
-    sticky_x402_keys_.insert_or_assign(key, id);
+    sr.x402_keys.insert_or_assign(key, id);
   for (const auto& [k, v] : r.versions)
     versions_[k] = v;
   heads_ = r.heads;

@@ -20,6 +20,10 @@
 /// The caches are hints, not the truth: an id missing from them is treated as new, and the
 /// storage fence (unique keys, version compare-and-set) reports it on commit; the conflict
 /// report is kept ("sticky") until the next successful commit so a re-plan always sees it.
+///
+/// Memory: one instance per live stream, so an idle one is small: each cache allocates on
+/// its first entry, the sticky report only when a conflict arrives, and the receipt key is
+/// shared (the seed is not kept per stream).
 
 #include "actors/sequencer/lru_cache.hpp"
 #include "messages/domain.hpp"
@@ -34,6 +38,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -146,8 +151,24 @@ private:
   void plan_x402(working& w, const msg::x402_intent& in, msg::timestamp_us now,
                  group_plan& out) const;
 
+  /// What the last conflict report taught (kept until the next successful commit).
+  struct sticky_report {
+    std::unordered_map<msg::uuid, known_ves_event, uuid_hash> ves;
+    std::unordered_set<msg::uuid, uuid_hash> legacy_ids;
+    std::unordered_set<msg::uuid, uuid_hash> ves_commands;
+    std::unordered_set<msg::uuid, uuid_hash> legacy_commands;
+    std::unordered_set<std::string> x402_nonces;
+    std::unordered_map<std::string, msg::uuid> x402_keys;
+  };
+
+  /// The sticky report, or an empty one (most streams never see a conflict).
+  const sticky_report& sticky() const;
+
   msg::stream_key key_;
-  receipt_signer signer_;
+  // The receipt signer without its seed: the key is shared by all streams.
+  msg::uuid sequencer_id_;
+  int32_t key_version_ = 0;
+  std::shared_ptr<const ves::ed25519_signer> key_signer_;
   msg::stream_heads heads_;
   std::map<msg::entity_key, int64_t> versions_;
   lru_cache<msg::uuid, known_ves_event, uuid_hash> ves_events_;
@@ -157,13 +178,8 @@ private:
   /// x402 "payer\0nonce" → when the nonce row was written (µs); idempotency key → intent.
   lru_cache<std::string, msg::timestamp_us> x402_nonces_;
   lru_cache<std::string, msg::uuid> x402_keys_;
-  // From the last conflict report; kept until the next successful commit.
-  std::unordered_map<msg::uuid, known_ves_event, uuid_hash> sticky_ves_;
-  std::unordered_set<msg::uuid, uuid_hash> sticky_legacy_ids_;
-  std::unordered_set<msg::uuid, uuid_hash> sticky_ves_commands_;
-  std::unordered_set<msg::uuid, uuid_hash> sticky_legacy_commands_;
-  std::unordered_set<std::string> sticky_x402_nonces_;
-  std::unordered_map<std::string, msg::uuid> sticky_x402_keys_;
+  /// Null until a conflict report arrives; reset by the next successful commit.
+  std::unique_ptr<sticky_report> sticky_;
 };
 
 } // namespace seq::actors

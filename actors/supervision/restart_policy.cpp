@@ -18,8 +18,9 @@ caf::timespan restart_policy::delay(size_t n) const {
 }
 
 restart_policy::decision restart_policy::on_failure(time_point now) {
-  while (!failures_.empty() && now - failures_.front() >= opts_.window)
-    failures_.pop_front();
+  auto first_kept = std::find_if(failures_.begin(), failures_.end(),
+                                 [&](time_point t) { return now - t < opts_.window; });
+  failures_.erase(failures_.begin(), first_kept);
   failures_.push_back(now);
   if (failures_.size() > opts_.max_restarts)
     return decision{false, caf::timespan{0}};

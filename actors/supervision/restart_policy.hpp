@@ -14,7 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
-#include <deque>
+#include <vector>
 
 #include "caf/timespan.hpp"
 
@@ -44,7 +44,7 @@ public:
 
 private:
   restart_options opts_;
-  std::deque<time_point> failures_;
+  std::vector<time_point> failures_; ///< inside the window, oldest first (a handful)
 };
 
 } // namespace seq::actors

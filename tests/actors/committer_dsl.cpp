@@ -247,4 +247,64 @@ CAF_TEST(proofs come from the cached tree or a reload) {
   CAF_CHECK(ves::verify_proof(p->value->leaf_hash, xs[0].merkle_root, p->value->proof_path, 2));
 }
 
+CAF_TEST(no committer runs while the age limit runs and once woken it commits and stops) {
+  start_committer(100, std::chrono::seconds{5});
+  auto running = [this] { return static_cast<bool>(supervisor().companions.front().actor); };
+  ingest_n(2);
+  CAF_CHECK(!running()); // the supervisor keeps the age limit
+  advance_time(std::chrono::seconds{4});
+  sched.run();
+  CAF_CHECK(!running());
+  CAF_CHECK(stored().empty());
+  advance_time(std::chrono::seconds{1});
+  sched.run();
+  auto xs = stored();
+  CAF_REQUIRE_EQUAL(xs.size(), 1u);
+  CAF_CHECK_EQUAL(xs[0].sequence_start, 1u);
+  CAF_CHECK_EQUAL(xs[0].sequence_end, 2u);
+  CAF_CHECK(running());
+  advance_time(cfg.companion_idle_stop); // everything committed, nothing to do
+  sched.run();
+  CAF_CHECK(!running());
+  // The next event: again no committer until its age limit; the chain goes on.
+  ingest_n(1);
+  CAF_CHECK(!running());
+  advance_time(std::chrono::seconds{5});
+  sched.run();
+  xs = stored();
+  CAF_REQUIRE_EQUAL(xs.size(), 2u);
+  CAF_CHECK_EQUAL(xs[1].sequence_start, 3u);
+  CAF_CHECK_EQUAL(xs[1].sequence_end, 3u);
+  check_chain(xs);
+  advance_time(cfg.companion_idle_stop);
+  sched.run();
+  CAF_CHECK(!running());
+  CAF_CHECK_EQUAL(supervisor().companion_starts, 2u);
+  // A proof request starts one (get_companion); its tree comes from the stored leaves.
+  auto p = ask<msg::ves_proof>(committer(), msg::get_ves_proof{stream, 2, false, {}});
+  sched.run();
+  CAF_REQUIRE(p->done && p->value);
+  CAF_CHECK(p->value->batch_id == xs[0].batch_id);
+  CAF_CHECK(ves::verify_proof(p->value->leaf_hash, xs[0].merkle_root, p->value->proof_path, 1));
+  CAF_CHECK_EQUAL(supervisor().companion_starts, 3u);
+}
+
+CAF_TEST(a committer started by count commits the rest when the age limit wakes it) {
+  start_committer(3, std::chrono::seconds{5});
+  ingest_n(4); // 4 ≥ 3: started at once, commits 1..3; 4 waits
+  auto xs = stored();
+  CAF_REQUIRE_EQUAL(xs.size(), 1u);
+  CAF_CHECK_EQUAL(xs[0].sequence_end, 3u);
+  advance_time(std::chrono::seconds{5});
+  sched.run();
+  xs = stored();
+  CAF_REQUIRE_EQUAL(xs.size(), 2u);
+  CAF_CHECK_EQUAL(xs[1].sequence_start, 4u);
+  CAF_CHECK_EQUAL(xs[1].sequence_end, 4u);
+  check_chain(xs);
+  advance_time(cfg.companion_idle_stop);
+  sched.run();
+  CAF_CHECK(!supervisor().companions.front().actor);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

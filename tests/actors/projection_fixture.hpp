@@ -186,7 +186,7 @@ struct projection_fixture : ingest_fixture {
   caf::actor projector() {
     auto& sup = supervisor();
     CAF_REQUIRE_EQUAL(sup.companions.size(), 1u);
-    return sup.companions.front();
+    return sup.companions.front().actor;
   }
 
   actors::projection::projector_state& pstate() {

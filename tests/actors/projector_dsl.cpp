@@ -289,6 +289,66 @@ CAF_TEST(a halted stream continues after a retry of the failed event succeeds) {
   CAF_CHECK_EQUAL(pdb->audits.back().actor, "admin");
 }
 
+CAF_TEST(a projector runs only from the first commit until it is idle and catches up) {
+  start_projection();
+  spawn_registry();
+  // A request whose only event is rejected starts the stream but commits nothing.
+  auto bad = make_event(1);
+  bad.ev.agent_signature[0] ^= 0x01;
+  auto r = ingest(registry, {bad});
+  sched.run();
+  CAF_REQUIRE(r->done && r->ves);
+  CAF_CHECK_EQUAL(r->ves->accepted, 0u);
+  CAF_CHECK(!supervisor().companions.front().actor);
+  // The first commit starts it; it projects and, idle for companion_idle_stop, stops.
+  ingest_ves({{"order", "O1", "order.created", order_c1}, {"order", "O1", "order.confirmed"}});
+  auto first = projector();
+  CAF_REQUIRE(first);
+  CAF_CHECK_EQUAL(status().checkpoints.ves, 2u);
+  advance_time(cfg.companion_idle_stop);
+  sched.run();
+  CAF_CHECK(!projector());
+  CAF_CHECK_EQUAL(pdb->checkpoint(stream).ves, 2u);
+  // Legacy and VES commits start the next one, which loads the checkpoint and catches up
+  // (including what was committed while it was being stopped: here, with the I/O held).
+  iogate().open = false;
+  ingest_legacy_events({{"order", "O1", "order.processing"}});
+  ingest_ves({{"order", "O1", "order.shipped"}});
+  auto second = projector();
+  CAF_REQUIRE(second);
+  CAF_CHECK_NOT_EQUAL(first, second);
+  self->send(io_gate_a, caf::put_atom_v, true);
+  sched.run();
+  CAF_CHECK_EQUAL(status().checkpoints.ves, 3u);
+  CAF_CHECK_EQUAL(status().checkpoints.legacy, 1u);
+  CAF_CHECK_EQUAL(status().applied, 2u); // counters count since this projector started
+  CAF_CHECK_EQUAL(field("order", "O1", "status"), "shipped");
+  CAF_CHECK_EQUAL(pdb->step_count(), 4u); // each event applied once
+  CAF_CHECK_EQUAL(supervisor().companion_starts, 2u);
+  // While work arrives it stays: each commit within companion_idle_stop resets its clock.
+  for (int i = 0; i < 3; ++i) {
+    advance_time(cfg.companion_idle_stop / 2);
+    sched.run();
+    ingest_ves({{"product", "P" + std::to_string(i), "product.created"}});
+  }
+  CAF_CHECK_EQUAL(projector(), second);
+  advance_time(cfg.companion_idle_stop);
+  sched.run();
+  CAF_CHECK(!projector());
+  CAF_CHECK_EQUAL(pdb->checkpoint(stream).ves, 6u);
+}
+
+CAF_TEST(a projector with blocked entities keeps running for its heal tick) {
+  start_projection();
+  spawn_registry();
+  ingest_ves({{"order", "O1", "order.confirmed"}}); // no such order: parked, O1 blocked
+  CAF_CHECK_EQUAL(status().blocked_entities, 1u);
+  advance_time(cfg.companion_idle_stop * 5);
+  sched.run();
+  CAF_CHECK(projector());
+  CAF_CHECK(pstate().heal_timer);
+}
+
 CAF_TEST(a stream without a companion spec has no projector) {
   spawn_registry();
   auto p = ask<caf::actor>(registry, msg::get_companion{stream, "projector"});

@@ -481,4 +481,24 @@ TEST_CASE("the id caches are bounded LRU caches", "[stream_state][lru]") {
   CHECK(*c.peek(1) == 11);
   c.erase(1);
   CHECK(c.size() == 1);
+  c.clear();
+  CHECK(c.size() == 0);
+  CHECK_FALSE(c.contains(3));
+  c.put(4, 40); // usable again after clear
+  CHECK(*c.peek(4) == 40);
+}
+
+TEST_CASE("an id cache that was never written answers like an empty one", "[stream_state][lru]") {
+  actors::lru_cache<int, int> c{3};
+  CHECK(c.size() == 0);
+  CHECK(c.capacity() == 3);
+  CHECK(c.find(1) == nullptr);
+  CHECK(c.peek(1) == nullptr);
+  CHECK_FALSE(c.contains(1));
+  c.erase(1);
+  c.clear();
+  CHECK(c.size() == 0);
+  c.put(1, 10);
+  CHECK(c.size() == 1);
+  CHECK(*c.find(1) == 10);
 }
