@@ -58,6 +58,9 @@ struct sequencer_settings {
   size_t max_queued_events = 200000;
   size_t recent_id_cache = 100000;
   std::chrono::seconds idle_stream_timeout{300};
+  /// A stream's projector or committer with nothing to do stops after this long (it is
+  /// started again when needed); 0: they run as long as their stream.
+  std::chrono::milliseconds companion_idle_stop{1000};
   size_t verify_workers = 0;            ///< 0: hardware threads
   size_t scheduler_threads = 0;         ///< 0: hardware threads
 };

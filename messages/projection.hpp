@@ -11,6 +11,7 @@
 /// applied in their own sequence order.
 
 #include "messages/domain.hpp"
+#include "messages/errc.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -122,9 +123,20 @@ public:
   virtual caf::expected<msg::projection_row> get_projection(const msg::stream_key& s,
                                                             const std::string& entity_type,
                                                             const std::string& entity_id) = 0;
-  /// The projections of those of `keys` that have one, in any order (one round trip).
+  /// The projections of those of `keys` that have one, in any order. This default asks
+  /// get_projection per key; a store with round trips answers in one (PostgreSQL).
   virtual caf::expected<std::vector<msg::projection_row>>
-  get_projections(const msg::stream_key& s, const std::vector<msg::entity_key>& keys) = 0;
+  get_projections(const msg::stream_key& s, const std::vector<msg::entity_key>& keys) {
+    std::vector<msg::projection_row> out;
+    for (const auto& k : keys) {
+      auto row = get_projection(s, k.entity_type, k.entity_id);
+      if (row)
+        out.push_back(std::move(*row));
+      else if (row.error() != errc::not_found)
+        return std::move(row.error());
+    }
+    return out;
+  }
   /// Entities of a type ordered by entity_id, strictly after `after`.
   virtual caf::expected<std::vector<msg::projection_row>>
   list_projections(const msg::stream_key& s, const std::string& entity_type,

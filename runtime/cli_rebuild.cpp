@@ -95,15 +95,6 @@ public:
     return {};
   }
 
-  caf::expected<std::vector<msg::projection_row>>
-  get_projections(const msg::stream_key& s, const std::vector<msg::entity_key>& keys) override {
-    std::vector<msg::projection_row> out;
-    for (const auto& k : keys)
-      if (auto r = get_projection(s, k.entity_type, k.entity_id))
-        out.push_back(std::move(*r));
-    return out;
-  }
-
   /// Step by step: a failed step ends the rebuild (which starts over from rebuild_begin),
   /// so a batch need not be atomic here.
   caf::expected<void> apply_steps(const std::vector<msg::projection_step>& steps) override {

@@ -226,6 +226,7 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   icfg.max_queued_events = s.sequencer.max_queued_events;
   icfg.recent_id_cache = s.sequencer.recent_id_cache;
   icfg.idle_timeout = s.sequencer.idle_stream_timeout;
+  icfg.companion_idle_stop = s.sequencer.companion_idle_stop;
   icfg.sequencer_seed = id.seed;
   icfg.sequencer_id = id.id;
   icfg.storage_writers = config::is_postgres_url(s.storage.url) ? s.storage.writers : 1;

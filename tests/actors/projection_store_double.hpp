@@ -155,15 +155,6 @@ public:
     return caf::unit;
   }
 
-  caf::expected<std::vector<msg::projection_row>>
-  get_projections(const msg::stream_key& s, const std::vector<msg::entity_key>& keys) override {
-    std::vector<msg::projection_row> out;
-    for (const auto& k : keys)
-      if (auto r = get_projection(s, k.entity_type, k.entity_id))
-        out.push_back(std::move(*r));
-    return out;
-  }
-
   caf::expected<void> apply_steps(const std::vector<msg::projection_step>& steps) override {
     std::lock_guard<std::mutex> guard{db_->mtx};
     if (db_->fail_steps > 0) {

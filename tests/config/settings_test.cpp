@@ -55,6 +55,16 @@ TEST_CASE("storage writers default to two per core within 4..16, or the given co
   CHECK(load("", {{"VES_STORAGE_WRITERS", "0"}}).storage.writers
         == auto_storage_writers(std::thread::hardware_concurrency()));
   CHECK(load("", {{"VES_STORAGE_WRITERS", "3"}}).storage.writers == 3);
+}
+
+TEST_CASE("idle companions stop after a second by default, or as configured", "[config]") {
+  CHECK(load("", {}).sequencer.companion_idle_stop == std::chrono::milliseconds{1000});
+  CHECK(load("", {{"VES_COMPANION_IDLE_STOP_MS", "0"}}).sequencer.companion_idle_stop.count()
+        == 0);
+  CHECK(load("", {{"VES_COMPANION_IDLE_STOP_MS", "250"}}).sequencer.companion_idle_stop
+        == std::chrono::milliseconds{250});
+  CHECK(error_of("", {{"VES_COMPANION_IDLE_STOP_MS", "x"}}).find("companion_idle_stop_ms")
+        != std::string::npos);
   CHECK(error_of("", {{"VES_STORAGE_WRITERS", "65"}}).find("storage.writers")
         != std::string::npos);
 }
@@ -65,6 +75,8 @@ TEST_CASE("the example config file loads and equals the defaults", "[config]") {
   CHECK(s.http.port == d.http.port);
   CHECK(s.storage.url == d.storage.url);
   CHECK(s.sequencer.group_commit_max_events == d.sequencer.group_commit_max_events);
+  CHECK(s.sequencer.companion_idle_stop == d.sequencer.companion_idle_stop);
+  CHECK(s.storage.writers == d.storage.writers);
   CHECK(s.shutdown_deadline == d.shutdown_deadline);
 }
 

@@ -88,8 +88,6 @@ public:
                    uint32_t limit) override;
   caf::expected<void> apply_step(const msg::projection_step& step) override;
   caf::expected<void> apply_steps(const std::vector<msg::projection_step>& steps) override;
-  caf::expected<std::vector<msg::projection_row>>
-  get_projections(const stream_key& s, const std::vector<entity_key>& keys) override;
   caf::expected<std::vector<entity_key>> blocked_entities(const stream_key& s) override;
   caf::expected<std::vector<msg::dlq_entry>> list_dlq(const msg::dlq_filter& f) override;
   caf::expected<msg::dlq_entry> get_dlq(const uuid& id) override;

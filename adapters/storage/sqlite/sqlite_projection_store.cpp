@@ -271,20 +271,6 @@ sqlite_event_store::load_checkpoints(const stream_key& s) {
   return rows->front();
 }
 
-caf::expected<std::vector<msg::projection_row>>
-sqlite_event_store::get_projections(const stream_key& s, const std::vector<entity_key>& keys) {
-  // In-process reads cost no round trip: one cached statement per key.
-  std::vector<msg::projection_row> out;
-  for (const auto& k : keys) {
-    auto row = get_projection(s, k.entity_type, k.entity_id);
-    if (row)
-      out.push_back(std::move(*row));
-    else if (row.error() != errc::not_found)
-      return std::move(row.error());
-  }
-  return out;
-}
-
 caf::expected<msg::projection_row>
 sqlite_event_store::get_projection(const stream_key& s, const std::string& entity_type,
                                    const std::string& entity_id) {
