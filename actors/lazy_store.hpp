@@ -2,15 +2,22 @@
 #pragma once
 
 /// The store connection of an I/O worker actor: opened through the factory on first use, and
-/// dropped after errc::storage_unavailable so that the next job reconnects.
+/// dropped after errc::storage_unavailable so that the next job reconnects. Also how such
+/// workers are spawned and stopped.
 
 #include "actors/ingest_config.hpp"
 #include "messages/errc.hpp"
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
+#include "caf/actor.hpp"
+#include "caf/actor_system.hpp"
 #include "caf/error.hpp"
+#include "caf/exit_reason.hpp"
 #include "caf/expected.hpp"
+#include "caf/send.hpp"
 
 namespace seq::actors {
 
@@ -49,5 +56,22 @@ private:
   std::string owner_;
   store_ptr store_;
 };
+
+/// Spawns max(n, 1) I/O workers running `fn(self, args…)`, detached (own threads, for
+/// blocking storage calls) or not (tests on the deterministic coordinator).
+template <class Fn, class... Ts>
+std::vector<caf::actor> spawn_io_workers(caf::actor_system& sys, size_t n, bool detached, Fn fn,
+                                         const Ts&... args) {
+  std::vector<caf::actor> out;
+  for (size_t i = 0; i < std::max<size_t>(n, 1); ++i)
+    out.push_back(detached ? sys.spawn<caf::detached>(fn, args...) : sys.spawn(fn, args...));
+  return out;
+}
+
+/// Stops workers spawned by spawn_io_workers.
+inline void stop_io_workers(const std::vector<caf::actor>& workers) {
+  for (const auto& w : workers)
+    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+}
 
 } // namespace seq::actors

@@ -129,19 +129,12 @@ caf::behavior commit_io_worker(caf::stateful_actor<commit_io_state>* self,
 commit_io spawn_commit_io(caf::actor_system& sys, size_t workers, bool detached,
                           store_factory factory) {
   commit_io io;
-  auto n = std::max<size_t>(workers, 1);
-  for (size_t i = 0; i < n; ++i) {
-    if (detached)
-      io.workers.push_back(sys.spawn<caf::detached>(commit_io_worker, factory));
-    else
-      io.workers.push_back(sys.spawn(commit_io_worker, factory));
-  }
+  io.workers = spawn_io_workers(sys, workers, detached, commit_io_worker, factory);
   return io;
 }
 
 void stop_commit_io(const commit_io& io) {
-  for (const auto& w : io.workers)
-    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  stop_io_workers(io.workers);
 }
 
 } // namespace seq::actors::committer

@@ -109,19 +109,12 @@ caf::behavior x402_io_worker(caf::stateful_actor<x402_io_state>* self, store_fac
 x402_io spawn_x402_io(caf::actor_system& sys, size_t workers, bool detached,
                       store_factory factory) {
   x402_io io;
-  auto n = std::max<size_t>(workers, 1);
-  for (size_t i = 0; i < n; ++i) {
-    if (detached)
-      io.workers.push_back(sys.spawn<caf::detached>(x402_io_worker, factory));
-    else
-      io.workers.push_back(sys.spawn(x402_io_worker, factory));
-  }
+  io.workers = spawn_io_workers(sys, workers, detached, x402_io_worker, factory);
   return io;
 }
 
 void stop_x402_io(const x402_io& io) {
-  for (const auto& w : io.workers)
-    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  stop_io_workers(io.workers);
 }
 
 } // namespace seq::actors::x402

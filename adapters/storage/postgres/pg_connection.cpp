@@ -139,6 +139,17 @@ std::string params::array(array_literal a, std::string_view cast) {
   return placeholder(std::move(a).finish(), cast);
 }
 
+std::string params::entity_keys(const std::vector<entity_key>& keys) {
+  array_literal types;
+  array_literal ids;
+  for (const auto& k : keys) {
+    types.add(k.entity_type);
+    ids.add(k.entity_id);
+  }
+  auto first = array(std::move(types), "text[]");
+  return first + ", " + array(std::move(ids), "text[]");
+}
+
 std::vector<const char*> params::pointers() const {
   std::vector<const char*> out;
   out.reserve(values_.size());

@@ -101,6 +101,8 @@ public:
   std::string uuid_array(const std::vector<uuid>& xs);
   /// A whole array column, e.g. `array(std::move(a), "bytea[]")`.
   std::string array(array_literal a, std::string_view cast);
+  /// Two array columns, the keys' entity types then their ids (`unnest(<this>)`).
+  std::string entity_keys(const std::vector<entity_key>& keys);
 
   int size() const { return static_cast<int>(values_.size()); }
   /// Pointers into the stored values (valid until the next `add…`).

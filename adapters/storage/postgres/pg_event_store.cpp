@@ -567,19 +567,12 @@ caf::expected<conflict_report> pg_event_store::inspect_conflict(const write_grou
   commands("event_command_dedupe", g.legacy_commands);
   auto versions_stmt = xs.size();
   {
-    pg::array_literal types;
-    pg::array_literal ids;
-    for (const auto& k : keys) {
-      types.add(k.entity_type);
-      ids.add(k.entity_id);
-    }
     statement st;
     auto& p = st.args;
     auto t = p.id(g.stream.tenant_id);
     auto sid = p.id(g.stream.store_id);
     st.sql = "SELECT k.entity_type, k.entity_id, COALESCE(v.version, 0) FROM unnest("
-             + p.array(std::move(types), "text[]") + ", " + p.array(std::move(ids), "text[]")
-             + ") WITH ORDINALITY AS k (entity_type, entity_id, ord)"
+             + p.entity_keys(keys) + ") WITH ORDINALITY AS k (entity_type, entity_id, ord)"
                " LEFT JOIN entity_versions v ON v.tenant_id = "
              + t + " AND v.store_id = " + sid
              + " AND v.entity_type = k.entity_type AND v.entity_id = k.entity_id ORDER BY k.ord";

@@ -323,12 +323,6 @@ caf::expected<std::vector<msg::projection_row>>
 pg_event_store::get_projections(const stream_key& s, const std::vector<entity_key>& keys) {
   if (keys.empty())
     return std::vector<msg::projection_row>{};
-  pg::array_literal types;
-  pg::array_literal ids;
-  for (const auto& k : keys) {
-    types.add(k.entity_type);
-    ids.add(k.entity_id);
-  }
   statement st;
   auto& p = st.args;
   // One primary-key look-up per key: the LATERAL sub-select sits behind an OFFSET 0 fence,
@@ -336,8 +330,7 @@ pg_event_store::get_projections(const stream_key& s, const std::vector<entity_ke
   // stream's projections.
   st.sql = "SELECT p.tenant_id, p.store_id, p.entity_type, p.entity_id, p.state::text,"
            " p.version, p.space, p.last_sequence, "
-           + pg::us_expr("p.updated_at") + " FROM unnest(" + p.array(std::move(types), "text[]") + ", "
-           + p.array(std::move(ids), "text[]")
+           + pg::us_expr("p.updated_at") + " FROM unnest(" + p.entity_keys(keys)
            + ") AS k(entity_type, entity_id) CROSS JOIN LATERAL (SELECT * FROM projections"
              " WHERE tenant_id = "
            + p.id(s.tenant_id) + " AND store_id = " + p.id(s.store_id)
