@@ -21,7 +21,8 @@ ingest_topology spawn_ingest_topology(caf::actor_system& sys, const ingest_confi
   if (!full_cfg->sequencer_signer) // receipt key derived once, not per stream or receipt
     full_cfg->sequencer_signer = std::make_shared<const ves::ed25519_signer>(cfg.sequencer_seed);
   std::shared_ptr<const ingest_config> shared_cfg = std::move(full_cfg);
-  t.verify_pool = spawn_verify_pool(sys, cfg, factory, metrics);
+  t.keys = make_key_cache(cfg);
+  t.verify_pool = spawn_verify_pool(sys, cfg, factory, t.keys, metrics);
   auto writers = std::max<size_t>(cfg.storage_writers, 1);
   auto make_writer = [&sys, factory, metrics, detached = cfg.detached_io] {
     return spawn_storage_writer(sys, factory, metrics, detached);

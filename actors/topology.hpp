@@ -20,6 +20,9 @@
 
 #include "actors/ingest_config.hpp"
 #include "actors/metrics.hpp"
+#include "actors/verify/key_cache.hpp"
+
+#include <memory>
 
 #include "caf/actor.hpp"
 #include "caf/fwd.hpp"
@@ -33,6 +36,9 @@ struct ingest_topology {
   caf::actor verify_pool;
   /// load_stream / commit_group / inspect_conflict (round-robin pool).
   caf::actor writers;
+  /// The verify pool's agent-key cache, for transports that verify on their own threads
+  /// (verify_ves_here in actors/verify/verify_pool.hpp).
+  std::shared_ptr<key_cache> keys;
 };
 
 ingest_topology spawn_ingest_topology(caf::actor_system& sys, const ingest_config& cfg,

@@ -65,14 +65,21 @@ struct legacy_ingest_outcome {
 };
 
 // -- actor messages ---------------------------------------------------------------------------
+
+struct verified_ves;    // messages/sequencing.hpp
+struct verified_legacy;
 // Batches travel as shared pointers to immutable data (one allocation, no copies). The
 // pointers are not serialized: these messages are node-local.
 
 /// Request to a stream (via the stream registry): sequence these VES events.
 /// Reply: ves_ingested, or a caf::error with a seq::errc.
+/// `verified` is set when the transport already verified the batch on its own thread
+/// (actors/verify/verify_pool.hpp: verify_ves_here); `events` is then unused and the stream
+/// skips the verify pool.
 struct ingest_ves {
   stream_key stream;
   std::shared_ptr<std::vector<ves_candidate>> events;
+  std::shared_ptr<const verified_ves> verified;
 };
 struct ves_ingested {
   std::shared_ptr<const ves_ingest_outcome> outcome;
@@ -80,9 +87,11 @@ struct ves_ingested {
 
 /// Request to a stream (via the stream registry): sequence these legacy events.
 /// Reply: legacy_ingested, or a caf::error with a seq::errc.
+/// `verified`: as for ingest_ves (verify_legacy_here).
 struct ingest_legacy {
   stream_key stream;
   std::shared_ptr<std::vector<legacy_candidate>> events;
+  std::shared_ptr<const verified_legacy> verified;
 };
 struct legacy_ingested {
   std::shared_ptr<const legacy_ingest_outcome> outcome;

@@ -7,6 +7,7 @@
 #include "actors/committer/committer.hpp"
 #include "actors/projector/projector.hpp"
 #include "actors/topology.hpp"
+#include "actors/verify/verify_pool.hpp"
 #include "actors/x402_batcher/x402_hub.hpp"
 #include "adapters/chain/gateway.hpp"
 #include "adapters/http/server.hpp"
@@ -178,6 +179,10 @@ struct system_config : caf::actor_system_config {
                        });
     set("scheduler.max-threads", s.sequencer.scheduler_threads);
     set("scheduler.policy", caf::atom("stealing"));
+    // An idle worker spins briefly, then sleeps on its condition variable. CAF's default
+    // polls 500 more times with a 50 µs sleep in between first: on a busy 2-core machine
+    // those wake-ups cost more CPU than they save latency (bench/README.md, tuning log).
+    set("work-stealing.moderate-poll-attempts", size_t{0});
   }
 };
 
@@ -354,6 +359,10 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   ctx.x402_batcher = x402_hub;
   ctx.x402_tokens = s.x402.token_addresses;
   ctx.pool = &pool;
+  ctx.verify_ves = [keys = topo.keys, m = &metrics.actors](std::vector<msg::ves_candidate>& b) {
+    return actors::verify_ves_here(b, *keys, m);
+  };
+  ctx.verify_legacy = &actors::verify_legacy_here;
   ctx.auth = &auth;
   ctx.sequencer_id = id.id;
   ctx.sequencer_public_key = id.public_key;

@@ -257,6 +257,16 @@ sequencer_state::pending* find_pending(self_ptr self, uint64_t id) {
   return i != q.end() && i->id == id ? &*i : nullptr;
 }
 
+/// Fills the request `id` (if still queued) with its verified content, then flushes.
+template <class Fill>
+void mark_ready(self_ptr self, uint64_t id, Fill fill) {
+  if (auto* p = find_pending(self, id)) {
+    fill(p->req);
+    p->ready = true;
+  }
+  flush(self);
+}
+
 void drop_pending(self_ptr self, uint64_t id, const caf::error& e) {
   auto& st = self->state;
   auto i = std::find_if(st.queue.begin(), st.queue.end(),
@@ -321,23 +331,24 @@ caf::behavior sequencer(caf::stateful_actor<sequencer_state>* self, msg::stream_
   start_load(self);
   return {
     [self](msg::ingest_ves& x) -> caf::result<msg::ves_ingested> {
-      auto n = x.events ? x.events->size() : 0;
+      auto n = x.verified ? x.verified->candidates.size() : x.events ? x.events->size() : 0;
       auto id = admit(self, true, n);
       if (!id)
         return std::move(id.error());
+      if (x.verified) { // verified by the transport: ready at once
+        mark_ready(self, *id, [&](queued_request& r) { r.ves = std::move(x.verified); });
+        return caf::delegated<msg::ves_ingested>{};
+      }
       auto batch = x.events ? std::move(x.events)
                             : std::make_shared<std::vector<msg::ves_candidate>>();
       self->request(self->state.deps.verify_pool, self->state.deps.cfg->io_timeout,
                     msg::verify_ves_batch{std::move(batch)})
         .then(
           [self, id = *id](msg::ves_batch_verified& v) {
-            if (auto* p = find_pending(self, id)) {
-              p->req.ves = std::move(v.result);
-              if (!p->req.ves)
-                p->req.ves = std::make_shared<const msg::verified_ves>();
-              p->ready = true;
-            }
-            flush(self);
+            mark_ready(self, id, [&](queued_request& r) {
+              r.ves = v.result ? std::move(v.result)
+                               : std::make_shared<const msg::verified_ves>();
+            });
           },
           [self, id = *id](caf::error& e) {
             drop_pending(self, id, storage_error(e));
@@ -346,23 +357,24 @@ caf::behavior sequencer(caf::stateful_actor<sequencer_state>* self, msg::stream_
       return caf::delegated<msg::ves_ingested>{};
     },
     [self](msg::ingest_legacy& x) -> caf::result<msg::legacy_ingested> {
-      auto n = x.events ? x.events->size() : 0;
+      auto n = x.verified ? x.verified->candidates.size() : x.events ? x.events->size() : 0;
       auto id = admit(self, false, n);
       if (!id)
         return std::move(id.error());
+      if (x.verified) {
+        mark_ready(self, *id, [&](queued_request& r) { r.legacy = std::move(x.verified); });
+        return caf::delegated<msg::legacy_ingested>{};
+      }
       auto batch = x.events ? std::move(x.events)
                             : std::make_shared<std::vector<msg::legacy_candidate>>();
       self->request(self->state.deps.verify_pool, self->state.deps.cfg->io_timeout,
                     msg::verify_legacy_batch{std::move(batch)})
         .then(
           [self, id = *id](msg::legacy_batch_verified& v) {
-            if (auto* p = find_pending(self, id)) {
-              p->req.legacy = std::move(v.result);
-              if (!p->req.legacy)
-                p->req.legacy = std::make_shared<const msg::verified_legacy>();
-              p->ready = true;
-            }
-            flush(self);
+            mark_ready(self, id, [&](queued_request& r) {
+              r.legacy = v.result ? std::move(v.result)
+                                  : std::make_shared<const msg::verified_legacy>();
+            });
           },
           [self, id = *id](caf::error& e) {
             drop_pending(self, id, storage_error(e));
@@ -377,11 +389,7 @@ caf::behavior sequencer(caf::stateful_actor<sequencer_state>* self, msg::stream_
       if (!id)
         return std::move(id.error());
       // The transport verified the payer signature: the intent is ready at once.
-      if (auto* p = find_pending(self, *id)) {
-        p->req.x402 = std::move(x.intent);
-        p->ready = true;
-      }
-      flush(self);
+      mark_ready(self, *id, [&](queued_request& r) { r.x402 = std::move(x.intent); });
       return caf::delegated<msg::x402_ingested>{};
     },
     [self](msg::activity_atom) {

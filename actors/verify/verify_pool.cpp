@@ -29,6 +29,36 @@ caf::expected<storage::event_store*> connection(verify_worker_state& st) {
   return st.store.get();
 }
 
+void count_key(ingest_metrics* m, bool miss) {
+  if (!m)
+    return;
+  if (miss)
+    m->key_cache_misses.fetch_add(1, std::memory_order_relaxed);
+  else
+    m->key_cache_hits.fetch_add(1, std::memory_order_relaxed);
+}
+
+/// Fills the verdicts and fingerprints of every candidate in `out`; returns the ids of the
+/// rejected ones, or the key look-up's infrastructure error.
+caf::expected<std::vector<msg::uuid>> run_verifier(const verifier::key_lookup& lookup,
+                                                   msg::verified_ves& out) {
+  verifier v{lookup};
+  auto now = msg::now_us();
+  std::vector<msg::uuid> rejected_ids;
+  out.verdicts.reserve(out.candidates.size());
+  out.fingerprints.reserve(out.candidates.size());
+  for (auto& c : out.candidates) {
+    auto r = v.verify(c, now);
+    if (!r)
+      return std::move(r.error());
+    if (!r->verdict.ok)
+      rejected_ids.push_back(c.ev.event_id);
+    out.verdicts.push_back(std::move(r->verdict));
+    out.fingerprints.push_back(r->fingerprint);
+  }
+  return rejected_ids;
+}
+
 caf::result<msg::ves_batch_verified> verify_ves(verify_worker_state& st,
                                                 msg::verify_ves_batch& x) {
   auto out = std::make_shared<msg::verified_ves>();
@@ -45,35 +75,19 @@ caf::result<msg::ves_batch_verified> verify_ves(verify_worker_state& st,
                                 return std::move(db.error());
                               return (*db)->get_agent_key(tenant, agent, key_id);
                             });
-    if (auto* m = st.metrics) {
-      if (miss)
-        m->key_cache_misses.fetch_add(1, std::memory_order_relaxed);
-      else
-        m->key_cache_hits.fetch_add(1, std::memory_order_relaxed);
-    }
+    count_key(st.metrics, miss);
     return res;
   };
-  verifier v{lookup};
-  auto now = msg::now_us();
-  std::vector<msg::uuid> rejected_ids;
-  out->verdicts.reserve(out->candidates.size());
-  out->fingerprints.reserve(out->candidates.size());
-  for (auto& c : out->candidates) {
-    auto r = v.verify(c, now);
-    if (!r)
-      return std::move(r.error());
-    if (!r->verdict.ok)
-      rejected_ids.push_back(c.ev.event_id);
-    out->verdicts.push_back(std::move(r->verdict));
-    out->fingerprints.push_back(r->fingerprint);
-  }
+  auto rejected_ids = run_verifier(lookup, *out);
+  if (!rejected_ids)
+    return std::move(rejected_ids.error());
   // A rejected event may still be an exact replay of a stored one (e.g. its key was
   // revoked since): the sequencer needs the stored event to answer with its receipt.
-  if (!rejected_ids.empty()) {
+  if (!rejected_ids->empty()) {
     auto db = connection(st);
     if (!db)
       return std::move(db.error());
-    auto stored = (*db)->find_ves_events(rejected_ids);
+    auto stored = (*db)->find_ves_events(*rejected_ids);
     if (!stored)
       return std::move(stored.error());
     out->stored = std::move(*stored);
@@ -94,24 +108,57 @@ caf::behavior verify_worker(caf::stateful_actor<verify_worker_state>* self,
       return verify_ves(self->state, x);
     },
     [](msg::verify_legacy_batch& x) -> msg::legacy_batch_verified {
-      auto out = std::make_shared<msg::verified_legacy>();
-      if (x.events)
-        out->candidates = std::move(*x.events);
-      out->rejections.reserve(out->candidates.size());
-      for (auto& c : out->candidates)
-        out->rejections.push_back(verifier::verify_legacy(c));
-      return msg::legacy_batch_verified{std::move(out)};
+      return msg::legacy_batch_verified{
+        verify_legacy_here(x.events ? std::move(*x.events) : std::vector<msg::legacy_candidate>{})};
     },
   };
 }
 
+std::shared_ptr<const msg::verified_ves>
+verify_ves_here(std::vector<msg::ves_candidate>& events, key_cache& keys,
+                ingest_metrics* metrics) {
+  auto out = std::make_shared<msg::verified_ves>();
+  out->candidates = std::move(events);
+  bool miss = false;
+  auto lookup = [&](const msg::uuid& tenant, const msg::uuid& agent,
+                    uint32_t key_id) -> caf::expected<msg::agent_key> {
+    auto res = keys.get(tenant, agent, key_id, key_cache::clock::now(),
+                        [&]() -> caf::expected<msg::agent_key> {
+                          miss = true;
+                          return make_error(errc::storage_unavailable, "agent key not cached");
+                        });
+    if (!miss)
+      count_key(metrics, false);
+    return res;
+  };
+  auto rejected_ids = run_verifier(lookup, *out);
+  if (rejected_ids && rejected_ids->empty() && !miss)
+    return out;
+  events = std::move(out->candidates); // the pool verifies them again, with storage
+  return nullptr;
+}
+
+std::shared_ptr<const msg::verified_legacy>
+verify_legacy_here(std::vector<msg::legacy_candidate> events) {
+  auto out = std::make_shared<msg::verified_legacy>();
+  out->candidates = std::move(events);
+  out->rejections.reserve(out->candidates.size());
+  for (auto& c : out->candidates)
+    out->rejections.push_back(verifier::verify_legacy(c));
+  return out;
+}
+
+std::shared_ptr<key_cache> make_key_cache(const ingest_config& cfg) {
+  return std::make_shared<key_cache>(
+    std::chrono::duration_cast<key_cache::clock::duration>(cfg.key_cache_ttl));
+}
+
 caf::actor spawn_verify_pool(caf::actor_system& sys, const ingest_config& cfg,
-                             store_factory factory, ingest_metrics* metrics) {
+                             store_factory factory, std::shared_ptr<key_cache> keys,
+                             ingest_metrics* metrics) {
   auto n = cfg.verify_workers;
   if (n == 0)
     n = std::max(1u, std::thread::hardware_concurrency());
-  auto keys = std::make_shared<key_cache>(
-    std::chrono::duration_cast<key_cache::clock::duration>(cfg.key_cache_ttl));
   bool detached = cfg.detached_io;
   auto make_worker = [&sys, factory, keys, metrics, detached]() -> caf::actor {
     if (detached)

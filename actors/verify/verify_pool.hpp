@@ -24,8 +24,10 @@
 #include "actors/ingest_config.hpp"
 #include "actors/metrics.hpp"
 #include "actors/verify/key_cache.hpp"
+#include "messages/sequencing.hpp"
 
 #include <memory>
+#include <vector>
 
 #include "caf/fwd.hpp"
 #include "caf/stateful_actor.hpp"
@@ -44,9 +46,28 @@ caf::behavior verify_worker(caf::stateful_actor<verify_worker_state>* self,
                             store_factory factory, std::shared_ptr<key_cache> keys,
                             ingest_metrics* metrics);
 
+/// The agent-key cache the pool and the transports share (TTL `cfg.key_cache_ttl`).
+std::shared_ptr<key_cache> make_key_cache(const ingest_config& cfg);
+
 /// Spawns `cfg.verify_workers` workers (0 = hardware threads) behind a round-robin pool
 /// and returns the pool.
 caf::actor spawn_verify_pool(caf::actor_system& sys, const ingest_config& cfg,
-                             store_factory factory, ingest_metrics* metrics);
+                             store_factory factory, std::shared_ptr<key_cache> keys,
+                             ingest_metrics* metrics);
+
+/// Verifies a VES batch on the calling thread (a transport's request thread), which saves
+/// the stream two thread hand-offs per request. It succeeds only when that needs no
+/// storage: every agent key is in `keys` and no event is rejected (a rejected event may be a
+/// replay the stream must answer from storage). Then it takes the candidates and returns
+/// the verified batch, the same as the pool's; otherwise it returns nullptr and leaves the
+/// candidates in `events` for the pool (msg::verify_ves_batch).
+std::shared_ptr<const msg::verified_ves>
+verify_ves_here(std::vector<msg::ves_candidate>& events, key_cache& keys,
+                ingest_metrics* metrics);
+
+/// Checks the payload hashes of a legacy batch (no storage needed, never fails); the pool's
+/// verify_legacy_batch does the same.
+std::shared_ptr<const msg::verified_legacy>
+verify_legacy_here(std::vector<msg::legacy_candidate> events);
 
 } // namespace seq::actors

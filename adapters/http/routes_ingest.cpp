@@ -169,7 +169,10 @@ void ves_ingest(context& ctx, const httplib::Request& req, httplib::Response& re
     });
   auto& first = batch->front().ev;
   msg::stream_key stream{first.tenant_id, first.store_id};
-  auto reply = ask<msg::ves_ingested>(ctx, ctx.registry, msg::ingest_ves{stream, batch});
+  msg::ingest_ves m{stream, batch, nullptr};
+  if (ctx.verify_ves)
+    m.verified = ctx.verify_ves(*batch);
+  auto reply = ask<msg::ves_ingested>(ctx, ctx.registry, std::move(m));
   auto& o = *reply.outcome;
   json_writer w;
   w.begin_object()
@@ -263,7 +266,12 @@ void legacy_ingest(context& ctx, const httplib::Request& req, httplib::Response&
     [](const msg::legacy_candidate& c) { return c.ev.payload.size(); });
   auto& first = batch->front().ev;
   msg::stream_key stream{first.tenant_id, first.store_id};
-  auto reply = ask<msg::legacy_ingested>(ctx, ctx.registry, msg::ingest_legacy{stream, batch});
+  msg::ingest_legacy m{stream, batch, nullptr};
+  if (ctx.verify_legacy) {
+    m.verified = ctx.verify_legacy(std::move(*batch));
+    m.events.reset();
+  }
+  auto reply = ask<msg::legacy_ingested>(ctx, ctx.registry, std::move(m));
   auto& o = *reply.outcome;
   w.begin_object()
     .field("batch_id", ves::uuid::random_v4().str())

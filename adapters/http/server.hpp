@@ -10,6 +10,7 @@
 #include "adapters/http/auth.hpp"
 #include "adapters/storage/event_store.hpp"
 #include "messages/domain.hpp"
+#include "messages/ingest.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 #include <variant>
 
 #include "caf/actor.hpp"
@@ -72,6 +74,13 @@ struct context {
   /// (msg::x402_default_token_address) in new intents' `token_address`.
   std::map<std::string, std::string> x402_tokens;
   storage::store_pool* pool = nullptr;    ///< reads, keys
+  /// Verify an ingest batch on the request thread (actors::verify_ves_here and
+  /// verify_legacy_here, wired by the runtime); a null result, or an unset hook, leaves the
+  /// verification to the stream's verify pool.
+  std::function<std::shared_ptr<const msg::verified_ves>(std::vector<msg::ves_candidate>&)>
+    verify_ves;
+  std::function<std::shared_ptr<const msg::verified_legacy>(std::vector<msg::legacy_candidate>)>
+    verify_legacy;
   authenticator* auth = nullptr;
   ves::uuid sequencer_id;
   ves::pubkey32 sequencer_public_key{};

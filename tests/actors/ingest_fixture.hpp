@@ -29,6 +29,7 @@
 #include <memory>
 #include <string>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include "caf/all.hpp"
@@ -185,7 +186,8 @@ struct ingest_fixture : test_coordinator_fixture<test_config> {
   }
 
   caf::actor spawn_pool() {
-    return keep(actors::spawn_verify_pool(sys, cfg, factory, &metrics));
+    return keep(
+      actors::spawn_verify_pool(sys, cfg, factory, actors::make_key_cache(cfg), &metrics));
   }
 
   caf::actor spawn_writer() {
@@ -253,8 +255,14 @@ struct ingest_fixture : test_coordinator_fixture<test_config> {
 
   /// Spawns a client that requests `dest` to ingest `evs` and records the reply.
   std::shared_ptr<reply> ingest(const caf::actor& dest, std::vector<msg::ves_candidate> evs) {
+    return ingest(dest, msg::ingest_ves{stream, std::make_shared<std::vector<msg::ves_candidate>>(
+                                                  std::move(evs)),
+                                        nullptr});
+  }
+
+  /// Same for a ready-made request (e.g. one the transport verified).
+  std::shared_ptr<reply> ingest(const caf::actor& dest, msg::ingest_ves x) {
     auto r = std::make_shared<reply>();
-    msg::ingest_ves x{stream, std::make_shared<std::vector<msg::ves_candidate>>(std::move(evs))};
     sys.spawn([dest, x, r](caf::event_based_actor* c) {
       c->request(dest, caf::infinite, x)
         .then([r](msg::ves_ingested& v) {
@@ -269,8 +277,10 @@ struct ingest_fixture : test_coordinator_fixture<test_config> {
     return r;
   }
 
-  /// Same for a legacy batch of `count` events with correct payload hashes.
-  std::shared_ptr<reply> ingest_legacy(const caf::actor& dest, int count) {
+  /// Same for a legacy batch of `count` events with correct payload hashes, verified by the
+  /// sequencer's pool or, with `preverified`, here (as a transport would).
+  std::shared_ptr<reply> ingest_legacy(const caf::actor& dest, int count,
+                                       bool preverified = false) {
     auto r = std::make_shared<reply>();
     auto evs = std::make_shared<std::vector<msg::legacy_candidate>>();
     for (int i = 0; i < count; ++i) {
@@ -287,7 +297,9 @@ struct ingest_fixture : test_coordinator_fixture<test_config> {
       c.provided_payload_hash = ves::legacy_payload_hash(c.payload.legacy_canonical());
       evs->push_back(std::move(c));
     }
-    msg::ingest_legacy x{stream, evs};
+    msg::ingest_legacy x{stream, evs, nullptr};
+    if (preverified)
+      x.verified = actors::verify_legacy_here(std::move(*std::exchange(x.events, nullptr)));
     sys.spawn([dest, x, r](caf::event_based_actor* c) {
       c->request(dest, caf::infinite, x)
         .then([r](msg::legacy_ingested& v) {

@@ -286,7 +286,7 @@ struct projection_fixture : ingest_fixture {
     }
     auto done = std::make_shared<answer<msg::legacy_ingested>>();
     auto dest = registry;
-    msg::ingest_legacy x{stream, evs};
+    msg::ingest_legacy x{stream, evs, nullptr};
     sys.spawn([dest, x, done](caf::event_based_actor* c) {
       c->request(dest, caf::infinite, x)
         .then(

@@ -274,4 +274,40 @@ CAF_TEST(too much queued work is refused with overloaded) {
   CAF_CHECK(a->done && !a->err);
 }
 
+CAF_TEST(batches the transport verified skip the verify pool but keep arrival order) {
+  auto pool_gate = spawn_gate(spawn_pool());
+  auto seqr = spawn_sequencer(pool_gate, spawn_writer());
+  sched.run();
+  gate_of(pool_gate).open = false;
+  // A goes through the pool and is held there.
+  auto a = ingest(seqr, events(1, 0));
+  sched.run();
+  CAF_CHECK_EQUAL(gate_of(pool_gate).held.size(), 1u);
+  // B was verified on the transport's thread with a cached agent key.
+  auto keys = actors::make_key_cache(cfg);
+  auto db = direct_store();
+  CAF_REQUIRE(keys->get(stream.tenant_id, agent, 1, actors::key_cache::clock::now(),
+                        [&] { return db->get_agent_key(stream.tenant_id, agent, 1); }));
+  auto evs = events(2, 1);
+  auto verified = actors::verify_ves_here(evs, *keys, &metrics);
+  CAF_REQUIRE(verified != nullptr);
+  auto b = ingest(seqr, msg::ingest_ves{stream, nullptr, verified});
+  // C is legacy, verified on the transport's thread too.
+  auto c = ingest_legacy(seqr, 2, /*preverified=*/true);
+  sched.run();
+  CAF_CHECK_EQUAL(gate_of(pool_gate).held.size(), 1u); // B and C never asked the pool
+  CAF_CHECK(!b->done && !c->done);                      // but wait for A
+  CAF_CHECK(seq_state(seqr).queue.back().ready);
+  self->send(pool_gate, caf::put_atom_v, true);
+  sched.run();
+  CAF_REQUIRE(a->done && b->done && c->done);
+  CAF_REQUIRE(!a->err && !b->err && !c->err);
+  CAF_CHECK_EQUAL(a->numbers(), iota_numbers(1, 1));
+  CAF_CHECK_EQUAL(b->numbers(), iota_numbers(2, 3));
+  CAF_CHECK_EQUAL(c->legacy->accepted, 2u);
+  CAF_CHECK_EQUAL(stored_numbers(), iota_numbers(1, 3));
+  CAF_CHECK_EQUAL(gate_of(pool_gate).passed, 1u);
+  CAF_CHECK_EQUAL(metrics.queued_events.load(), 0);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/verify/verifier.hpp"
 
+#include "actors/verify/verify_pool.hpp"
+
 #include "actors/sequencer/replay.hpp"
 #include "adapters/storage/event_store.hpp"
 #include "messages/errc.hpp"
@@ -358,4 +360,69 @@ TEST_CASE("legacy payload hashes are checked against the serde_json form", "[ver
     CHECK(why->reason == "InvalidPayloadHash");
     CHECK(why->message == "Payload hash does not match payload");
   }
+}
+
+TEST_CASE("verify_ves_here verifies with cached keys only and leaves the rest to the pool",
+          "[verifier]") {
+  key_db db;
+  const auto& vec = plaintext(0);
+  auto key = db.add(vec, str(vec, "signer_public_key"));
+  db.insert(key);
+  actors::key_cache keys{std::chrono::hours{1}};
+  actors::ingest_metrics metrics;
+  auto prime = [&] {
+    REQUIRE(keys.get(key.tenant_id, key.agent_id, key.key_id, actors::key_cache::clock::now(),
+                     [&] { return db.store->get_agent_key(key.tenant_id, key.agent_id,
+                                                          key.key_id); }));
+  };
+  std::vector<msg::ves_candidate> events{candidate_of(vec)};
+  auto id = events[0].ev.event_id;
+
+  SECTION("a cached key: verified here, like the pool would") {
+    prime();
+    auto out = actors::verify_ves_here(events, keys, &metrics);
+    REQUIRE(out != nullptr);
+    CHECK(events.empty());
+    REQUIRE(out->candidates.size() == 1);
+    REQUIRE(out->verdicts.size() == 1);
+    CHECK(out->verdicts[0].ok);
+    CHECK(out->candidates[0].ev.payload == str(vec, "payload_jcs"));
+    CHECK(ves::to_hex(out->candidates[0].ev.event_signing_hash)
+          == str(vec, "event_signing_hash"));
+    CHECK(out->fingerprints.size() == 1);
+    CHECK(out->stored.empty());
+    CHECK(metrics.key_cache_hits.load() == 1);
+  }
+  SECTION("a key that is not cached: nothing verified, candidates left for the pool") {
+    auto out = actors::verify_ves_here(events, keys, &metrics);
+    CHECK(out == nullptr);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].ev.event_id == id);
+    CHECK(keys.size() == 0); // the miss is not cached
+    CHECK(metrics.key_cache_hits.load() == 0);
+    CHECK(metrics.key_cache_misses.load() == 0); // the pool counts its own look-up
+  }
+  SECTION("a rejected event (it may be a stored replay): left for the pool") {
+    prime();
+    events[0].payload->set("delta", value::from_u64(101));
+    CHECK(actors::verify_ves_here(events, keys, &metrics) == nullptr);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].ev.event_id == id);
+  }
+}
+
+TEST_CASE("verify_legacy_here checks every payload hash", "[verifier]") {
+  std::vector<msg::legacy_candidate> events(2);
+  for (auto& c : events) {
+    c.ev.event_id = msg::uuid::random_v4();
+    c.payload = *ves::json::try_parse(R"({"b":1,"a":[1,2]})");
+    c.provided_payload_hash = ves::legacy_payload_hash(c.payload.legacy_canonical());
+  }
+  events[1].provided_payload_hash[0] ^= 1;
+  auto out = actors::verify_legacy_here(std::move(events));
+  REQUIRE(out->rejections.size() == 2);
+  CHECK_FALSE(out->rejections[0]);
+  REQUIRE(out->rejections[1]);
+  CHECK(out->rejections[1]->reason == "InvalidPayloadHash");
+  CHECK(out->candidates[0].ev.payload == out->candidates[0].payload.dump());
 }
