@@ -108,8 +108,10 @@ caf::behavior verify_worker(caf::stateful_actor<verify_worker_state>* self,
       return verify_ves(self->state, x);
     },
     [](msg::verify_legacy_batch& x) -> msg::legacy_batch_verified {
-      return msg::legacy_batch_verified{
-        verify_legacy_here(x.events ? std::move(*x.events) : std::vector<msg::legacy_candidate>{})};
+      std::vector<msg::legacy_candidate> events;
+      if (x.events)
+        events = std::move(*x.events);
+      return msg::legacy_batch_verified{verify_legacy_here(std::move(events))};
     },
   };
 }

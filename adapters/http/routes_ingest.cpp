@@ -172,6 +172,8 @@ void ves_ingest(context& ctx, const httplib::Request& req, httplib::Response& re
   msg::ingest_ves m{stream, batch, nullptr};
   if (ctx.verify_ves)
     m.verified = ctx.verify_ves(*batch);
+  if (m.verified)
+    m.events.reset(); // the candidates now live in `verified`
   auto reply = ask<msg::ves_ingested>(ctx, ctx.registry, std::move(m));
   auto& o = *reply.outcome;
   json_writer w;
