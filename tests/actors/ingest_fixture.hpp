@@ -22,6 +22,7 @@
 #include "messages/ves/json.hpp"
 #include "messages/ves/ves.hpp"
 #include "tests/actors/faulty_store.hpp"
+#include "tests/actors/gate.hpp"
 
 #include <cstdio>
 #include <sqlite3.h>
@@ -59,31 +60,7 @@ struct reply {
   }
 };
 
-/// Holds the requests it gets while closed; forwards (delegates) them while open.
-/// `(put_atom, true)` opens it and releases what it holds; `(put_atom, false)` closes it.
-struct gate_state {
-  static inline const char* name = "gate";
-  caf::actor target;
-  bool open = true;
-  std::vector<std::function<void()>> held;
-  size_t passed = 0;
-};
-
-template <class Reply, class T>
-caf::result<Reply> gate_pass(caf::stateful_actor<gate_state>* self, T& x) {
-  auto& st = self->state;
-  if (st.open) {
-    ++st.passed;
-    self->delegate(st.target, std::move(x));
-    return caf::delegated<Reply>{};
-  }
-  auto rp = self->make_response_promise();
-  st.held.push_back([rp, x = std::move(x), target = st.target]() mutable {
-    rp.delegate(target, std::move(x));
-  });
-  return caf::delegated<Reply>{};
-}
-
+/// A gate (tests/actors/gate.hpp) in front of a writer or a verify pool.
 inline caf::behavior gate(caf::stateful_actor<gate_state>* self, caf::actor target) {
   self->state.target = std::move(target);
   return {
@@ -94,18 +71,7 @@ inline caf::behavior gate(caf::stateful_actor<gate_state>* self, caf::actor targ
     [self](msg::verify_legacy_batch& x) {
       return gate_pass<msg::legacy_batch_verified>(self, x);
     },
-    [self](caf::put_atom, bool open) {
-      auto& st = self->state;
-      st.open = open;
-      if (!open)
-        return;
-      auto held = std::move(st.held);
-      st.held.clear();
-      for (auto& f : held) {
-        ++st.passed;
-        f();
-      }
-    },
+    gate_toggle(self),
   };
 }
 

@@ -10,6 +10,7 @@
 /// requests, and helpers that ingest signed VES and legacy domain events.
 /// Include it after `#define CAF_SUITE …`.
 
+#include "tests/actors/gate.hpp"
 #include "tests/actors/ingest_fixture.hpp"
 
 #include "actors/dlq/dlq_retry.hpp"
@@ -29,55 +30,20 @@ namespace seq::test {
 
 // -- a gate in front of a projection I/O worker ------------------------------------------------
 
-struct io_gate_state {
-  static inline const char* name = "io_gate";
-  caf::actor target;
-  bool open = true;
-  std::vector<std::function<void()>> held;
-  size_t passed = 0;
-};
-
-template <class Reply, class T>
-caf::result<Reply> io_gate_pass(caf::stateful_actor<io_gate_state>* self, T& x) {
-  auto& st = self->state;
-  if (st.open) {
-    ++st.passed;
-    self->delegate(st.target, std::move(x));
-    return caf::delegated<Reply>{};
-  }
-  auto rp = self->make_response_promise();
-  st.held.push_back([rp, x = std::move(x), target = st.target]() mutable {
-    rp.delegate(target, std::move(x));
-  });
-  return caf::delegated<Reply>{};
-}
-
-/// Holds projection I/O requests while closed; `(put_atom, bool)` opens (and releases what
-/// it holds, in order) or closes it.
-inline caf::behavior io_gate(caf::stateful_actor<io_gate_state>* self, caf::actor target) {
+/// A gate (tests/actors/gate.hpp) for projection I/O requests.
+inline caf::behavior io_gate(caf::stateful_actor<gate_state>* self, caf::actor target) {
   self->state.target = std::move(target);
   return {
-    [self](msg::load_projection& x) { return io_gate_pass<msg::projection_loaded>(self, x); },
-    [self](msg::project_batch& x) { return io_gate_pass<msg::batch_projected>(self, x); },
-    [self](msg::apply_dlq_retry& x) { return io_gate_pass<msg::dlq_retry_applied>(self, x); },
-    [self](msg::resume_halt& x) { return io_gate_pass<msg::halt_resumed>(self, x); },
-    [self](msg::dlq_fetch_due& x) { return io_gate_pass<msg::dlq_rows>(self, x); },
-    [self](msg::dlq_fetch_stale& x) { return io_gate_pass<msg::dlq_rows>(self, x); },
-    [self](msg::dlq_get& x) { return io_gate_pass<msg::dlq_entry>(self, x); },
-    [self](msg::dlq_update& x) { return io_gate_pass<caf::ok_atom>(self, x); },
-    [self](msg::dlq_audit& x) { return io_gate_pass<caf::ok_atom>(self, x); },
-    [self](caf::put_atom, bool open) {
-      auto& st = self->state;
-      st.open = open;
-      if (!open)
-        return;
-      auto held = std::move(st.held);
-      st.held.clear();
-      for (auto& f : held) {
-        ++st.passed;
-        f();
-      }
-    },
+    [self](msg::load_projection& x) { return gate_pass<msg::projection_loaded>(self, x); },
+    [self](msg::project_batch& x) { return gate_pass<msg::batch_projected>(self, x); },
+    [self](msg::apply_dlq_retry& x) { return gate_pass<msg::dlq_retry_applied>(self, x); },
+    [self](msg::resume_halt& x) { return gate_pass<msg::halt_resumed>(self, x); },
+    [self](msg::dlq_fetch_due& x) { return gate_pass<msg::dlq_rows>(self, x); },
+    [self](msg::dlq_fetch_stale& x) { return gate_pass<msg::dlq_rows>(self, x); },
+    [self](msg::dlq_get& x) { return gate_pass<msg::dlq_entry>(self, x); },
+    [self](msg::dlq_update& x) { return gate_pass<caf::ok_atom>(self, x); },
+    [self](msg::dlq_audit& x) { return gate_pass<caf::ok_atom>(self, x); },
+    gate_toggle(self),
   };
 }
 
@@ -199,8 +165,8 @@ struct projection_fixture : ingest_fixture {
     return pstate().core->status();
   }
 
-  io_gate_state& iogate() {
-    return deref<caf::stateful_actor<io_gate_state>>(io_gate_a).state;
+  gate_state& iogate() {
+    return deref<caf::stateful_actor<gate_state>>(io_gate_a).state;
   }
 
   actors::dlq::dlq_retry_state& retry_state(const caf::actor& a) {
