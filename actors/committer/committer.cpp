@@ -193,7 +193,7 @@ caf::behavior committer(caf::stateful_actor<committer_state>* self, msg::stream_
   if (st.deps.io.valid())
     st.io = st.deps.io.for_stream(stream);
   pump(self);
-  return {
+  return caf::message_handler{
     [self](msg::events_committed& x) {
       self->state.idle.on_event();
       if (x.sp != static_cast<uint8_t>(msg::space::ves))
@@ -257,18 +257,12 @@ caf::behavior committer(caf::stateful_actor<committer_state>* self, msg::stream_
       st.auto_paused = false;
       pump(self);
     },
-    [self](companion_idle_atom, caf::timespan after) {
-      self->state.idle.configure(caf::actor_cast<caf::actor>(self->current_sender()), after);
-      pump(self);
-    },
-    [self](companion_idle_atom) {
-      self->state.idle.on_tick(self, [self] { return idle(self); });
-    },
     [self](companion_wake_atom) {
       self->state.overdue = true;
       pump(self);
     },
-  };
+  }
+    .or_else(st.idle.handlers(self, [self] { return idle(self); }, [self] { pump(self); }));
 }
 
 companion_spec committer_companion(committer_deps deps) {

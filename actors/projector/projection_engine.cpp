@@ -375,8 +375,7 @@ projection_engine::run_batch(const msg::projection_batch_request& req) {
   auto commit = [&] {
     if (pending.empty())
       return true;
-    auto r = pending.size() == 1 ? store_.apply_step(pending.front())
-                                 : store_.apply_steps(pending);
+    auto r = store_.apply_steps(pending);
     pending.clear();
     if (!r) {
       out.error = std::move(r.error());

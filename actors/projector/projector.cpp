@@ -231,7 +231,7 @@ caf::behavior projector(caf::stateful_actor<projector_state>* self, msg::stream_
   if (st.deps.io.valid())
     st.io = st.deps.io.for_stream(stream);
   pump(self);
-  return {
+  return caf::message_handler{
     [self](msg::events_committed& x) {
       self->state.idle.on_event();
       self->state.core->on_committed(x.sp, x.last);
@@ -267,17 +267,11 @@ caf::behavior projector(caf::stateful_actor<projector_state>* self, msg::stream_
         st.core->reload();
       pump(self);
     },
-    [self](companion_idle_atom, caf::timespan after) {
-      self->state.idle.configure(caf::actor_cast<caf::actor>(self->current_sender()), after);
-      pump(self);
-    },
-    [self](companion_idle_atom) {
-      self->state.idle.on_tick(self, [self] { return idle(self); });
-    },
     [self](companion_wake_atom) {
       pump(self); // no age rule: the projector starts on the next event
     },
-  };
+  }
+    .or_else(st.idle.handlers(self, [self] { return idle(self); }, [self] { pump(self); }));
 }
 
 companion_spec projector_companion(projector_deps deps) {

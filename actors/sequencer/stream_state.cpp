@@ -46,15 +46,9 @@ size_t queued_request::events() const {
 }
 
 /// The group being planned: everything accepted so far in this group.
-struct stream_state::working {
+struct stream_state::working : known_ids {
   msg::stream_heads heads;
   std::map<msg::entity_key, int64_t> versions; ///< entities touched in this group
-  std::unordered_map<msg::uuid, known_ves_event, uuid_hash> ves;
-  std::unordered_set<msg::uuid, uuid_hash> legacy_ids;
-  std::unordered_set<msg::uuid, uuid_hash> ves_commands;
-  std::unordered_set<msg::uuid, uuid_hash> legacy_commands;
-  std::unordered_set<std::string> x402_nonces;
-  std::unordered_map<std::string, msg::uuid> x402_keys;
 };
 
 stream_state::stream_state(msg::stream_key key, receipt_signer signer, size_t recent_ids)

@@ -151,15 +151,19 @@ private:
   void plan_x402(working& w, const msg::x402_intent& in, msg::timestamp_us now,
                  group_plan& out) const;
 
-  /// What the last conflict report taught (kept until the next successful commit).
-  struct sticky_report {
+  /// Ids known to exist, beyond the caches: what the group being planned accepted
+  /// (`working`) or what the last conflict report taught (`sticky_report`).
+  struct known_ids {
     std::unordered_map<msg::uuid, known_ves_event, uuid_hash> ves;
     std::unordered_set<msg::uuid, uuid_hash> legacy_ids;
     std::unordered_set<msg::uuid, uuid_hash> ves_commands;
     std::unordered_set<msg::uuid, uuid_hash> legacy_commands;
-    std::unordered_set<std::string> x402_nonces;
-    std::unordered_map<std::string, msg::uuid> x402_keys;
+    std::unordered_set<std::string> x402_nonces;          ///< "payer\0nonce"
+    std::unordered_map<std::string, msg::uuid> x402_keys; ///< idempotency key → intent
   };
+
+  /// What the last conflict report taught (kept until the next successful commit).
+  using sticky_report = known_ids;
 
   /// The sticky report, or an empty one (most streams never see a conflict).
   const sticky_report& sticky() const;

@@ -29,8 +29,10 @@
 #include <utility>
 
 #include "caf/actor.hpp"
+#include "caf/actor_cast.hpp"
 #include "caf/actor_clock.hpp"
 #include "caf/atom.hpp"
+#include "caf/message_handler.hpp"
 #include "caf/timespan.hpp"
 
 namespace seq::actors {
@@ -42,11 +44,11 @@ constexpr companion_busy_atom companion_busy_atom_v = companion_busy_atom{};
 using companion_wake_atom = caf::atom_constant<caf::atom("cmpwake")>;
 constexpr companion_wake_atom companion_wake_atom_v = companion_wake_atom{};
 
-/// The companion's side of the protocol, owned by its state. Call `configure` on the
-/// supervisor's (companion_idle_atom, timespan), `on_event` on every events_committed,
-/// `check` after every step that may have ended its work (it counts as activity), and
-/// `on_tick` on its own (companion_idle_atom). `idle` is the companion's predicate: caught
-/// up, no job, nothing queued, no timer of its own pending.
+/// The companion's side of the protocol, owned by its state. Add `handlers` to its behavior
+/// (they call `configure` on the supervisor's (companion_idle_atom, timespan) and `on_tick`
+/// on its own (companion_idle_atom)); call `on_event` on every events_committed and `check`
+/// after every step that may have ended its work (it counts as activity). `idle` is the
+/// companion's predicate: caught up, no job, nothing queued, no timer of its own pending.
 class companion_idle {
 public:
   void configure(caf::actor parent, caf::timespan after) {
@@ -64,6 +66,19 @@ public:
 
   bool enabled() const {
     return parent_ && after_.count() > 0;
+  }
+
+  /// The protocol's two handlers for the companion's behavior (`behavior.or_else(…)`);
+  /// `configured` runs once the supervisor has configured it (e.g. the companion's pump).
+  template <class Self, class Idle, class Configured>
+  caf::message_handler handlers(Self* self, Idle idle, Configured configured) {
+    return {
+      [this, self, configured](companion_idle_atom, caf::timespan after) {
+        configure(caf::actor_cast<caf::actor>(self->current_sender()), after);
+        configured();
+      },
+      [this, self, idle](companion_idle_atom) { on_tick(self, idle); },
+    };
   }
 
   /// Activity now; arms the idle tick when `idle()`.

@@ -178,6 +178,13 @@ bool clean_exit(const caf::error& reason) {
   return reason == caf::exit_reason::normal || reason == caf::exit_reason::user_shutdown;
 }
 
+/// The restart budget is spent: answer what waits and stop the stream.
+void give_up(self_ptr self, const char* why) {
+  auto reason = make_error(errc::internal, why);
+  fail_waiting(self, reason);
+  self->quit(reason);
+}
+
 void on_down(self_ptr self, caf::down_msg& dm) {
   auto& st = self->state;
   for (size_t i = 0; i < st.companions.size(); ++i) {
@@ -190,11 +197,8 @@ void on_down(self_ptr self, caf::down_msg& dm) {
       return companion_ended(self, i);
     // A crashed companion restarts at once and reloads its own state from storage; it
     // shares the sequencer's restart budget, so a crash loop stops the stream.
-    if (!policy(self).on_failure(self->clock().now()).restart) {
-      fail_waiting(self, make_error(errc::internal, "stream companion keeps crashing"));
-      self->quit(make_error(errc::internal, "stream companion keeps crashing"));
-      return;
-    }
+    if (!policy(self).on_failure(self->clock().now()).restart)
+      return give_up(self, "stream companion keeps crashing");
     return start_companion(self, i);
   }
   if (!st.child || dm.source != st.child.address())
@@ -206,12 +210,8 @@ void on_down(self_ptr self, caf::down_msg& dm) {
     return;
   }
   auto d = policy(self).on_failure(self->clock().now());
-  if (!d.restart) {
-    auto reason = make_error(errc::internal, "stream sequencer keeps crashing");
-    fail_waiting(self, reason);
-    self->quit(reason);
-    return;
-  }
+  if (!d.restart)
+    return give_up(self, "stream sequencer keeps crashing");
   ++st.restarts;
   if (auto* m = st.deps.metrics)
     m->sequencer_restarts.fetch_add(1, std::memory_order_relaxed);

@@ -81,6 +81,19 @@ struct fixture : test::projection_fixture {
       prev = c.new_state_root;
     }
   }
+
+  /// The stored commitments: exactly `ranges` ([start, end] each, in order), and chained.
+  std::vector<msg::ves_commitment>
+  expect_stored(const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
+    auto xs = stored();
+    CAF_REQUIRE_EQUAL(xs.size(), ranges.size());
+    for (size_t i = 0; i < xs.size(); ++i) {
+      CAF_CHECK_EQUAL(xs[i].sequence_start, ranges[i].first);
+      CAF_CHECK_EQUAL(xs[i].sequence_end, ranges[i].second);
+    }
+    check_chain(xs);
+    return xs;
+  }
 };
 
 } // namespace
@@ -111,11 +124,7 @@ CAF_TEST(automatic commitment by count) {
   check_chain(xs);
   // Two more make the next batch of three.
   ingest_n(2);
-  xs = stored();
-  CAF_REQUIRE_EQUAL(xs.size(), 2u);
-  CAF_CHECK_EQUAL(xs[1].sequence_start, 4u);
-  CAF_CHECK_EQUAL(xs[1].sequence_end, 6u);
-  check_chain(xs);
+  expect_stored({{1, 3}, {4, 6}});
 }
 
 CAF_TEST(automatic commitment by age) {
@@ -138,12 +147,7 @@ CAF_TEST(automatic commitment by age) {
   ingest_n(1);
   advance_time(std::chrono::seconds{5});
   sched.run();
-  xs = stored();
-  CAF_REQUIRE_EQUAL(xs.size(), 2u);
-  CAF_CHECK_EQUAL(xs[1].sequence_start, 3u);
-  CAF_CHECK_EQUAL(xs[1].sequence_end, 3u);
-  CAF_CHECK(xs[1].merkle_root == xs[1].merkle_root);
-  check_chain(xs);
+  expect_stored({{1, 2}, {3, 3}});
 }
 
 CAF_TEST(automatic commits are off when disabled) {
@@ -178,12 +182,8 @@ CAF_TEST(manual and automatic commitments are serialised and idempotent) {
   // The automatic commitment continues the chain after the manual one.
   advance_time(std::chrono::seconds{5});
   sched.run();
-  auto xs = stored();
-  CAF_REQUIRE_EQUAL(xs.size(), 2u);
+  auto xs = expect_stored({{1, 2}, {3, 3}});
   CAF_CHECK(xs[0].batch_id == m->value->batch_id);
-  CAF_CHECK_EQUAL(xs[1].sequence_start, 3u);
-  CAF_CHECK_EQUAL(xs[1].sequence_end, 3u);
-  check_chain(xs);
   // A manual request queued while nothing is uncommitted is answered in order.
   ingest_n(2);
   auto m2 = manual(4, 5);
@@ -271,11 +271,7 @@ CAF_TEST(no committer runs while the age limit runs and once woken it commits an
   CAF_CHECK(!running());
   advance_time(std::chrono::seconds{5});
   sched.run();
-  xs = stored();
-  CAF_REQUIRE_EQUAL(xs.size(), 2u);
-  CAF_CHECK_EQUAL(xs[1].sequence_start, 3u);
-  CAF_CHECK_EQUAL(xs[1].sequence_end, 3u);
-  check_chain(xs);
+  xs = expect_stored({{1, 2}, {3, 3}});
   advance_time(cfg.companion_idle_stop);
   sched.run();
   CAF_CHECK(!running());
@@ -297,11 +293,7 @@ CAF_TEST(a committer started by count commits the rest when the age limit wakes 
   CAF_CHECK_EQUAL(xs[0].sequence_end, 3u);
   advance_time(std::chrono::seconds{5});
   sched.run();
-  xs = stored();
-  CAF_REQUIRE_EQUAL(xs.size(), 2u);
-  CAF_CHECK_EQUAL(xs[1].sequence_start, 4u);
-  CAF_CHECK_EQUAL(xs[1].sequence_end, 4u);
-  check_chain(xs);
+  expect_stored({{1, 3}, {4, 4}});
   advance_time(cfg.companion_idle_stop);
   sched.run();
   CAF_CHECK(!supervisor().companions.front().actor);
