@@ -4,10 +4,13 @@
 
 #include "tests/adapters/storage/storage_fixture.hpp"
 
+#include "adapters/storage/postgres/pg_connection.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <thread>
 
 using namespace seq;
@@ -56,6 +59,27 @@ TEST_CASE("migrations are recorded once and migrating again is a no-op", "[stora
   CHECK(check_migration_order(all));
   std::vector<migration> bad{{2, "b", "SELECT 1"}, {1, "a", "SELECT 1"}};
   CHECK(check_migration_order(bad).error() == errc::migration_failed);
+}
+
+TEST_CASE("PostgreSQL: tables updated in place leave room for HOT updates", "[storage]") {
+  if (!is_postgres())
+    return; // fillfactor is a PostgreSQL storage parameter
+  store_fixture f; // migrated
+  temp_dir dir;
+  auto c = pg::connection::open(fresh_url(dir));
+  SEQ_REQUIRE_OK(c);
+  auto r = (*c)->exec("SELECT relname, array_to_string(reloptions, ',') FROM pg_class WHERE relname"
+                      " IN ('entity_versions', 'projections', 'projections_rebuild',"
+                      " 'projection_checkpoints') AND relkind = 'r' ORDER BY relname",
+                      "reloptions");
+  SEQ_REQUIRE_OK(r);
+  std::map<std::string, std::string> opts;
+  for (int i = 0; i < r->rows(); ++i)
+    opts[PQgetvalue(r->get(), i, 0)] = PQgetvalue(r->get(), i, 1);
+  CHECK(opts == std::map<std::string, std::string>{{"entity_versions", "fillfactor=50"},
+                                                   {"projection_checkpoints", "fillfactor=50"},
+                                                   {"projections", "fillfactor=70"},
+                                                   {"projections_rebuild", "fillfactor=70"}});
 }
 
 TEST_CASE("a fresh SQLite file starts without migrations", "[storage]") {
