@@ -22,6 +22,17 @@
 
 namespace seq::msg {
 
+/// One stored event as a projector reads it (VES or legacy).
+struct projectable_event {
+  uint8_t space = 0;            ///< msg::space
+  uint64_t sequence_number = 0;
+  uuid event_id;
+  std::string entity_type, entity_id, event_type;
+  bool encrypted = false;       ///< VES payload_kind 1: the sequencer cannot read it
+  std::string payload;          ///< JSON text (VES: JCS; legacy: compact)
+  std::optional<uint64_t> base_version;
+};
+
 /// Why an event could not be applied (the DLQ `reason`).
 enum class dlq_reason : uint8_t {
   version_conflict = 1,

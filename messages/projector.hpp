@@ -43,17 +43,6 @@ enum class blocking_mode : uint8_t { park = 0, halt = 1 };
 std::string to_string(blocking_mode m);
 std::optional<blocking_mode> parse_blocking_mode(std::string_view s);
 
-/// One stored event as a projector reads it (VES or legacy).
-struct projectable_event {
-  uint8_t space = 0;            ///< msg::space
-  uint64_t sequence_number = 0;
-  uuid event_id;
-  std::string entity_type, entity_id, event_type;
-  bool encrypted = false;       ///< VES payload_kind 1: the sequencer cannot read it
-  std::string payload;          ///< JSON text (VES: JCS; legacy: compact)
-  std::optional<uint64_t> base_version;
-};
-
 /// An entity of one space whose later events of that space are parked behind an
 /// unresolved DLQ row (blocking is per space: the two spaces have no order between them).
 struct blocked_entity {

@@ -14,6 +14,7 @@
 /// errc::storage_failure otherwise.
 
 #include "messages/domain.hpp"
+#include "messages/projection.hpp"
 #include "messages/x402.hpp"
 
 #include <memory>
@@ -37,6 +38,13 @@ struct entity_cas {
   entity_key key;
   int64_t expected = 0;
   int64_t next = 0;
+};
+
+/// What the Merkle leaf of one VES event is computed from (with the stream's tenant and store).
+struct ves_leaf_row {
+  uint64_t sequence_number = 0;
+  msg::hash32 event_signing_hash{};
+  msg::sig64 agent_signature{};
 };
 
 /// Everything one group commit writes for one stream, in one transaction.
@@ -97,6 +105,13 @@ public:
   /// VES events with sequence_number in [from, from + limit - 1], ascending.
   virtual caf::expected<std::vector<msg::sequenced_ves_event>>
   read_ves_events(const stream_key& s, uint64_t from, uint32_t limit) = 0;
+  /// The same range of VES events as a projection reads them: space VES, the payload (JCS)
+  /// only when it is plaintext, and nothing of the receipt, hashes or signatures.
+  virtual caf::expected<std::vector<msg::projectable_event>>
+  read_ves_projectable(const stream_key& s, uint64_t from, uint32_t limit) = 0;
+  /// The same range of VES events reduced to their Merkle leaf inputs (commitments, proofs).
+  virtual caf::expected<std::vector<ves_leaf_row>>
+  read_ves_leaf_rows(const stream_key& s, uint64_t from, uint32_t limit) = 0;
   /// Legacy events with sequence_number in [from, from + limit - 1], ascending.
   virtual caf::expected<std::vector<msg::sequenced_legacy_event>>
   read_legacy_events(const stream_key& s, uint64_t from, uint32_t limit) = 0;

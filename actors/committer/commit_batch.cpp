@@ -83,26 +83,27 @@ std::optional<Commitment> if_starts_at(const std::optional<Commitment>& c, uint6
   return std::nullopt;
 }
 
-caf::expected<std::vector<msg::sequenced_ves_event>>
-read_ves(storage::event_store& events, const msg::stream_key& s, uint64_t start, uint64_t end) {
-  return read_range<msg::sequenced_ves_event>(
-    [&](uint64_t from, uint32_t n) { return events.read_ves_events(s, from, n); }, start, end,
+/// The leaf hashes of the stream's VES events [start, end].
+caf::expected<std::vector<msg::hash32>>
+read_ves_leaves(storage::event_store& events, const msg::stream_key& s, uint64_t start,
+                uint64_t end) {
+  auto rows = read_range<storage::ves_leaf_row>(
+    [&](uint64_t from, uint32_t n) { return events.read_ves_leaf_rows(s, from, n); }, start, end,
     "VES");
-}
-
-std::vector<msg::hash32> ves_leaves(const std::vector<msg::sequenced_ves_event>& xs) {
+  if (!rows)
+    return rows.error();
   std::vector<msg::hash32> out;
-  out.reserve(xs.size());
-  for (auto& x : xs)
-    out.push_back(ves_leaf(x));
+  out.reserve(rows->size());
+  for (const auto& x : *rows)
+    out.push_back(ves_leaf(s, x));
   return out;
 }
 
 } // namespace
 
-msg::hash32 ves_leaf(const msg::sequenced_ves_event& e) {
-  return ves::leaf_hash(e.ev.tenant_id, e.ev.store_id, e.sequence_number,
-                        e.ev.event_signing_hash, e.ev.agent_signature);
+msg::hash32 ves_leaf(const msg::stream_key& s, const storage::ves_leaf_row& e) {
+  return ves::leaf_hash(s.tenant_id, s.store_id, e.sequence_number, e.event_signing_hash,
+                        e.agent_signature);
 }
 
 msg::hash32 legacy_leaf(const msg::sequenced_legacy_event& e) {
@@ -133,11 +134,11 @@ create_ves_commitment(storage::event_store& events, storage::commitment_store& c
       return built.error();
     return built;
   }
-  auto xs = read_ves(events, s, start, end);
-  if (!xs)
-    return xs.error();
+  auto leaves = read_ves_leaves(events, s, start, end);
+  if (!leaves)
+    return leaves.error();
   msg::ves_commitment_built out;
-  out.leaves = ves_leaves(*xs);
+  out.leaves = std::move(*leaves);
   auto tree = ves::build_merkle_tree(out.leaves);
   auto& c = out.commitment;
   c.batch_id = msg::uuid::random_v4();
@@ -172,12 +173,12 @@ create_ves_commitment(storage::event_store& events, storage::commitment_store& c
 
 caf::expected<msg::ves_commitment_built> load_ves_leaves(storage::event_store& events,
                                                          const msg::ves_commitment& c) {
-  auto xs = read_ves(events, c.stream, c.sequence_start, c.sequence_end);
-  if (!xs)
+  auto leaves = read_ves_leaves(events, c.stream, c.sequence_start, c.sequence_end);
+  if (!leaves)
     return make_error(errc::internal, "Commitment merkle_root does not match ves_events");
   msg::ves_commitment_built out;
   out.commitment = c;
-  out.leaves = ves_leaves(*xs);
+  out.leaves = std::move(*leaves);
   if (ves::build_merkle_tree(out.leaves).root() != c.merkle_root)
     return make_error(errc::internal, "Commitment merkle_root does not match ves_events");
   return out;

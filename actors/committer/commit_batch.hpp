@@ -40,8 +40,8 @@ create_legacy_commitment(storage::event_store& events, storage::commitment_store
                          const msg::stream_key& s, uint64_t start, uint64_t end,
                          msg::timestamp_us now);
 
-/// The VES leaf hash of a stored event (§6).
-msg::hash32 ves_leaf(const msg::sequenced_ves_event& e);
+/// The VES leaf hash of a stored event of stream `s` (§6).
+msg::hash32 ves_leaf(const msg::stream_key& s, const storage::ves_leaf_row& e);
 /// The legacy (v1, domain-separated) leaf hash of a stored event (§9).
 msg::hash32 legacy_leaf(const msg::sequenced_legacy_event& e);
 

@@ -52,21 +52,6 @@ std::string audit_details(const msg::dlq_entry& e) {
 
 // -- event sources ----------------------------------------------------------------------------
 
-msg::projectable_event to_projectable(const msg::sequenced_ves_event& e) {
-  msg::projectable_event p;
-  p.space = static_cast<uint8_t>(msg::space::ves);
-  p.sequence_number = e.sequence_number;
-  p.event_id = e.ev.event_id;
-  p.entity_type = e.ev.entity_type;
-  p.entity_id = e.ev.entity_id;
-  p.event_type = e.ev.event_type;
-  p.encrypted = e.ev.payload_kind != 0;
-  if (!p.encrypted)
-    p.payload = e.ev.payload;
-  p.base_version = e.ev.base_version;
-  return p;
-}
-
 msg::projectable_event to_projectable(const msg::sequenced_legacy_event& e) {
   msg::projectable_event p;
   p.space = static_cast<uint8_t>(msg::space::legacy);
@@ -83,15 +68,10 @@ msg::projectable_event to_projectable(const msg::sequenced_legacy_event& e) {
 caf::expected<std::vector<msg::projectable_event>>
 store_event_source::read(const msg::stream_key& s, uint8_t space, uint64_t from,
                          uint32_t limit) {
+  if (space == static_cast<uint8_t>(msg::space::ves))
+    return db_.read_ves_projectable(s, from, limit);
   std::vector<msg::projectable_event> out;
-  if (space == static_cast<uint8_t>(msg::space::ves)) {
-    auto xs = db_.read_ves_events(s, from, limit);
-    if (!xs)
-      return std::move(xs.error());
-    out.reserve(xs->size());
-    for (const auto& x : *xs)
-      out.push_back(to_projectable(x));
-  } else if (space == static_cast<uint8_t>(msg::space::legacy)) {
+  if (space == static_cast<uint8_t>(msg::space::legacy)) {
     auto xs = db_.read_legacy_events(s, from, limit);
     if (!xs)
       return std::move(xs.error());

@@ -75,7 +75,7 @@ public:
   read(const msg::stream_key& s, uint8_t space, uint64_t from, uint32_t limit) = 0;
 };
 
-/// event_source over a storage::event_store (VES: read_ves_events; legacy:
+/// event_source over a storage::event_store (VES: read_ves_projectable; legacy:
 /// read_legacy_events). x402 has no projections: reading it yields nothing.
 class store_event_source : public event_source {
 public:
@@ -88,7 +88,6 @@ private:
   storage::event_store& db_;
 };
 
-msg::projectable_event to_projectable(const msg::sequenced_ves_event& e);
 msg::projectable_event to_projectable(const msg::sequenced_legacy_event& e);
 
 class projection_engine {

@@ -83,6 +83,29 @@ msg::sequenced_ves_event decode_ves(const row_view& r) {
   return x;
 }
 
+msg::projectable_event decode_ves_projectable(const row_view& r) {
+  msg::projectable_event x;
+  x.space = static_cast<uint8_t>(msg::space::ves);
+  x.sequence_number = static_cast<uint64_t>(r.i64(0));
+  x.event_id = r.id(1);
+  x.entity_type = r.text(2);
+  x.entity_id = r.text(3);
+  x.event_type = r.text(4);
+  x.encrypted = r.i64(5) != 0;
+  if (!x.encrypted && !r.is_null(6))
+    x.payload = r.text(6);
+  x.base_version = opt_u64(r, 7);
+  return x;
+}
+
+ves_leaf_row decode_ves_leaf(const row_view& r) {
+  ves_leaf_row x;
+  x.sequence_number = static_cast<uint64_t>(r.i64(0));
+  x.event_signing_hash = r.fixed<32>(1);
+  x.agent_signature = r.fixed<64>(2);
+  return x;
+}
+
 msg::sequenced_legacy_event decode_legacy(const row_view& r) {
   msg::sequenced_legacy_event x;
   auto& e = x.ev;

@@ -70,6 +70,14 @@ private:
 /// 27 r.sequencer_signature, 28 r.sequencer_key_version.
 msg::sequenced_ves_event decode_ves(const row_view& r);
 
+/// ves_events as a projection reads them: 0 sequence_number, 1 event_id, 2 entity_type,
+/// 3 entity_id, 4 event_type, 5 payload_kind, 6 payload (NULL unless payload_kind is 0),
+/// 7 base_version.
+msg::projectable_event decode_ves_projectable(const row_view& r);
+
+/// ves_events leaf inputs: 0 sequence_number, 1 event_signing_hash, 2 agent_signature.
+ves_leaf_row decode_ves_leaf(const row_view& r);
+
 /// events: 0 event_id, 1 command_id, 2 tenant_id, 3 store_id, 4 entity_type, 5 entity_id,
 /// 6 event_type, 7 payload, 8 payload_hash, 9 base_version, 10 created_at (µs),
 /// 11 source_agent, 12 signature, 13 sequence_number, 14 sequenced_at (µs).

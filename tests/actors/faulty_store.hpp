@@ -98,6 +98,14 @@ public:
   read_legacy_events(const msg::stream_key& s, uint64_t from, uint32_t limit) override {
     return inner_->read_legacy_events(s, from, limit);
   }
+  caf::expected<std::vector<msg::projectable_event>>
+  read_ves_projectable(const msg::stream_key& s, uint64_t from, uint32_t limit) override {
+    return inner_->read_ves_projectable(s, from, limit);
+  }
+  caf::expected<std::vector<storage::ves_leaf_row>>
+  read_ves_leaf_rows(const msg::stream_key& s, uint64_t from, uint32_t limit) override {
+    return inner_->read_ves_leaf_rows(s, from, limit);
+  }
   caf::expected<std::vector<msg::sequenced_legacy_event>>
   read_entity_events(const msg::stream_key& s, const msg::entity_key& e) override {
     return inner_->read_entity_events(s, e);

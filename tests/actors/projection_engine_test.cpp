@@ -489,28 +489,7 @@ TEST_CASE_METHOD(engine_fixture, "unreadable payloads and projections are parked
   CHECK(db->entry(corrupt.event_id)->reason == dlq_reason::handler_error);
 }
 
-TEST_CASE("stored events become projectable events", "[projection_engine]") {
-  msg::sequenced_ves_event v;
-  v.sequence_number = 9;
-  v.ev.event_id = msg::uuid::random_v4();
-  v.ev.entity_type = "order";
-  v.ev.entity_id = "O1";
-  v.ev.event_type = "order.created";
-  v.ev.payload = R"({"customer_id":"C1"})";
-  v.ev.base_version = 4;
-  auto p = actors::projection::to_projectable(v);
-  CHECK(p.space == sp_ves);
-  CHECK(p.sequence_number == 9);
-  CHECK(p.event_id == v.ev.event_id);
-  CHECK(p.payload == v.ev.payload);
-  CHECK(*p.base_version == 4);
-  CHECK_FALSE(p.encrypted);
-  v.ev.payload_kind = 1;
-  v.ev.payload.clear();
-  v.ev.payload_encrypted = R"({"ves_enc_version":1})";
-  auto e = actors::projection::to_projectable(v);
-  CHECK(e.encrypted);
-  CHECK(e.payload.empty());
+TEST_CASE("stored legacy events become projectable events", "[projection_engine]") {
   msg::sequenced_legacy_event l;
   l.sequence_number = 3;
   l.ev.entity_type = "customer";

@@ -661,19 +661,69 @@ pg_event_store::find_ves_events(const std::vector<uuid>& ids) {
 
 // -- reads ----------------------------------------------------------------------------------------
 
+namespace {
+
+/// `select` + the rows of one stream with sequence numbers in `range`, ascending; `prefix`
+/// qualifies the stream and sequence columns ("e." when `select` joins). Prepared: the text
+/// does not depend on the values.
+statement range_read(std::string select, const char* prefix, const stream_key& s,
+                     std::pair<int64_t, int64_t> range) {
+  statement st;
+  auto& p = st.args;
+  auto col = [&](const char* name) { return std::string{prefix} + name; };
+  st.sql = std::move(select) + "WHERE " + col("tenant_id") + " = " + p.id(s.tenant_id) + " AND "
+           + col("store_id") + " = " + p.id(s.store_id) + " AND " + col("sequence_number")
+           + " BETWEEN " + p.int64(range.first) + " AND " + p.int64(range.second)
+           + " ORDER BY " + col("sequence_number");
+  st.prepared = true;
+  return st;
+}
+
+} // namespace
+
 caf::expected<std::vector<msg::sequenced_ves_event>>
 pg_event_store::read_ves_events(const stream_key& s, uint64_t from, uint32_t limit) {
   auto range = detail::seq_range(from, limit);
   if (!range)
     return std::vector<msg::sequenced_ves_event>{};
-  params p;
-  auto sql = ves_select() + "WHERE e.tenant_id = " + p.id(s.tenant_id) + " AND e.store_id = "
-             + p.id(s.store_id) + " AND e.sequence_number BETWEEN " + p.int64(range->first)
-             + " AND " + p.int64(range->second) + " ORDER BY e.sequence_number";
-  auto r = c_->exec(sql, p, "read VES events");
+  auto r = c_->exec_prepared(range_read(ves_select(), "e.", s, *range), "read VES events");
   if (!r)
     return r.error();
   return decode_ves_rows(*r);
+}
+
+caf::expected<std::vector<msg::projectable_event>>
+pg_event_store::read_ves_projectable(const stream_key& s, uint64_t from, uint32_t limit) {
+  auto range = detail::seq_range(from, limit);
+  if (!range)
+    return std::vector<msg::projectable_event>{};
+  static const std::string select
+    = "SELECT sequence_number, event_id, entity_type, entity_id, event_type, payload_kind,"
+      " CASE WHEN payload_kind = 0 THEN payload::text END, base_version FROM ves_events ";
+  auto r = c_->exec_prepared(range_read(select, "", s, *range), "read VES events to project");
+  if (!r)
+    return r.error();
+  auto xs = decode_all<msg::projectable_event>(*r, detail::decode_ves_projectable, "ves_events");
+  if (!xs)
+    return xs;
+  for (auto& x : *xs)
+    if (!canonicalize(x.payload))
+      return make_error(errc::storage_failure,
+                        "corrupt JSON payload in ves_events " + x.event_id.str());
+  return xs;
+}
+
+caf::expected<std::vector<ves_leaf_row>>
+pg_event_store::read_ves_leaf_rows(const stream_key& s, uint64_t from, uint32_t limit) {
+  auto range = detail::seq_range(from, limit);
+  if (!range)
+    return std::vector<ves_leaf_row>{};
+  static const std::string select
+    = "SELECT sequence_number, event_signing_hash, agent_signature FROM ves_events ";
+  auto r = c_->exec_prepared(range_read(select, "", s, *range), "read VES leaves");
+  if (!r)
+    return r.error();
+  return decode_all<ves_leaf_row>(*r, detail::decode_ves_leaf, "ves_events");
 }
 
 caf::expected<std::vector<msg::sequenced_legacy_event>>
@@ -681,11 +731,7 @@ pg_event_store::read_legacy_events(const stream_key& s, uint64_t from, uint32_t 
   auto range = detail::seq_range(from, limit);
   if (!range)
     return std::vector<msg::sequenced_legacy_event>{};
-  params p;
-  auto sql = legacy_select() + "WHERE tenant_id = " + p.id(s.tenant_id) + " AND store_id = "
-             + p.id(s.store_id) + " AND sequence_number BETWEEN " + p.int64(range->first)
-             + " AND " + p.int64(range->second) + " ORDER BY sequence_number";
-  auto r = c_->exec(sql, p, "read legacy events");
+  auto r = c_->exec_prepared(range_read(legacy_select(), "", s, *range), "read legacy events");
   if (!r)
     return r.error();
   return decode_all<msg::sequenced_legacy_event>(*r, detail::decode_legacy, "events");

@@ -71,6 +71,10 @@ public:
   read_ves_events(const stream_key& s, uint64_t from, uint32_t limit) override;
   caf::expected<std::vector<msg::sequenced_legacy_event>>
   read_legacy_events(const stream_key& s, uint64_t from, uint32_t limit) override;
+  caf::expected<std::vector<msg::projectable_event>>
+  read_ves_projectable(const stream_key& s, uint64_t from, uint32_t limit) override;
+  caf::expected<std::vector<ves_leaf_row>>
+  read_ves_leaf_rows(const stream_key& s, uint64_t from, uint32_t limit) override;
   caf::expected<std::vector<msg::sequenced_legacy_event>>
   read_entity_events(const stream_key& s, const entity_key& e) override;
 

@@ -133,6 +133,15 @@ constexpr std::string_view sql_ves_by_id = SEQ_VES_SELECT "WHERE e.event_id = ?1
 constexpr std::string_view sql_ves_range
   = SEQ_VES_SELECT "WHERE e.tenant_id = ?1 AND e.store_id = ?2"
                    " AND e.sequence_number BETWEEN ?3 AND ?4 ORDER BY e.sequence_number";
+constexpr std::string_view sql_ves_projectable_range
+  = "SELECT sequence_number, event_id, entity_type, entity_id, event_type, payload_kind,"
+    " CASE WHEN payload_kind = 0 THEN payload END, base_version FROM ves_events"
+    " WHERE tenant_id = ?1 AND store_id = ?2 AND sequence_number BETWEEN ?3 AND ?4"
+    " ORDER BY sequence_number";
+constexpr std::string_view sql_ves_leaf_range
+  = "SELECT sequence_number, event_signing_hash, agent_signature FROM ves_events"
+    " WHERE tenant_id = ?1 AND store_id = ?2 AND sequence_number BETWEEN ?3 AND ?4"
+    " ORDER BY sequence_number";
 constexpr std::string_view sql_legacy_exists = "SELECT 1 FROM events WHERE event_id = ?1";
 constexpr std::string_view sql_legacy_range
   = SEQ_LEGACY_SELECT "WHERE tenant_id = ?1 AND store_id = ?2"
@@ -676,12 +685,15 @@ sqlite_event_store::find_ves_events(const std::vector<uuid>& ids) {
 
 // -- reads ----------------------------------------------------------------------------------------
 
-caf::expected<std::vector<msg::sequenced_ves_event>>
-sqlite_event_store::read_ves_events(const stream_key& s, uint64_t from, uint32_t limit) {
+template <class T, class Decode>
+caf::expected<std::vector<T>> sqlite_event_store::read_range(std::string_view sql,
+                                                             const stream_key& s, uint64_t from,
+                                                             uint32_t limit, Decode decode,
+                                                             const char* table) {
   auto range = detail::seq_range(from, limit);
   if (!range)
-    return std::vector<msg::sequenced_ves_event>{};
-  auto p = prepare(sql_ves_range);
+    return std::vector<T>{};
+  auto p = prepare(sql);
   if (!p)
     return p.error();
   stmt q{*p};
@@ -689,23 +701,31 @@ sqlite_event_store::read_ves_events(const stream_key& s, uint64_t from, uint32_t
   q.id(2, s.store_id);
   q.int64(3, range->first);
   q.int64(4, range->second);
-  return collect<msg::sequenced_ves_event>(db_, q, detail::decode_ves, "ves_events");
+  return collect<T>(db_, q, decode, table);
+}
+
+caf::expected<std::vector<msg::sequenced_ves_event>>
+sqlite_event_store::read_ves_events(const stream_key& s, uint64_t from, uint32_t limit) {
+  return read_range<msg::sequenced_ves_event>(sql_ves_range, s, from, limit, detail::decode_ves,
+                                              "ves_events");
+}
+
+caf::expected<std::vector<msg::projectable_event>>
+sqlite_event_store::read_ves_projectable(const stream_key& s, uint64_t from, uint32_t limit) {
+  return read_range<msg::projectable_event>(sql_ves_projectable_range, s, from, limit,
+                                            detail::decode_ves_projectable, "ves_events");
+}
+
+caf::expected<std::vector<ves_leaf_row>>
+sqlite_event_store::read_ves_leaf_rows(const stream_key& s, uint64_t from, uint32_t limit) {
+  return read_range<ves_leaf_row>(sql_ves_leaf_range, s, from, limit, detail::decode_ves_leaf,
+                                  "ves_events");
 }
 
 caf::expected<std::vector<msg::sequenced_legacy_event>>
 sqlite_event_store::read_legacy_events(const stream_key& s, uint64_t from, uint32_t limit) {
-  auto range = detail::seq_range(from, limit);
-  if (!range)
-    return std::vector<msg::sequenced_legacy_event>{};
-  auto p = prepare(sql_legacy_range);
-  if (!p)
-    return p.error();
-  stmt q{*p};
-  q.id(1, s.tenant_id);
-  q.id(2, s.store_id);
-  q.int64(3, range->first);
-  q.int64(4, range->second);
-  return collect<msg::sequenced_legacy_event>(db_, q, detail::decode_legacy, "events");
+  return read_range<msg::sequenced_legacy_event>(sql_legacy_range, s, from, limit,
+                                                 detail::decode_legacy, "events");
 }
 
 caf::expected<std::vector<msg::sequenced_legacy_event>>

@@ -62,6 +62,10 @@ public:
   read_ves_events(const stream_key& s, uint64_t from, uint32_t limit) override;
   caf::expected<std::vector<msg::sequenced_legacy_event>>
   read_legacy_events(const stream_key& s, uint64_t from, uint32_t limit) override;
+  caf::expected<std::vector<msg::projectable_event>>
+  read_ves_projectable(const stream_key& s, uint64_t from, uint32_t limit) override;
+  caf::expected<std::vector<ves_leaf_row>>
+  read_ves_leaf_rows(const stream_key& s, uint64_t from, uint32_t limit) override;
   caf::expected<std::vector<msg::sequenced_legacy_event>>
   read_entity_events(const stream_key& s, const entity_key& e) override;
 
@@ -172,6 +176,12 @@ private:
 
   /// The cached prepared statement for `sql` (a string with static storage duration).
   caf::expected<sqlite3_stmt*> prepare(std::string_view sql);
+  /// The rows of one stream with sequence numbers in [from, from + limit - 1] by `sql`
+  /// (parameters ?1 tenant, ?2 store, ?3 first, ?4 last), decoded by `decode`.
+  template <class T, class Decode>
+  caf::expected<std::vector<T>> read_range(std::string_view sql, const stream_key& s,
+                                           uint64_t from, uint32_t limit, Decode decode,
+                                           const char* table);
   /// Runs one cached statement without parameters or result rows.
   caf::expected<void> run(std::string_view sql);
   /// Rolls back if a transaction is open (after a failure).
