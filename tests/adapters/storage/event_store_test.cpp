@@ -14,6 +14,15 @@ using namespace seq::storage::test;
 
 namespace {
 
+/// The sequence numbers of `xs`, in order.
+template <class Rows>
+std::vector<uint64_t> seqs(const Rows& xs) {
+  std::vector<uint64_t> out;
+  for (const auto& x : xs)
+    out.push_back(x.sequence_number);
+  return out;
+}
+
 std::vector<uuid> ids_of(const std::vector<msg::sequenced_ves_event>& xs) {
   std::vector<uuid> out;
   for (const auto& x : xs)
@@ -468,12 +477,6 @@ TEST_CASE("range reads return [from, from + limit - 1] in ascending order", "[st
   SEQ_REQUIRE_OK(f.store->commit_group(g1));
   SEQ_REQUIRE_OK(f.store->commit_group(g2));
 
-  auto seqs = [](const auto& xs) {
-    std::vector<uint64_t> out;
-    for (const auto& x : xs)
-      out.push_back(x.sequence_number);
-    return out;
-  };
   using v = std::vector<uint64_t>;
   auto r1 = f.store->read_ves_events(f.stream, 4, 3);
   SEQ_REQUIRE_OK(r1);
@@ -555,12 +558,6 @@ TEST_CASE("the lean VES reads return the columns of the full read", "[storage]")
   }
 
   // The same range rules as read_ves_events.
-  auto seqs = [](const auto& xs) {
-    std::vector<uint64_t> out;
-    for (const auto& x : xs)
-      out.push_back(x.sequence_number);
-    return out;
-  };
   using v = std::vector<uint64_t>;
   auto p23 = f.store->read_ves_projectable(f.stream, 2, 2);
   SEQ_REQUIRE_OK(p23);
