@@ -172,10 +172,17 @@ run_load() {
   tail -n 3 "$work/$name.log" | sed "s/^/    /" >&2
 }
 
+# Writes out what earlier loads left dirty in PostgreSQL's buffers, so that the next load does
+# not pay for their checkpoint writes (they compete with T3's fsyncs, too).
+settle_pg() {
+  "$PGBIN/psql" "$pg_url" -qXc "CHECKPOINT" >/dev/null || log "CHECKPOINT failed"
+}
+
 # run_pgbench NAME SCRIPT STREAMS BATCH CLIENTS [extra pgbench args…] → $work/NAME.json
 run_pgbench() {
   local name=$1 script=$2 streams=$3 batch=$4 clients=$5
   shift 5
+  settle_pg
   log "$name: pgbench $(basename "$script") streams=$streams batch=$batch clients=$clients $*"
   timeout --kill-after=10 $((pg_s + 120)) "$PGBIN/pgbench" -n -M prepared -f "$script" \
     -D streams="$streams" -D batch="$batch" -c "$clients" -j 2 -T "$pg_s" "$@" \
@@ -264,13 +271,18 @@ run_pgbench b6m "$baseline/legacy_multirow.sql" 64 100 8
 # Each scenario gets a fresh server on its own empty database: the projection and commitment
 # work a load leaves behind (the projector and committer catch up after it) would otherwise
 # run during the next scenario and be charged to it.
+# Its database is dropped afterwards (the load generator has verified it), so that autovacuum
+# has nothing of it left to do during the next scenario.
 pg_scenario() {
   local name=$1
   shift
+  settle_pg
   start_server "pg_$name" "$pg_base/ves_$name"
   local pid=$srv_pid
   run_load "$name" "$srv_port" "$@"
   stop_pid "$pid"
+  "$PGBIN/psql" "$pg_url" -qXc "DROP DATABASE ves_$name" >/dev/null \
+    || log "could not drop ves_$name"
 }
 pg_scenario t1 --connections 32 --streams 1 --batch 1 --duration "$load_s" \
   --max-events "$(cap $((12000 * load_s)) 160000)"
@@ -282,6 +294,7 @@ pg_scenario t6 --legacy --connections 8 --streams 64 --batch 100 --duration "$lo
   --max-events "$(cap $((30000 * load_s)) 500000)"
 
 # -- this project on SQLite -----------------------------------------------------------------------
+settle_pg
 start_server sqlite "sqlite://$work/sqlite/ves.db"
 sqlite_pid=$srv_pid
 run_load t3 "$srv_port" --connections 32 --streams 1 --batch 1 --duration "$load_s" \
