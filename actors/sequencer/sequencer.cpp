@@ -257,6 +257,12 @@ sequencer_state::pending* find_pending(self_ptr self, uint64_t id) {
   return i != q.end() && i->id == id ? &*i : nullptr;
 }
 
+/// The events of an ingest request: verified by the transport, or still to verify.
+template <class Ingest>
+size_t batch_size(const Ingest& x) {
+  return x.verified ? x.verified->candidates.size() : x.events ? x.events->size() : 0;
+}
+
 /// Fills the request `id` (if still queued) with its verified content, then flushes.
 template <class Fill>
 void mark_ready(self_ptr self, uint64_t id, Fill fill) {
@@ -331,7 +337,7 @@ caf::behavior sequencer(caf::stateful_actor<sequencer_state>* self, msg::stream_
   start_load(self);
   return {
     [self](msg::ingest_ves& x) -> caf::result<msg::ves_ingested> {
-      auto n = x.verified ? x.verified->candidates.size() : x.events ? x.events->size() : 0;
+      auto n = batch_size(x);
       auto id = admit(self, true, n);
       if (!id)
         return std::move(id.error());
@@ -357,7 +363,7 @@ caf::behavior sequencer(caf::stateful_actor<sequencer_state>* self, msg::stream_
       return caf::delegated<msg::ves_ingested>{};
     },
     [self](msg::ingest_legacy& x) -> caf::result<msg::legacy_ingested> {
-      auto n = x.verified ? x.verified->candidates.size() : x.events ? x.events->size() : 0;
+      auto n = batch_size(x);
       auto id = admit(self, false, n);
       if (!id)
         return std::move(id.error());

@@ -8,7 +8,23 @@ using seq::test::iota_numbers;
 
 namespace {
 
-struct fixture : seq::test::ingest_fixture {};
+struct fixture : seq::test::ingest_fixture {
+  caf::actor pool_gate;
+  caf::actor seqr;
+
+  /// Starts a sequencer whose verify pool is behind a closed gate and sends it request A (one
+  /// event, numbered 1), which the gate holds.
+  std::shared_ptr<seq::test::reply> hold_first_in_pool() {
+    pool_gate = spawn_gate(spawn_pool());
+    seqr = spawn_sequencer(pool_gate, spawn_writer());
+    sched.run();
+    gate_of(pool_gate).open = false;
+    auto a = ingest(seqr, events(1, 0));
+    sched.run();
+    CAF_CHECK_EQUAL(gate_of(pool_gate).held.size(), 1u);
+    return a;
+  }
+};
 
 } // namespace
 
@@ -33,13 +49,7 @@ CAF_TEST(interleaved requests are numbered in arrival order) {
 }
 
 CAF_TEST(a request verified early still waits for the requests that arrived before it) {
-  auto pool_gate = spawn_gate(spawn_pool());
-  auto seqr = spawn_sequencer(pool_gate, spawn_writer());
-  sched.run();
-  gate_of(pool_gate).open = false;
-  auto a = ingest(seqr, events(1, 0));
-  sched.run();
-  CAF_CHECK_EQUAL(gate_of(pool_gate).held.size(), 1u);
+  auto a = hold_first_in_pool();
   gate_of(pool_gate).open = true; // B passes, A stays held
   auto b = ingest(seqr, events(2, 1));
   sched.run();
@@ -275,14 +285,7 @@ CAF_TEST(too much queued work is refused with overloaded) {
 }
 
 CAF_TEST(batches the transport verified skip the verify pool but keep arrival order) {
-  auto pool_gate = spawn_gate(spawn_pool());
-  auto seqr = spawn_sequencer(pool_gate, spawn_writer());
-  sched.run();
-  gate_of(pool_gate).open = false;
-  // A goes through the pool and is held there.
-  auto a = ingest(seqr, events(1, 0));
-  sched.run();
-  CAF_CHECK_EQUAL(gate_of(pool_gate).held.size(), 1u);
+  auto a = hold_first_in_pool(); // A goes through the pool and is held there
   // B was verified on the transport's thread with a cached agent key.
   auto keys = actors::make_key_cache(cfg);
   auto db = direct_store();

@@ -56,6 +56,11 @@ int busy_wait(void*, int attempt) {
   " payload, payload_hash, base_version, created_at, source_agent, signature, sequence_number,"  \
   " sequenced_at FROM events "
 
+/// The rows of one stream in a sequence range, for the read_range statements (no join).
+#define SEQ_STREAM_RANGE                                                                        \
+  "WHERE tenant_id = ?1 AND store_id = ?2 AND sequence_number BETWEEN ?3 AND ?4"                \
+  " ORDER BY sequence_number"
+
 #define SEQ_AGENT_KEY_COLS                                                                      \
   "tenant_id, agent_id, key_id, public_key, key_algorithm, status, valid_from, valid_to,"       \
   " revoked_at, created_at"
@@ -135,17 +140,14 @@ constexpr std::string_view sql_ves_range
                    " AND e.sequence_number BETWEEN ?3 AND ?4 ORDER BY e.sequence_number";
 constexpr std::string_view sql_ves_projectable_range
   = "SELECT sequence_number, event_id, entity_type, entity_id, event_type, payload_kind,"
-    " CASE WHEN payload_kind = 0 THEN payload END, base_version FROM ves_events"
-    " WHERE tenant_id = ?1 AND store_id = ?2 AND sequence_number BETWEEN ?3 AND ?4"
-    " ORDER BY sequence_number";
+    " CASE WHEN payload_kind = 0 THEN payload END, base_version FROM ves_events "
+    SEQ_STREAM_RANGE;
 constexpr std::string_view sql_ves_leaf_range
-  = "SELECT sequence_number, event_signing_hash, agent_signature FROM ves_events"
-    " WHERE tenant_id = ?1 AND store_id = ?2 AND sequence_number BETWEEN ?3 AND ?4"
-    " ORDER BY sequence_number";
+  = "SELECT sequence_number, event_signing_hash, agent_signature FROM ves_events "
+    SEQ_STREAM_RANGE;
 constexpr std::string_view sql_legacy_exists = "SELECT 1 FROM events WHERE event_id = ?1";
 constexpr std::string_view sql_legacy_range
-  = SEQ_LEGACY_SELECT "WHERE tenant_id = ?1 AND store_id = ?2"
-                      " AND sequence_number BETWEEN ?3 AND ?4 ORDER BY sequence_number";
+  = SEQ_LEGACY_SELECT SEQ_STREAM_RANGE;
 constexpr std::string_view sql_legacy_entity
   = SEQ_LEGACY_SELECT "WHERE tenant_id = ?1 AND store_id = ?2 AND entity_type = ?3"
                       " AND entity_id = ?4 ORDER BY sequence_number";
