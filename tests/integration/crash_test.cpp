@@ -96,7 +96,8 @@ TEST_CASE("acknowledged events survive kill -9 and the streams stay gap-free",
   g.stop();
   g.join();
   auto hist = status_histogram(g);
-  INFO("statuses before/at the kill: " << describe(hist));
+  INFO("statuses before/at the kill: " << describe(hist) << "\nfailures:"
+                                       << describe(failure_kinds(g)));
   REQUIRE(loaded);
   for (auto& [status, n] : hist)
     CHECK((status == 200 || status == -1 || status == 503));
@@ -136,7 +137,8 @@ TEST_CASE("SIGTERM under load exits 0 and keeps every acknowledged event",
   auto code = srv.wait(std::chrono::seconds{30});
   g.join();
   auto hist = status_histogram(g);
-  INFO("statuses: " << describe(hist) << "\nserver stderr:\n" << srv.log_tail());
+  INFO("statuses: " << describe(hist) << "\nfailures:" << describe(failure_kinds(g))
+                     << "\nserver stderr:\n" << srv.log_tail());
   REQUIRE(loaded);
   REQUIRE(code.has_value());
   CHECK(*code == 0);
