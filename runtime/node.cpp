@@ -12,6 +12,7 @@
 #include "adapters/chain/gateway.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/storage/event_store.hpp"
+#include "adapters/storage/sqlite/wal_checkpointer.hpp"
 #include "messages/sequencing.hpp"
 #include "messages/type_ids.hpp"
 #include "messages/ves/ves.hpp"
@@ -218,6 +219,12 @@ int run_node(const config::settings& s, const sigset_t& signals) {
     return 3;
   auto catch_up = streams_to_catch_up(**store);
   store->reset();
+  // Outlives the actor system (declared before it): checkpoints run until the last commit.
+  auto checkpointer = storage::start_wal_checkpointer(s.storage.url);
+  if (!checkpointer) {
+    spdlog::critical("storage {}: {}", s.storage.url, error_message(checkpointer.error()));
+    return 3;
+  }
 
   storage::store_pool pool{s.storage.url, s.storage.read_pool_size};
   node_metrics metrics;

@@ -4,6 +4,7 @@
 #include "adapters/storage/migrate.hpp"
 #include "adapters/storage/postgres/pg_event_store.hpp"
 #include "adapters/storage/sqlite/sqlite_event_store.hpp"
+#include "adapters/storage/sqlite/wal_checkpointer.hpp"
 #include "messages/errc.hpp"
 
 namespace seq::storage {
@@ -55,6 +56,14 @@ caf::expected<store_ptr> open_store(const std::string& url) {
   if (!s)
     return s.error();
   return store_ptr{std::move(*s)};
+}
+
+caf::expected<std::unique_ptr<sqlite::wal_checkpointer>>
+start_wal_checkpointer(const std::string& url) {
+  auto path = sqlite_path(url);
+  if (!path || path->empty() || *path == ":memory:")
+    return std::unique_ptr<sqlite::wal_checkpointer>{};
+  return sqlite::wal_checkpointer::start(*path, {});
 }
 
 caf::expected<projection_store_ptr> open_projection_store(const std::string& url) {

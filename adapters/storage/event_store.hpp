@@ -25,6 +25,16 @@ using store_ptr = std::unique_ptr<event_store>;
 /// file path, or `postgres://…` / `postgresql://…` (any libpq URI). Does not migrate.
 caf::expected<store_ptr> open_store(const std::string& url);
 
+namespace sqlite {
+class wal_checkpointer;
+}
+
+/// Starts the background WAL checkpointer (sqlite/wal_checkpointer.hpp) of the SQLite database
+/// file named by `url`, with its default options; nullptr for PostgreSQL and in-memory
+/// databases, which need none. The database must exist (open_store + migrate first).
+caf::expected<std::unique_ptr<sqlite::wal_checkpointer>>
+start_wal_checkpointer(const std::string& url);
+
 using projection_store_ptr = std::unique_ptr<projection_store>;
 
 /// Opens a connection (same URL forms as open_store) and returns its projection interface.

@@ -3,6 +3,7 @@
 
 #include "adapters/storage/rows.hpp"
 #include "adapters/storage/sqlite/sqlite_stmt.hpp"
+#include "adapters/storage/sqlite/wal_checkpointer.hpp"
 #include "messages/errc.hpp"
 
 #include <sqlite3.h>
@@ -19,26 +20,11 @@ namespace {
 using detail::now_micros;
 
 using sqlite::collect;
+using sqlite::busy_wait;
 using sqlite::exec_step;
 using sqlite::sqlite_error;
 using sqlite::sqlite_row;
 using sqlite::stmt;
-
-/// Busy handler: another connection (a projection, commit or x402 worker) holds the write
-/// lock. SQLite's own `sqlite3_busy_timeout` sleeps 1 ms, then 2, 5, 10 … ms between tries,
-/// which costs a group commit milliseconds for a lock held for a few hundred µs. This one
-/// retries every 25 µs for the first millisecond, then every 1 ms up to ~100 ms, then every
-/// 2 ms, and gives up (SQLITE_BUSY → errc::storage_unavailable) after about 5 s, like before.
-int busy_wait(void*, int attempt) {
-  using namespace std::chrono_literals;
-  constexpr int fine = 40;       // 40 × 25 µs = 1 ms
-  constexpr int medium = 100;    // + 100 × 1 ms
-  constexpr int coarse = 2'450;  // + 2,450 × 2 ms ≈ 5 s in all
-  if (attempt >= fine + medium + coarse)
-    return 0;
-  std::this_thread::sleep_for(attempt < fine ? 25us : attempt < fine + medium ? 1ms : 2ms);
-  return 1;
-}
 
 // -- SQL ----------------------------------------------------------------------------------------
 
@@ -225,6 +211,9 @@ sqlite_event_store::open(const std::string& path) {
   char* err = nullptr;
   rc = sqlite3_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", nullptr, nullptr,
                     &err);
+  // The server checkpoints on a thread of its own (wal_checkpointer.hpp); this is the fence.
+  if (rc == SQLITE_OK)
+    rc = sqlite3_wal_autocheckpoint(db, sqlite::autocheckpoint_fence_frames);
   if (rc != SQLITE_OK) {
     auto msg = std::string{"cannot configure SQLite: "} + (err ? err : sqlite3_errstr(rc));
     sqlite3_free(err);

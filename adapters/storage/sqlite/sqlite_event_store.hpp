@@ -4,10 +4,11 @@
 /// The embedded backend: one SQLite connection implementing messages/store.hpp and the
 /// projection store of messages/projection.hpp (sqlite_projection_store.cpp).
 ///
-/// Connection settings: `journal_mode=WAL`, `synchronous=FULL`, `foreign_keys=ON`,
-/// `busy_timeout=5000`. Several connections may open the same file (one writer actor plus a
-/// read pool): writes take the write lock up front with `BEGIN IMMEDIATE`, readers never block
-/// on WAL. Prepared statements are cached per connection. Not thread-safe (one thread at a
+/// Connection settings: `journal_mode=WAL`, `synchronous=FULL`, `foreign_keys=ON`, a busy
+/// handler that waits up to ~5 s (sqlite_stmt.hpp), and `wal_autocheckpoint` at the fence of
+/// wal_checkpointer.hpp (the server checkpoints on a thread of its own). Several connections may
+/// open the same file (one writer actor plus a read pool): writes take the write lock up front
+/// with `BEGIN IMMEDIATE`, readers never block on WAL. Prepared statements are cached per connection. Not thread-safe (one thread at a
 /// time, which may change between calls).
 ///
 /// Encodings: UUIDs as canonical lowercase TEXT, hashes and signatures as BLOB, times as
