@@ -84,6 +84,19 @@ std::u16string utf16_units(std::string_view s) {
   return out;
 }
 
+/// Whether sorting `members`' keys by UTF-16 code units (RFC 8785) may differ from sorting them
+/// by UTF-8 bytes. Byte order is code point order; the two orders differ only between a
+/// character above U+FFFF (a surrogate pair, D800–DFFF) and one in U+E000–U+FFFF, and the UTF-8
+/// of both starts with a byte >= 0xEE. Keys without such a byte sort the same either way.
+template <class Object>
+bool utf16_order_differs(const Object& members) {
+  for (const auto& m : members)
+    for (char c : m.first)
+      if (static_cast<uint8_t>(c) >= 0xee)
+        return true;
+  return false;
+}
+
 void append_utf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
     out.push_back(static_cast<char>(cp));
@@ -630,7 +643,7 @@ void write_object(std::string& out, const object& members, style st) {
       out.push_back(':');
       write_value(out, v, st);
     }
-  } else if (st == style::jcs) {
+  } else if (st == style::jcs && utf16_order_differs(members)) {
     std::vector<std::pair<std::u16string, const object::value_type*>> sorted;
     sorted.reserve(members.size());
     for (const auto& m : members)
@@ -645,11 +658,13 @@ void write_object(std::string& out, const object& members, style st) {
       write_value(out, sorted[i].second->second, st);
     }
   } else {
+    // Sorted by bytes: Rust's order for String keys (style::sorted), and the order of RFC 8785
+    // (UTF-16 code units) too unless utf16_order_differs.
     std::vector<const object::value_type*> sorted;
     sorted.reserve(members.size());
     for (const auto& m : members)
       sorted.push_back(&m);
-    // std::string compares like memcmp (unsigned bytes) = Rust's byte order for String keys.
+    // std::string compares like memcmp (unsigned bytes).
     std::sort(sorted.begin(), sorted.end(),
               [](const auto* a, const auto* b) { return a->first < b->first; });
     for (size_t i = 0; i < sorted.size(); ++i) {
