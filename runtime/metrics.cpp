@@ -2,7 +2,9 @@
 #include "runtime/metrics.hpp"
 
 #include "adapters/storage/event_store.hpp"
+#include "adapters/storage/sqlite/wal_checkpointer.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace seq::runtime {
@@ -137,6 +139,20 @@ std::string node_metrics::render(storage::store_pool* pool) const {
             a.write_latency_us, 1e-6);
   projection_counters(out, projections);
   out << x402_metrics_text(x402, pool);
+  if (wal) {
+    auto c = wal->counters();
+    counter(out, "ves_sqlite_wal_checkpoints_total",
+            "Background PASSIVE checkpoints of the SQLite WAL.", c.rounds);
+    counter(out, "ves_sqlite_wal_restarts_total",
+            "Background checkpoints that restarted the SQLite WAL.", c.restarts);
+    counter(out, "ves_sqlite_wal_restarts_busy_total",
+            "WAL restarts given up while readers held the WAL (tried again next round).",
+            c.restarts_busy);
+    counter(out, "ves_sqlite_wal_checkpoint_failures_total",
+            "Background checkpoints that failed.", c.failures);
+    counter(out, "ves_sqlite_wal_frames", "Frames in the SQLite WAL after the last checkpoint.",
+            static_cast<uint64_t>(std::max(0, c.wal_frames)), "gauge");
+  }
   if (pool)
     storage_gauges(out, *pool);
   return out.str();

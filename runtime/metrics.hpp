@@ -12,6 +12,9 @@
 
 namespace seq::storage {
 class store_pool;
+namespace sqlite {
+class wal_checkpointer;
+} // namespace sqlite
 } // namespace seq::storage
 
 namespace seq::runtime {
@@ -24,6 +27,8 @@ struct node_metrics {
   actors::ingest_metrics actors;
   actors::projection::projection_metrics projections;
   actors::x402::x402_metrics x402;
+  /// The SQLite WAL checkpointer, if the node runs one (null on PostgreSQL).
+  const storage::sqlite::wal_checkpointer* wal = nullptr;
   /// Counters as Prometheus text. With `pool`, also what storage knows and is computed on
   /// each scrape: projection lag per stream (head − checkpoint, streams with a checkpoint
   /// row) and DLQ sizes per reason and per status (a storage failure leaves them out and

@@ -228,6 +228,7 @@ int run_node(const config::settings& s, const sigset_t& signals) {
 
   storage::store_pool pool{s.storage.url, s.storage.read_pool_size};
   node_metrics metrics;
+  metrics.wal = checkpointer->get();
 
   system_config cfg{s};
   caf::actor_system sys{cfg};

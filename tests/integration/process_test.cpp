@@ -118,6 +118,9 @@ TEST_CASE("without a configured key the server prints a generated admin key once
   CHECK(metrics.body.find("ves_events_accepted_total") != std::string::npos);
   CHECK(metrics.body.find("ves_group_commit_events_bucket") != std::string::npos);
   CHECK(metrics.body.find("ves_queued_events") != std::string::npos);
+  // SQLite: the WAL checkpointer runs and reports.
+  CHECK(metrics.body.find("\nves_sqlite_wal_checkpoints_total ") != std::string::npos);
+  CHECK(metrics.body.find("\nves_sqlite_wal_checkpoint_failures_total 0\n") != std::string::npos);
 }
 
 TEST_CASE("LOG_FORMAT=json writes one JSON object per line with the request id",

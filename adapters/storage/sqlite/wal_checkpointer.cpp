@@ -72,11 +72,17 @@ wal_checkpointer::~wal_checkpointer() {
 }
 
 void wal_checkpointer::loop() {
+  bool failing = false; // logs the first failure and the recovery, not every round
   std::unique_lock lock{mtx_};
   while (!cv_.wait_for(lock, opts_.interval, [this] { return stop_; })) {
     lock.unlock();
-    if (auto ok = run_round(); !ok)
-      spdlog::warn("SQLite WAL checkpoint: {}", error_message(ok.error()));
+    auto ok = run_round();
+    if (!ok && !failing)
+      spdlog::warn("SQLite WAL checkpoints fail (commits checkpoint themselves past {} frames): {}",
+                   autocheckpoint_fence_frames, error_message(ok.error()));
+    else if (ok && failing)
+      spdlog::info("SQLite WAL checkpoints work again");
+    failing = !ok;
     lock.lock();
   }
 }
