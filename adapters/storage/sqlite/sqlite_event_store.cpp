@@ -195,21 +195,15 @@ sqlite_event_store::open(const std::string& path) {
                           "cannot create directory " + dir.string() + ": " + ec.message());
     }
   }
-  sqlite3* db = nullptr;
-  auto rc = sqlite3_open_v2(path.c_str(), &db,
-                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                            nullptr);
-  if (rc != SQLITE_OK) {
-    auto msg = "cannot open SQLite database " + path + ": "
-               + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    sqlite3_close_v2(db);
-    return make_error(errc::storage_unavailable, std::move(msg));
-  }
-  sqlite3_extended_result_codes(db, 1);
+  auto opened = sqlite::open_connection(
+    path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, "");
+  if (!opened)
+    return opened.error();
+  sqlite3* db = *opened;
   sqlite3_busy_handler(db, busy_wait, nullptr);
   std::unique_ptr<sqlite_event_store> st{new sqlite_event_store(db, path)};
   char* err = nullptr;
-  rc = sqlite3_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", nullptr, nullptr,
+  auto rc = sqlite3_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", nullptr, nullptr,
                     &err);
   // The server checkpoints on a thread of its own (wal_checkpointer.hpp); this is the fence.
   if (rc == SQLITE_OK)
@@ -220,13 +214,7 @@ sqlite_event_store::open(const std::string& path) {
     return make_error(errc::storage_failure, std::move(msg));
   }
   if (!in_memory) {
-    sqlite3_stmt* s = nullptr;
-    rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, nullptr);
-    std::string mode;
-    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
-      mode = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    if (mode != "wal")
+    if (sqlite::journal_mode(db, "PRAGMA journal_mode = WAL", rc) != "wal")
       return make_error(errc::storage_failure,
                         "cannot enable WAL on " + path + ": " + sqlite3_errstr(rc));
   }

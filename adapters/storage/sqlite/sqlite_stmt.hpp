@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-/// SQLite plumbing shared by the two halves of the SQLite backend (sqlite_event_store.cpp and
-/// sqlite_projection_store.cpp; private to adapters/storage/sqlite): a cached statement in
-/// use (binds, steps, resets itself), a row_view over the current row, error mapping, and
-/// stepping helpers.
+/// SQLite plumbing shared by the SQLite backend (sqlite_event_store.cpp,
+/// sqlite_projection_store.cpp and wal_checkpointer.cpp; private to adapters/storage/sqlite):
+/// opening a connection, the busy handler, a cached statement in use (binds, steps, resets
+/// itself), a row_view over the current row, error mapping, and stepping helpers.
 ///
 /// Error mapping: primary-key/unique violations → errc::storage_conflict; SQLITE_BUSY,
 /// SQLITE_LOCKED, SQLITE_CANTOPEN → errc::storage_unavailable; anything else →
@@ -23,6 +23,34 @@
 #include <vector>
 
 namespace seq::storage::sqlite {
+
+/// Opens a connection to `path` with `flags` (SQLITE_OPEN_*) and extended result codes;
+/// errc::storage_unavailable naming `purpose` if it cannot.
+inline caf::expected<sqlite3*> open_connection(const std::string& path, int flags,
+                                               std::string_view purpose) {
+  sqlite3* db = nullptr;
+  auto rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    auto msg = "cannot open SQLite database " + path + std::string{purpose} + ": "
+               + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_close_v2(db);
+    return make_error(errc::storage_unavailable, std::move(msg));
+  }
+  sqlite3_extended_result_codes(db, 1);
+  return db;
+}
+
+/// The journal mode a `PRAGMA journal_mode…` statement answers ("" if it fails; then `rc` is
+/// SQLite's code).
+inline std::string journal_mode(sqlite3* db, const char* pragma, int& rc) {
+  sqlite3_stmt* s = nullptr;
+  std::string mode;
+  rc = sqlite3_prepare_v2(db, pragma, -1, &s, nullptr);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+    mode = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+  return mode;
+}
 
 /// Busy handler: another connection (a projection, commit or x402 worker, the WAL
 /// checkpointer) holds the write lock. SQLite's own `sqlite3_busy_timeout` sleeps 1 ms, then

@@ -25,24 +25,15 @@ int restart_busy_wait(void* arg, int attempt) {
 
 caf::expected<std::unique_ptr<wal_checkpointer>>
 wal_checkpointer::start(const std::string& path, options opts, bool background) {
-  sqlite3* db = nullptr;
-  auto rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                            nullptr);
-  if (rc != SQLITE_OK) {
-    auto msg = "cannot open SQLite database " + path + " for checkpoints: "
-               + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    sqlite3_close_v2(db);
-    return make_error(errc::storage_unavailable, std::move(msg));
-  }
-  sqlite3_extended_result_codes(db, 1);
+  auto opened = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                                " for checkpoints");
+  if (!opened)
+    return opened.error();
+  sqlite3* db = *opened;
   // A connection learns that the file is in WAL mode when it first reads it; until then a
   // checkpoint does nothing. The mode is persistent (set by sqlite_event_store::open).
-  sqlite3_stmt* q = nullptr;
-  std::string mode;
-  rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, nullptr);
-  if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW)
-    mode = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
-  sqlite3_finalize(q);
+  int rc = SQLITE_OK;
+  auto mode = journal_mode(db, "PRAGMA journal_mode", rc);
   if (mode != "wal") {
     auto msg = "SQLite database " + path + " is not in WAL mode ("
                + (mode.empty() ? std::string{sqlite3_errmsg(db)} : mode) + ")";
