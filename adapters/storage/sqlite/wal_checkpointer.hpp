@@ -22,6 +22,9 @@
 ///
 /// Durability is unchanged: a commit is durable once its WAL frames are synced; checkpoints
 /// only move committed pages into the database file (and sync it) before the WAL is reused.
+/// Disk: a restarted WAL is overwritten from its start, not truncated, so the file keeps its
+/// largest size (≈ 80 MB after a minute of T3 in bench/) until the last connection closes and
+/// SQLite removes it.
 
 #include "caf/expected.hpp"
 
