@@ -88,8 +88,7 @@ std::u16string utf16_units(std::string_view s) {
 /// by UTF-8 bytes. Byte order is code point order; the two orders differ only between a
 /// character above U+FFFF (a surrogate pair, D800–DFFF) and one in U+E000–U+FFFF, and the UTF-8
 /// of both starts with a byte >= 0xEE. Keys without such a byte sort the same either way.
-template <class Object>
-bool utf16_order_differs(const Object& members) {
+bool utf16_order_differs(const object& members) {
   for (const auto& m : members)
     for (char c : m.first)
       if (static_cast<uint8_t>(c) >= 0xee)

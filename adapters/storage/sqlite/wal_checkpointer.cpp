@@ -12,13 +12,11 @@ namespace {
 
 /// Busy handler of the checkpointer's connection: only a RESTART waits (for the writer to
 /// finish its commit, then for the readers to leave the WAL), and it holds new writers back
-/// meanwhile, so it retries every 25 µs, then every 1 ms, until the deadline `arg` points to.
+/// meanwhile, so it paces its retries like every connection (busy_wait) but stops at the
+/// deadline `arg` points to.
 int restart_busy_wait(void* arg, int attempt) {
-  using namespace std::chrono;
-  if (steady_clock::now() >= *static_cast<steady_clock::time_point*>(arg))
-    return 0;
-  std::this_thread::sleep_for(attempt < 40 ? microseconds{25} : microseconds{1000});
-  return 1;
+  auto deadline = *static_cast<std::chrono::steady_clock::time_point*>(arg);
+  return std::chrono::steady_clock::now() < deadline && busy_wait(nullptr, attempt) ? 1 : 0;
 }
 
 } // namespace
