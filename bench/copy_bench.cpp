@@ -11,6 +11,7 @@
 //
 // The database must carry the project's schema (`ves migrate --database-url URL`).
 
+#include "adapters/storage/postgres/pg_copy.hpp"
 #include "bench/loadgen/payload.hpp"
 #include "messages/ves/bytes.hpp"
 
@@ -34,68 +35,7 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 using seq::ves::uuid;
 
-// -- PGCOPY binary encoding -------------------------------------------------------------------
-
-/// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01 UTC).
-constexpr int64_t pg_epoch_offset_us = 946'684'800'000'000;
-
-class copy_buffer {
-public:
-  copy_buffer() { begin(); }
-
-  void begin() {
-    buf_.assign("PGCOPY\n\377\r\n\0", 11);
-    i32(0); // flags
-    i32(0); // header extension length
-  }
-  void row(int16_t fields) { i16(fields); }
-  void finish() { i16(-1); }
-  const std::string& data() const { return buf_; }
-
-  void null() { i32(-1); }
-  void raw(const void* p, size_t n) {
-    i32(static_cast<int32_t>(n));
-    buf_.append(static_cast<const char*>(p), n);
-  }
-  void text(const std::string& s) { raw(s.data(), s.size()); }
-  void id(const uuid& u) { raw(u.b.data(), u.b.size()); }
-  void int2(int16_t v) {
-    i32(2);
-    i16(v);
-  }
-  void int4(int32_t v) {
-    i32(4);
-    i32(v);
-  }
-  void int8(int64_t v) {
-    i32(8);
-    i64(v);
-  }
-  void timestamptz(int64_t unix_us) { int8(unix_us - pg_epoch_offset_us); }
-  void jsonb(const std::string& s) {
-    i32(static_cast<int32_t>(s.size() + 1));
-    buf_.push_back('\1'); // jsonb binary format version
-    buf_.append(s);
-  }
-
-private:
-  void i16(int16_t v) {
-    auto u = static_cast<uint16_t>(v);
-    buf_.push_back(static_cast<char>(u >> 8));
-    buf_.push_back(static_cast<char>(u & 0xff));
-  }
-  void i32(int32_t v) {
-    auto u = static_cast<uint32_t>(v);
-    for (int s = 24; s >= 0; s -= 8)
-      buf_.push_back(static_cast<char>((u >> s) & 0xff));
-  }
-  void i64(int64_t v) {
-    auto u = static_cast<uint64_t>(v);
-    for (int s = 56; s >= 0; s -= 8)
-      buf_.push_back(static_cast<char>((u >> s) & 0xff));
-  }
-  std::string buf_;
-};
+using seq::storage::pg::copy_buffer;
 
 int64_t now_unix_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(

@@ -3,6 +3,7 @@
 
 #include "messages/errc.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace seq::storage::pg {
@@ -358,6 +359,56 @@ caf::expected<result> connection::exec(const std::string& sql, std::string_view 
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)
     return r;
   return error_of(r.get(), what);
+}
+
+caf::expected<void> connection::copy_in(const std::string& sql,
+                                        const std::vector<std::string_view>& inputs,
+                                        std::string_view what) {
+  if (auto ok = ensure(); !ok)
+    return ok.error();
+  round_trips_ += 1 + inputs.size();
+  if (PQsendQuery(conn_, sql.c_str()) != 1) {
+    auto err = error_of(nullptr, what);
+    broken_ = true;
+    return err;
+  }
+  caf::error first;
+  size_t copies = 0;
+  while (PGresult* raw = PQgetResult(conn_)) {
+    result r{raw};
+    auto st = PQresultStatus(raw);
+    if (st == PGRES_COPY_IN) {
+      // An input for every copy the query starts; a copy without one is cancelled.
+      auto data = copies < inputs.size() ? inputs[copies] : std::string_view{};
+      const char* cancel = copies < inputs.size() ? nullptr : "no input for this COPY";
+      ++copies;
+      // Blocking mode: PQputCopyData returns 1 once the piece is queued or sent.
+      constexpr size_t piece = size_t{1} << 20;
+      bool sent = true;
+      for (size_t at = 0; at < data.size() && sent; at += piece) {
+        auto n = static_cast<int>(std::min(piece, data.size() - at));
+        sent = PQputCopyData(conn_, data.data() + at, n) == 1;
+      }
+      if (!sent || PQputCopyEnd(conn_, cancel) != 1) {
+        auto err = error_of(nullptr, what);
+        broken_ = true;
+        return err;
+      }
+    } else if (st != PGRES_COMMAND_OK && !first) {
+      first = error_of(raw, what);
+    }
+    if (PQstatus(conn_) != CONNECTION_OK)
+      break;
+  }
+  if (!first && copies != inputs.size())
+    first = make_error(errc::storage_failure, std::string{what} + ": the query started "
+                                                + std::to_string(copies) + " COPY, not "
+                                                + std::to_string(inputs.size()));
+  if (first) {
+    rollback_if_open();
+    return first;
+  }
+  return {};
 }
 
 caf::expected<result> connection::exec_prepared(const statement& x, std::string_view what) {

@@ -3,8 +3,8 @@
 
 /// libpq plumbing for pg_event_store (private to adapters/storage/postgres): text-format
 /// parameter lists that also write their `$n` placeholders, owned results, one connection
-/// that reconnects after a failure, error mapping, and pipelined execution (many statements,
-/// one sync, one round trip).
+/// that reconnects after a failure, error mapping, pipelined execution (many statements,
+/// one sync, one round trip) and COPY FROM STDIN.
 ///
 /// Error mapping: connection loss, SQLSTATE class 08, 53 (insufficient resources) and
 /// 57P01–57P03 (server shutting down) → errc::storage_unavailable, and the connection is
@@ -177,6 +177,21 @@ public:
   /// transaction left open or failed by the pipeline is rolled back.
   caf::expected<std::vector<result>> pipeline(const std::vector<statement>& xs,
                                               std::string_view what);
+
+  /// Runs `sql`, a simple query of several statements (e.g. `BEGIN; COPY a … FROM STDIN;
+  /// COPY b … FROM STDIN`), and feeds its i-th `COPY … FROM STDIN` with `inputs[i]`; it fails
+  /// unless the query starts exactly `inputs.size()` copies. One round trip per copy, plus one.
+  /// A failure rolls back a transaction the call leaves open or failed.
+  caf::expected<void> copy_in(const std::string& sql, const std::vector<std::string_view>& inputs,
+                              std::string_view what);
+
+  /// True if the connection is healthy and inside a transaction block that has not failed. A
+  /// call that continues a transaction checks this first: ensure() would otherwise replace a
+  /// lost connection, and the rest of the transaction would run outside one.
+  bool in_transaction() const {
+    return !broken_ && conn_ && PQstatus(conn_) == CONNECTION_OK
+           && PQtransactionStatus(conn_) == PQTRANS_INTRANS;
+  }
 
   /// Maps a failed result (or the connection's last error when `r` is null).
   caf::error error_of(const PGresult* r, std::string_view what);
