@@ -29,18 +29,13 @@ public:
     buf_.assign("PGCOPY\n\377\r\n\0", 11);
     i32(0); // flags
     i32(0); // header extension length
-    rows_ = 0;
   }
   /// Starts a row of `fields` fields.
-  void row(int16_t fields) {
-    i16(fields);
-    ++rows_;
-  }
+  void row(int16_t fields) { i16(fields); }
   /// Appends the trailer; the buffer is then complete.
   void finish() { i16(-1); }
 
   const std::string& data() const { return buf_; }
-  size_t rows() const { return rows_; }
 
   void null() { i32(-1); }
   void raw(const void* p, size_t n) {
@@ -92,7 +87,6 @@ private:
   }
 
   std::string buf_;
-  size_t rows_ = 0;
 };
 
 } // namespace seq::storage::pg

@@ -27,8 +27,8 @@ using pg::statement;
 constexpr size_t max_rows_per_insert = 10000;
 constexpr size_t max_bytes_per_insert = size_t{32} << 20;
 /// Groups with at least this many events write them (and their receipts) with binary COPY,
-/// which costs the server far less per row than `INSERT … SELECT … FROM unnest(…)` but two
-/// or three round trips more; smaller groups are latency-bound and keep the single pipeline.
+/// which costs the server less per row than `INSERT … SELECT … FROM unnest(…)` but one round
+/// trip more per table copied, plus one; smaller groups keep the single-round-trip pipeline.
 constexpr size_t copy_min_events = 32;
 /// Session advisory lock held while migrating ("SEQ_MIGR").
 constexpr int64_t migrate_lock_key = 0x5345515f4d494752;
