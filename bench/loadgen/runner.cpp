@@ -3,11 +3,17 @@
 
 #include "bench/loadgen/raw_http.hpp"
 
-#include <atomic>
-#include <condition_variable>
-#include <memory>
-#include <mutex>
-#include <thread>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <ctime>
+#include <optional>
+#include <stdexcept>
+#include <string>
 
 namespace seq::bench {
 
@@ -18,114 +24,296 @@ uint64_t micros(clock_type::duration d) {
   return us < 0 ? 0 : static_cast<uint64_t>(us);
 }
 
-/// Releases all workers at once, after each has connected.
-class start_gate {
+constexpr size_t none = static_cast<size_t>(-1);
+constexpr size_t read_chunk = 64 * 1024;
+/// A request whose connection makes no progress for this long fails (as a transport error),
+/// so a stuck server cannot hang a run.
+constexpr auto io_timeout = std::chrono::seconds{60};
+
+/// One keep-alive connection and the request it has in flight.
+struct connection {
+  int fd = -1;
+  size_t idx = none;              ///< request in flight
+  size_t written = 0;             ///< bytes of it sent so far
+  bool wants_out = false;         ///< registered for EPOLLOUT (a write would block)
+  clock_type::time_point sent_at; ///< latency origin (open loop: the due time)
+  clock_type::time_point last_io; ///< the request's last progress (start, bytes in or out)
+  std::string buf;                ///< response bytes received so far
+  uint64_t connects = 0;
+};
+
+/// The event loop of one phase: one thread, every connection non-blocking in one epoll set.
+class loop {
 public:
-  explicit start_gate(size_t n) : waiting_(n) {}
-  void arrive_and_wait() {
-    std::unique_lock lock{mtx_};
-    if (--waiting_ == 0)
-      all_ready_.notify_all();
-    go_.wait(lock, [&] { return open_; });
+  loop(const workload& w, std::vector<request_result>& results, const phase_options& o)
+    : w_(w), results_(results), o_(o), conns_(std::max<size_t>(1, o.connections)) {
+    ep_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (ep_ < 0)
+      throw std::runtime_error("epoll_create1 failed");
+    next_ = o.begin;
   }
-  void wait_all_ready() {
-    std::unique_lock lock{mtx_};
-    all_ready_.wait(lock, [&] { return waiting_ == 0; });
+  ~loop() {
+    for (auto& c : conns_)
+      if (c.fd >= 0)
+        ::close(c.fd);
+    ::close(ep_);
   }
-  void open() {
-    {
-      std::lock_guard guard{mtx_};
-      open_ = true;
+
+  phase_result run() {
+    // Connections are opened before the clock starts; a failure is retried (and counted) when
+    // the connection's first request is due.
+    for (size_t i = 0; i < conns_.size(); ++i)
+      connect(i);
+    t0_ = clock_type::now();
+    deadline_ = t0_ + o_.max_duration;
+    if (o_.open_loop && o_.requests_per_s > 0)
+      interval_ = std::chrono::duration<double>(1.0 / o_.requests_per_s);
+    for (size_t i = conns_.size(); i-- > 0;)
+      idle_.push_back(i);
+    std::array<epoll_event, 64> evs;
+    for (;;) {
+      auto wake = dispatch();
+      if (in_flight_ == 0 && done_sending_)
+        break;
+      if (in_flight_ > 0) {
+        // Look for stuck requests at least once a second.
+        auto check = expire_stuck();
+        wake = wake ? std::min(*wake, check) : check;
+      }
+      timespec ts{};
+      timespec* tp = nullptr;
+      if (wake) {
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(*wake - clock_type::now());
+        auto n = ns.count() < 0 ? 0 : ns.count();
+        ts.tv_sec = static_cast<time_t>(n / 1'000'000'000);
+        ts.tv_nsec = static_cast<long>(n % 1'000'000'000);
+        tp = &ts;
+      }
+      int n = ::epoll_pwait2(ep_, evs.data(), static_cast<int>(evs.size()), tp, nullptr);
+      if (n < 0 && errno != EINTR)
+        throw std::runtime_error("epoll_pwait2 failed");
+      for (int k = 0; k < n; ++k) {
+        auto i = static_cast<size_t>(evs[static_cast<size_t>(k)].data.u64);
+        auto e = evs[static_cast<size_t>(k)].events;
+        if (conns_[i].idx == none) {
+          // Readable while idle: the server closed the connection (or sent something it
+          // should not have). Drop it; its next request reconnects.
+          disconnect(i);
+          continue;
+        }
+        if ((e & EPOLLOUT) != 0)
+          write_some(i);
+        if ((e & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && conns_[i].idx != none)
+          read_some(i);
+      }
     }
-    go_.notify_all();
+    out_.t0 = t0_;
+    out_.last_done = std::max(last_done_, t0_);
+    for (const auto& c : conns_)
+      out_.reconnects += c.connects > 0 ? c.connects - 1 : 0;
+    return out_;
   }
 
 private:
-  std::mutex mtx_;
-  std::condition_variable all_ready_, go_;
-  size_t waiting_;
-  bool open_ = false;
-};
+  /// Gives due requests to idle connections. Returns when the loop must wake up at the latest
+  /// (the next open-loop due time), or nothing (wait for I/O only).
+  std::optional<clock_type::time_point> dispatch() {
+    auto now = clock_type::now();
+    while (!done_sending_ && !idle_.empty()) {
+      if (next_ >= o_.end) {
+        done_sending_ = true;
+        break;
+      }
+      auto due = now;
+      if (o_.open_loop) {
+        due = t0_ + std::chrono::duration_cast<clock_type::duration>(
+                      interval_ * static_cast<double>(next_ - o_.begin));
+        if (due > deadline_) {
+          done_sending_ = true;
+          break;
+        }
+        if (due > now)
+          return due;
+        out_.max_lateness_us = std::max(out_.max_lateness_us, micros(now - due));
+      } else if (now >= deadline_) {
+        done_sending_ = true;
+        break;
+      }
+      auto i = idle_.back();
+      idle_.pop_back();
+      start(i, due);
+    }
+    return std::nullopt;
+  }
 
-struct worker_state {
-  histogram hist;
-  clock_type::time_point last_done{};
-  uint64_t sent = 0;
-  uint64_t errors = 0;
-  uint64_t connects = 0;
-  uint64_t max_lateness_us = 0;
+  /// Fails requests whose connection has made no progress for io_timeout; returns when to
+  /// look again.
+  clock_type::time_point expire_stuck() {
+    auto now = clock_type::now();
+    for (size_t i = 0; i < conns_.size(); ++i)
+      if (conns_[i].idx != none && now - conns_[i].last_io >= io_timeout)
+        finish(i, 0);
+    return now + std::chrono::seconds{1};
+  }
+
+  void connect(size_t i) {
+    auto& c = conns_[i];
+    c.fd = open_nonblocking(w_.spec.host, w_.spec.port);
+    if (c.fd < 0)
+      return;
+    ++c.connects;
+    c.wants_out = false;
+    c.buf.clear();
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = i;
+    if (::epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev) != 0) {
+      ::close(c.fd);
+      c.fd = -1;
+    }
+  }
+
+  void disconnect(size_t i) {
+    auto& c = conns_[i];
+    if (c.fd >= 0)
+      ::close(c.fd); // also leaves the epoll set
+    c.fd = -1;
+    c.buf.clear();
+  }
+
+  void start(size_t i, clock_type::time_point sent_at) {
+    auto& c = conns_[i];
+    c.idx = next_++;
+    c.written = 0;
+    c.sent_at = sent_at;
+    c.last_io = clock_type::now();
+    c.buf.clear();
+    ++in_flight_;
+    ++out_.sent;
+    results_[c.idx].body.clear();
+    if (c.fd < 0)
+      connect(i);
+    if (c.fd < 0) {
+      finish(i, 0);
+      return;
+    }
+    write_some(i);
+  }
+
+  void write_some(size_t i) {
+    auto& c = conns_[i];
+    const auto& req = w_.requests[c.idx].wire;
+    while (c.written < req.size()) {
+      auto n = ::send(c.fd, req.data() + c.written, req.size() - c.written,
+                      MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        c.written += static_cast<size_t>(n);
+        c.last_io = clock_type::now();
+        continue;
+      }
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        watch_out(i, true);
+        return;
+      }
+      finish(i, 0);
+      return;
+    }
+    watch_out(i, false);
+  }
+
+  void watch_out(size_t i, bool on) {
+    auto& c = conns_[i];
+    if (c.wants_out == on)
+      return;
+    epoll_event ev{};
+    ev.events = on ? EPOLLIN | EPOLLOUT : EPOLLIN;
+    ev.data.u64 = i;
+    ::epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
+    c.wants_out = on;
+  }
+
+  void read_some(size_t i) {
+    auto& c = conns_[i];
+    bool eof = false;
+    for (;;) {
+      auto old = c.buf.size();
+      c.buf.resize(old + read_chunk);
+      auto n = ::recv(c.fd, c.buf.data() + old, read_chunk, MSG_DONTWAIT);
+      c.buf.resize(old + static_cast<size_t>(n > 0 ? n : 0));
+      if (n > 0) {
+        c.last_io = clock_type::now();
+        continue;
+      }
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        break;
+      eof = true; // 0: the server closed; < 0: the connection failed
+      break;
+    }
+    parsed_response r;
+    switch (parse_response(c.buf, eof, r)) {
+      case parse_status::incomplete:
+        if (eof)
+          finish(i, 0);
+        return;
+      case parse_status::malformed:
+        finish(i, 0);
+        return;
+      case parse_status::done:
+        break;
+    }
+    results_[c.idx].body = std::move(r.body);
+    // Keep-alive only if the request went out whole and the answer left the stream clean.
+    bool reuse = !r.close && !eof && r.consumed == c.buf.size()
+                 && c.written == w_.requests[c.idx].wire.size();
+    finish(i, r.status);
+    if (!reuse)
+      disconnect(i);
+  }
+
+  /// Ends connection i's request with `status` (0: transport failure, which also drops the
+  /// connection; the next request on it reconnects).
+  void finish(size_t i, int status) {
+    auto& c = conns_[i];
+    auto done = clock_type::now();
+    results_[c.idx].status = status;
+    out_.latency_us.record(micros(done - c.sent_at));
+    last_done_ = std::max(last_done_, done);
+    if (status == 0) {
+      ++out_.transport_errors;
+      disconnect(i);
+    }
+    c.idx = none;
+    c.buf.clear();
+    --in_flight_;
+    idle_.push_back(i);
+  }
+
+  const workload& w_;
+  std::vector<request_result>& results_;
+  const phase_options& o_;
+  std::vector<connection> conns_;
+  std::vector<size_t> idle_;
+  int ep_ = -1;
+  size_t next_ = 0;
+  size_t in_flight_ = 0;
+  bool done_sending_ = false;
+  clock_type::time_point t0_{};
+  clock_type::time_point deadline_{};
+  clock_type::time_point last_done_{};
+  std::chrono::duration<double> interval_{0};
+  phase_result out_;
 };
 
 } // namespace
 
 phase_result run_phase(const workload& w, std::vector<request_result>& results,
                        const phase_options& o) {
-  phase_result out;
-  const auto n = std::max<size_t>(1, o.connections);
-  std::vector<std::unique_ptr<worker_state>> states;
-  for (size_t i = 0; i < n; ++i)
-    states.push_back(std::make_unique<worker_state>());
-  std::atomic<size_t> next{o.begin};
-  start_gate gate{n};
-  clock_type::time_point t0{};
-  clock_type::time_point deadline{};
-  const auto interval = o.open_loop && o.requests_per_s > 0
-                          ? std::chrono::duration<double>(1.0 / o.requests_per_s)
-                          : std::chrono::duration<double>(0);
-
-  std::vector<std::thread> pool;
-  for (size_t i = 0; i < n; ++i)
-    pool.emplace_back([&, i] {
-      auto& st = *states[i];
-      raw_connection conn{w.spec.host, w.spec.port};
-      (void) conn.connect(); // a failure is retried (and counted) by the first round trip
-      gate.arrive_and_wait();
-      for (;;) {
-        auto idx = next.fetch_add(1, std::memory_order_relaxed);
-        if (idx >= o.end)
-          break;
-        auto now = clock_type::now();
-        clock_type::time_point due = now;
-        if (o.open_loop) {
-          due = t0 + std::chrono::duration_cast<clock_type::duration>(
-                       interval * static_cast<double>(idx - o.begin));
-          if (due > deadline)
-            break;
-          if (due > now)
-            std::this_thread::sleep_until(due);
-          else
-            st.max_lateness_us = std::max(st.max_lateness_us, micros(now - due));
-        } else if (now >= deadline) {
-          break;
-        }
-        auto sent_at = o.open_loop ? due : clock_type::now();
-        auto& res = results[idx];
-        res.status = conn.round_trip(w.requests[idx].wire, res.body);
-        auto done = clock_type::now();
-        st.hist.record(micros(done - sent_at));
-        st.last_done = std::max(st.last_done, done);
-        ++st.sent;
-      }
-      st.errors = conn.transport_errors();
-      st.connects = conn.connects();
-    });
-  gate.wait_all_ready();
-  t0 = clock_type::now();
-  deadline = t0 + o.max_duration;
-  gate.open();
-  for (auto& t : pool)
-    t.join();
-  out.t0 = t0;
-  out.last_done = t0;
-  for (auto& s : states) {
-    out.latency_us.merge(s->hist);
-    out.last_done = std::max(out.last_done, s->last_done);
-    out.sent += s->sent;
-    out.transport_errors += s->errors;
-    out.reconnects += s->connects > 0 ? s->connects - 1 : 0;
-    out.max_lateness_us = std::max(out.max_lateness_us, s->max_lateness_us);
-  }
-  return out;
+  loop l{w, results, o};
+  return l.run();
 }
 
 } // namespace seq::bench

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-/// Sends a range of pre-built requests over N keep-alive connections (one thread each) and
-/// records the latency of each in a histogram.
+/// Sends a range of pre-built requests over N keep-alive connections and records the latency
+/// of each in a histogram. One thread drives all connections (non-blocking sockets in one
+/// epoll set, at most one request in flight per connection): the client shares the 2 cores
+/// with the server, and a thread per connection cost a wake-up and a context switch per
+/// response.
 /// - closed loop: every connection sends its next request as soon as the previous answer is
 ///   in (fixed concurrency, maximum throughput); latency = answer − send; new requests stop
 ///   at the deadline.
@@ -37,7 +40,7 @@ struct phase_result {
   clock_type::time_point last_done;
   uint64_t sent = 0;
   uint64_t transport_errors = 0;
-  uint64_t reconnects = 0;          ///< connections opened beyond the first per worker
+  uint64_t reconnects = 0;          ///< connections opened beyond the first per connection slot
   uint64_t max_lateness_us = 0;     ///< open loop: worst send delay behind schedule
 };
 
