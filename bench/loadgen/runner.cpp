@@ -89,9 +89,9 @@ public:
         ts.tv_nsec = static_cast<long>(n % 1'000'000'000);
         tp = &ts;
       }
-      int n = ::epoll_pwait2(ep_, evs.data(), static_cast<int>(evs.size()), tp, nullptr);
+      int n = wait(evs.data(), static_cast<int>(evs.size()), tp);
       if (n < 0 && errno != EINTR)
-        throw std::runtime_error("epoll_pwait2 failed");
+        throw std::runtime_error("epoll wait failed");
       for (int k = 0; k < n; ++k) {
         auto i = static_cast<size_t>(evs[static_cast<size_t>(k)].data.u64);
         auto e = evs[static_cast<size_t>(k)].events;
@@ -144,6 +144,21 @@ private:
       start(i, due);
     }
     return std::nullopt;
+  }
+
+  /// epoll_pwait2 (timeouts in ns, Linux ≥ 5.11), else epoll_wait (whole milliseconds, rounded
+  /// up so that a due time is never missed).
+  int wait(epoll_event* evs, int max, const timespec* tp) {
+    if (pwait2_) {
+      int n = ::epoll_pwait2(ep_, evs, max, tp, nullptr);
+      if (n >= 0 || errno != ENOSYS)
+        return n;
+      pwait2_ = false;
+    }
+    int ms = -1;
+    if (tp)
+      ms = static_cast<int>(tp->tv_sec * 1000 + (tp->tv_nsec + 999'999) / 1'000'000);
+    return ::epoll_wait(ep_, evs, max, ms);
   }
 
   /// Fails requests whose connection has made no progress for io_timeout; returns when to
@@ -301,6 +316,7 @@ private:
   size_t next_ = 0;
   size_t in_flight_ = 0;
   bool done_sending_ = false;
+  bool pwait2_ = true;
   clock_type::time_point t0_{};
   clock_type::time_point deadline_{};
   clock_type::time_point last_done_{};
