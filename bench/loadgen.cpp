@@ -10,7 +10,7 @@
 //   ves_loadgen --port P --admin-key K [--mode closed|open] [--rate EV_PER_S] [--connections N]
 //               [--batch B] [--streams S] [--duration SECS] [--max-events E | --requests R]
 //               [--warmup W] [--legacy] [--no-verify] [--label NAME] [--ingest-key agent|admin]
-//               [--rss-pid PID] [--idle-wait SECS] [--live-marker FILE] [--threads T]
+//               [--rss-pid PID] [--idle-wait SECS] [--threads T]
 
 #include "bench/loadgen/runner.hpp"
 #include "bench/loadgen/verify.hpp"
@@ -54,7 +54,6 @@ struct options {
   std::string label;
   int rss_pid = 0;
   double idle_wait_s = 0;
-  std::string live_marker;
   size_t threads = 0;          ///< generation and verification threads (0 = cores)
 };
 
@@ -64,7 +63,7 @@ struct options {
                "  [--connections N] [--batch B] [--streams S] [--duration SECS]\n"
                "  [--max-events E | --requests R] [--warmup W] [--legacy] [--no-verify]\n"
                "  [--label NAME] [--ingest-key agent|admin] [--rss-pid PID] [--idle-wait SECS]\n"
-               "  [--live-marker FILE] [--threads T] [--host 127.0.0.1]\n";
+               "  [--threads T] [--host 127.0.0.1]\n";
   std::exit(2);
 }
 
@@ -124,7 +123,6 @@ options parse_options(int argc, char** argv) {
   o.ingest_with_admin = ik == "admin";
   num("rss-pid", o.rss_pid);
   num("idle-wait", o.idle_wait_s);
-  text("live-marker", o.live_marker);
   num("threads", o.threads);
   if (!kv.empty())
     usage("unknown option --" + kv.begin()->first);
@@ -372,8 +370,6 @@ int main(int argc, char** argv) try {
     for (auto& pr : vr.problems)
       log("  " + pr);
   }
-  if (!o.live_marker.empty())
-    std::ofstream{o.live_marker} << "live\n";
   idle_result idle;
   if (o.idle_wait_s > 0) {
     idle = wait_idle(admin, o);

@@ -161,14 +161,17 @@ private:
     return ::epoll_wait(ep_, evs, max, ms);
   }
 
-  /// Fails requests whose connection has made no progress for io_timeout; returns when to
-  /// look again.
+  /// At most once a second: fails requests whose connection has made no progress for
+  /// io_timeout. Returns when to look again.
   clock_type::time_point expire_stuck() {
     auto now = clock_type::now();
+    if (now < next_check_)
+      return next_check_;
     for (size_t i = 0; i < conns_.size(); ++i)
       if (conns_[i].idx != none && now - conns_[i].last_io >= io_timeout)
         finish(i, 0);
-    return now + std::chrono::seconds{1};
+    next_check_ = now + std::chrono::seconds{1};
+    return next_check_;
   }
 
   void connect(size_t i) {
@@ -320,6 +323,7 @@ private:
   clock_type::time_point t0_{};
   clock_type::time_point deadline_{};
   clock_type::time_point last_done_{};
+  clock_type::time_point next_check_{}; ///< of expire_stuck
   std::chrono::duration<double> interval_{0};
   phase_result out_;
 };

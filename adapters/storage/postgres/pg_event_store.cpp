@@ -283,7 +283,8 @@ std::string copy_sql(const char* table, const column (&cols)[N]) {
 
 /// The binary form writes INTEGER and SMALLINT columns at their width, so a value out of their
 /// range could not fail on the server as it does in the INSERT path: such groups take that
-/// path. (So do µs values that the PostgreSQL epoch shift would overflow.)
+/// path. (So do µs values that the PostgreSQL epoch shift would overflow; a VES `created_at`
+/// cannot: parse_rfc3339 takes 4-digit years only.)
 bool copy_fits(const write_group& g) {
   constexpr auto i32max = static_cast<uint32_t>(std::numeric_limits<int32_t>::max());
   constexpr auto i16min = std::numeric_limits<int16_t>::min();
@@ -294,8 +295,6 @@ bool copy_fits(const write_group& g) {
     if (e.ves_version > i32max || e.agent_key_id > i32max || e.payload_kind > i32max
         || e.agent_signature_scheme < i16min || e.agent_signature_scheme > i16max
         || x.sequenced_at < us_min || x.rcpt.sequenced_at < us_min)
-      return false;
-    if (auto t = msg::parse_rfc3339(e.created_at); t && *t < us_min)
       return false;
   }
   for (const auto& x : g.legacy)

@@ -203,8 +203,8 @@ sqlite_event_store::open(const std::string& path) {
   sqlite3_busy_handler(db, busy_wait, nullptr);
   std::unique_ptr<sqlite_event_store> st{new sqlite_event_store(db, path)};
   char* err = nullptr;
-  auto rc = sqlite3_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", nullptr, nullptr,
-                    &err);
+  auto rc = sqlite3_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", nullptr,
+                         nullptr, &err);
   // The server checkpoints on a thread of its own (wal_checkpointer.hpp); this is the fence.
   if (rc == SQLITE_OK)
     rc = sqlite3_wal_autocheckpoint(db, sqlite::autocheckpoint_fence_frames);

@@ -8,8 +8,8 @@
 /// handler that waits up to ~5 s (sqlite_stmt.hpp), and `wal_autocheckpoint` at the fence of
 /// wal_checkpointer.hpp (the server checkpoints on a thread of its own). Several connections may
 /// open the same file (one writer actor plus a read pool): writes take the write lock up front
-/// with `BEGIN IMMEDIATE`, readers never block on WAL. Prepared statements are cached per connection. Not thread-safe (one thread at a
-/// time, which may change between calls).
+/// with `BEGIN IMMEDIATE`, readers never block on WAL. Prepared statements are cached per
+/// connection. Not thread-safe (one thread at a time, which may change between calls).
 ///
 /// Encodings: UUIDs as canonical lowercase TEXT, hashes and signatures as BLOB, times as
 /// INTEGER microseconds since the epoch (see migrations/sqlite/0001_events.sql). Projection
