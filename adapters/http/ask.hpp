@@ -1,15 +1,46 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-/// Blocking request from an HTTP handler thread to an actor (a scoped_actor per call).
+/// Blocking request from an HTTP handler thread to an actor, through a scoped actor that is
+/// reused across requests (asker_pool).
 
 #include "adapters/http/request.hpp"
 #include "adapters/http/server.hpp"
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
 
 #include "caf/actor_system.hpp"
 #include "caf/scoped_actor.hpp"
 
 namespace seq::http {
+
+/// Scoped actors for ask_within, kept between requests. In CAF 0.17 an ending actor cancels
+/// its timeouts through the actor clock (`local_actor::cleanup`), which wakes the clock's
+/// thread: a scoped actor per request cost a wake-up of that thread per request. Only an
+/// actor whose reply has arrived comes back here, so no late reply can wait in a pooled
+/// actor's mailbox. Thread-safe; destroy it before the actor system.
+class asker_pool {
+public:
+  using actor_ptr = std::unique_ptr<caf::scoped_actor>;
+
+  /// Keeps at most `max_idle` actors; more come and go per request.
+  explicit asker_pool(caf::actor_system& sys, size_t max_idle = 256);
+
+  /// An idle actor, or a new one.
+  actor_ptr take();
+  /// Back for the next request (its mailbox must be empty); dropped beyond max_idle.
+  void give(actor_ptr a);
+  size_t idle() const;
+
+private:
+  caf::actor_system& sys_;
+  size_t max_idle_;
+  mutable std::mutex mx_;
+  std::vector<actor_ptr> idle_;
+};
 
 /// Sends `msg` to `dest` and waits for a reply of type R; an error reply (or a timeout) is
 /// thrown as request_error with the mapped status.
@@ -17,17 +48,28 @@ namespace seq::http {
 /// The wait is bounded by the blocking receive itself (a deadline on the scoped actor's
 /// mailbox), not by a request timeout: in CAF 0.17 every request timeout is set and then
 /// cancelled through the actor clock's thread, two wake-ups of that thread per HTTP request.
-/// A reply that arrives after the deadline dies with the scoped actor.
+/// After a timeout the scoped actor is not reused: a late reply dies with it.
 template <class R, class M>
 R ask_within(context& ctx, const caf::actor& dest, caf::timespan timeout, M&& msg) {
-  caf::scoped_actor self{*ctx.sys};
+  auto self = ctx.askers ? ctx.askers->take() : std::make_unique<caf::scoped_actor>(*ctx.sys);
   std::optional<R> out;
   caf::error err = caf::make_error(caf::sec::request_timeout);
-  auto reply = self->request(dest, caf::infinite, std::forward<M>(msg));
+  bool answered = false;
+  auto reply = (*self)->request(dest, caf::infinite, std::forward<M>(msg));
   caf::blocking_actor::accept_one_cond until_one;
-  self->varargs_receive(
-    until_one, reply.id(), [&](R& r) { out = std::move(r); },
-    [&](caf::error& e) { err = std::move(e); }, caf::after(timeout) >> [] {});
+  (*self)->varargs_receive(
+    until_one, reply.id(),
+    [&](R& r) {
+      out = std::move(r);
+      answered = true;
+    },
+    [&](caf::error& e) {
+      err = std::move(e);
+      answered = true;
+    },
+    caf::after(timeout) >> [] {});
+  if (answered && ctx.askers)
+    ctx.askers->give(std::move(self));
   if (!out)
     reject(from_error(err));
   return std::move(*out);

@@ -40,6 +40,8 @@ server::server(context ctx)
   : ctx_(std::move(ctx)),
     svr_(std::make_unique<httplib::Server>()),
     metrics_(std::make_unique<request_metrics>()) {
+  if (!ctx_.askers && ctx_.sys)
+    ctx_.askers = make_asker_pool(*ctx_.sys);
   auto& o = ctx_.opts;
   auto threads = o.threads;
   svr_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };

@@ -49,6 +49,10 @@ struct options {
   size_t max_event_payload_size = 1024 * 1024;
 };
 
+class asker_pool;
+/// A new asker_pool (adapters/http/ask.hpp) with its default size.
+std::shared_ptr<asker_pool> make_asker_pool(caf::actor_system& sys);
+
 /// What the routes need from the rest of the process (wired by runtime/).
 struct context {
   caf::actor_system* sys = nullptr;
@@ -88,6 +92,9 @@ struct context {
   /// Extra Prometheus text (actor metrics) appended to /metrics.
   std::function<std::string()> extra_metrics;
   options opts;
+  /// Scoped actors that ask_within reuses across requests (adapters/http/ask.hpp); the
+  /// server creates it. Unset: a scoped actor per call. It must end before `*sys` does.
+  std::shared_ptr<asker_pool> askers;
 };
 
 class request_metrics;
