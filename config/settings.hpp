@@ -80,6 +80,9 @@ struct projection_settings {
   std::vector<std::pair<ves::uuid, ves::uuid>> park_streams;       ///< (tenant, store)
   uint32_t batch_size = 100;           ///< events per projector step batch
   size_t io_workers = 2;               ///< projection I/O workers (own connections each)
+  /// How long after a projector batch a partial one waits to fill up (0: never); see
+  /// actors/projector/projector_core.hpp.
+  std::chrono::milliseconds linger{20};
 };
 
 /// The DLQ retry actor: exponential backoff with jitter between attempts.

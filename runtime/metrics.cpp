@@ -42,6 +42,8 @@ void projection_counters(std::ostringstream& out,
   auto load = [](const std::atomic<uint64_t>& x) { return x.load(std::memory_order_relaxed); };
   counter(out, "ves_projection_events_applied_total",
           "Events applied to projections (tail and successful retries).", load(p.events_applied));
+  counter(out, "ves_projection_batches_total",
+          "Projector batches run (one storage transaction each).", load(p.batches));
   counter(out, "ves_projection_events_skipped_total",
           "Events skipped: entity type without a handler or unknown event type.",
           load(p.events_skipped));

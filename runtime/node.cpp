@@ -125,6 +125,7 @@ actors::projection::projector_deps projector_deps_of(const config::projection_se
   for (auto& [t, st] : p.park_streams)
     pd.modes[msg::stream_key{t, st}] = msg::blocking_mode::park;
   pd.batch_size = p.batch_size;
+  pd.linger = p.linger;
   return pd;
 }
 

@@ -16,6 +16,9 @@ namespace seq::actors::projection {
 struct projection_metrics {
   /// Events applied to a projection (by the tail or by a successful retry).
   std::atomic<uint64_t> events_applied{0};
+  /// Batches the projectors ran (each one storage transaction); with events_applied and
+  /// events_skipped it gives the mean batch size.
+  std::atomic<uint64_t> batches{0};
   /// Events skipped: entity type without a handler, or unknown event type.
   std::atomic<uint64_t> events_skipped{0};
   /// Encrypted VES events (payload_kind 1) skipped: the sequencer cannot read them.

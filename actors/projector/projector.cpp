@@ -16,6 +16,10 @@ namespace {
 
 using self_ptr = caf::stateful_actor<projector_state>*;
 
+/// Private: the wait of a lingering batch is over.
+using linger_atom = caf::atom_constant<caf::atom("linger")>;
+constexpr linger_atom linger_atom_v = linger_atom{};
+
 void add(std::atomic<uint64_t>& c, uint64_t n) {
   if (n > 0)
     c.fetch_add(n, std::memory_order_relaxed);
@@ -63,12 +67,14 @@ void run_batch(self_ptr self) {
     .then(
       [self, space](msg::batch_projected& x) {
         auto& st = self->state;
+        st.last_batch_end = self->clock().now();
         if (!x.outcome)
           return job_failed(self);
         const auto& out = *x.outcome;
         const bool was_halted = st.core->halted();
         st.core->on_batch(space, out);
         if (auto* m = st.deps.metrics) {
+          add(m->batches, 1);
           add(m->events_applied, out.applied);
           add(m->events_skipped, out.skipped);
           add(m->encrypted_skipped, out.encrypted);
@@ -159,7 +165,7 @@ void arm_heal(self_ptr self) {
 bool idle(self_ptr self) {
   auto& st = self->state;
   return st.core->loaded() && !st.busy && !st.backoff_timer && !st.heal_timer
-         && st.retries.empty() && st.resumes.empty() && !st.core->any_blocked()
+         && !st.linger_timer && st.retries.empty() && st.resumes.empty() && !st.core->any_blocked()
          && st.core->next(false, false) == projector_core::job_kind::none;
 }
 
@@ -197,9 +203,19 @@ void run_next(self_ptr self) {
     case projector_core::job_kind::resume:
       st.busy = true;
       return run_resume(self);
-    case projector_core::job_kind::batch:
+    case projector_core::job_kind::batch: {
+      auto since = st.last_batch_end ? self->clock().now() - *st.last_batch_end
+                                     : caf::timespan::max();
+      if (st.core->lingers(since)) {
+        if (!st.linger_timer) {
+          st.linger_timer = true;
+          self->delayed_send(self, st.core->options().linger - since, linger_atom_v);
+        }
+        return;
+      }
       st.busy = true;
       return run_batch(self);
+    }
   }
 }
 
@@ -227,6 +243,7 @@ caf::behavior projector(caf::stateful_actor<projector_state>* self, msg::stream_
   projector_options opts;
   opts.mode = st.deps.mode_for(stream);
   opts.batch_size = st.deps.batch_size;
+  opts.linger = st.deps.linger;
   st.core = std::make_unique<projector_core>(stream, opts);
   if (st.deps.io.valid())
     st.io = st.deps.io.for_stream(stream);
@@ -258,6 +275,10 @@ caf::behavior projector(caf::stateful_actor<projector_state>* self, msg::stream_
     [self](msg::project_atom) {
       self->state.backoff_timer = false;
       self->state.core->backoff_elapsed();
+      pump(self);
+    },
+    [self](linger_atom) {
+      self->state.linger_timer = false;
       pump(self);
     },
     [self](caf::tick_atom) {

@@ -19,11 +19,15 @@
 ///   get_atom            → projection_status
 ///   resume_atom         → projection_status  continue past a halt (halt mode; see
 ///                                      blocking_mode); answered at once when not halted
-///   project_atom, tick_atom (from itself) end a back-off / periodic heal check
+///   project_atom, tick_atom, linger_atom (from itself) end a back-off / periodic heal
+///                                      check / the wait of a batch that lingers
 ///   companion_idle_atom, companion_wake_atom  idle stop (actors/supervision/companion.hpp)
 /// Sends: load_projection, project_batch, apply_dlq_retry, resume_halt (requests) to the
 ///   projection I/O worker of its stream. One job at a time: a batch of `batch_size`
 ///   events, a DLQ retry, a resume or a (re)load. companion_idle_atom to its supervisor.
+///   A batch that would not be full waits until `linger` has passed since the previous
+///   batch ended (projector_core::lingers): a hot stream's projection trails by at most
+///   about `linger` plus one batch, and a quiet stream's event is projected at once.
 /// Supervision: started by the stream supervisor as the companion with role "projector"
 ///   (`projector_companion`) on the first legacy or VES commit of its stream (or on
 ///   get_companion: the routes, the DLQ retry actor, the catch-up at boot), monitored and
@@ -60,9 +64,11 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "caf/actor.hpp"
+#include "caf/actor_clock.hpp"
 #include "caf/fwd.hpp"
 #include "caf/stateful_actor.hpp"
 #include "caf/timespan.hpp"
@@ -82,6 +88,8 @@ struct projector_deps {
   std::map<msg::stream_key, msg::blocking_mode> modes;
   /// Events per batch.
   uint32_t batch_size = 100;
+  /// How long after a batch a partial one may wait to fill up (0: never waits).
+  caf::timespan linger{0};
   /// Upper bound for one job on the I/O worker.
   caf::timespan io_timeout = std::chrono::minutes{5};
   /// Pause after a storage failure.
@@ -109,6 +117,8 @@ struct projector_state {
   bool busy = false;
   bool backoff_timer = false;
   bool heal_timer = false; ///< a heal tick is scheduled (only while some entity is blocked)
+  bool linger_timer = false; ///< a partial batch waits for linger_atom
+  std::optional<caf::actor_clock::time_point> last_batch_end; ///< of the previous batch
   std::vector<waiting_retry> retries; ///< oldest first
   companion_idle idle;
   std::vector<caf::typed_response_promise<msg::projection_status>> resumes;

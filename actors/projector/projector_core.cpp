@@ -145,6 +145,15 @@ projector_core::job_kind projector_core::next(bool retry_waiting, bool resume_wa
   return job_kind::none;
 }
 
+bool projector_core::lingers(std::chrono::nanoseconds since_last_batch) const {
+  if (opts_.linger.count() <= 0 || since_last_batch >= opts_.linger)
+    return false;
+  for (size_t i = 0; i < 2; ++i)
+    if (unknown_end_[i] || known_head_[i] - checkpoint_[i] >= opts_.batch_size)
+      return false;
+  return true;
+}
+
 msg::projection_batch_request projector_core::make_batch() {
   // Take turns when both spaces are behind.
   size_t i = last_batch_space_ == 0 ? 1 : 0;

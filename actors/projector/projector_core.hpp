@@ -13,12 +13,16 @@
 ///   3. resume — an operator asked to continue past a halt;
 ///   4. a batch of the space that is behind: one whose end has not been seen since the
 ///      load, or whose checkpoint is below the highest committed sequence announced by
-///      events_committed. When both spaces are behind they take turns.
+///      events_committed. When both spaces are behind they take turns. A batch that would
+///      not be full waits (`lingers`) while the stream is busy: until `linger` has passed
+///      since the previous batch ended, so a hot stream is projected in fewer, larger
+///      batches and a quiet one at once.
 /// No batch runs while halted or while backing off after a storage failure.
 
 #include "messages/projector.hpp"
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -29,6 +33,8 @@ struct projector_options {
   msg::blocking_mode mode = msg::blocking_mode::park;
   /// Events per batch (one job).
   uint32_t batch_size = 100;
+  /// How long after a batch the next one may wait to fill up (0: never waits).
+  std::chrono::nanoseconds linger{0};
 };
 
 class projector_core {
@@ -55,6 +61,11 @@ public:
 
   /// The next job, given whether the shell holds retries and resume requests.
   job_kind next(bool retry_waiting, bool resume_waiting) const;
+
+  /// Whether a due batch waits for more events, `since_last_batch` after the previous batch
+  /// ended: linger is on, both ends are known, neither space has a full batch waiting, and
+  /// less than `linger` has passed.
+  bool lingers(std::chrono::nanoseconds since_last_batch) const;
 
   /// The batch to run now (call when next() == batch).
   msg::projection_batch_request make_batch();

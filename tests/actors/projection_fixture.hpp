@@ -98,8 +98,9 @@ struct projection_fixture : ingest_fixture {
   }
 
   /// Spawns the I/O worker (behind a gate) and makes every stream supervisor spawn a
-  /// projector with `mode`.
-  void start_projection(msg::blocking_mode mode = msg::blocking_mode::park) {
+  /// projector with `mode`, `linger` and `batch_size`.
+  void start_projection(msg::blocking_mode mode = msg::blocking_mode::park,
+                        caf::timespan linger = caf::timespan{0}, uint32_t batch_size = 100) {
     auto real = actors::projection::spawn_projection_io(
       sys, actors::projection::projection_io_options{1, false, policy, clock}, factory, pfactory);
     worker = keep(real.workers.front());
@@ -107,7 +108,8 @@ struct projection_fixture : ingest_fixture {
     io.workers = {io_gate_a};
     pdeps.io = io;
     pdeps.default_mode = mode;
-    pdeps.batch_size = 100;
+    pdeps.batch_size = batch_size;
+    pdeps.linger = linger;
     pdeps.io_timeout = std::chrono::hours{1000};
     pdeps.retry_delay = std::chrono::seconds{1};
     pdeps.heal_interval = std::chrono::minutes{1};

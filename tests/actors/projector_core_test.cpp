@@ -95,6 +95,39 @@ TEST_CASE("events_committed makes a space behind until its checkpoint reaches th
   CHECK(st.checkpoints.ves == 5);
 }
 
+TEST_CASE("a partial batch lingers only while the stream is busy", "[projector_core]") {
+  using std::chrono::milliseconds;
+  projector_options o{msg::blocking_mode::park, 10};
+  o.linger = milliseconds{20};
+  projector_core c{key(), o};
+  c.on_loaded(loaded(0, 0));
+  // Ends unknown since the load: no waiting, whatever the time.
+  CHECK_FALSE(c.lingers(milliseconds{0}));
+  c.on_batch(sp_ves, outcome(0, 0, true));
+  CHECK_FALSE(c.lingers(milliseconds{0})); // the legacy end is still unknown
+  c.on_batch(sp_legacy, outcome(0, 0, true));
+  c.on_committed(sp_ves, 3);
+  REQUIRE(c.next(false, false) == job::batch);
+  CHECK(c.lingers(milliseconds{0}));
+  CHECK(c.lingers(milliseconds{19}));
+  CHECK_FALSE(c.lingers(milliseconds{20})); // the wait is over
+  CHECK_FALSE(c.lingers(milliseconds{500})); // a quiet stream: at once
+  // A full batch of either space goes at once.
+  c.on_committed(sp_legacy, 10);
+  CHECK_FALSE(c.lingers(milliseconds{0}));
+  c.on_batch(sp_legacy, outcome(10, 10, true));
+  CHECK(c.lingers(milliseconds{0}));
+  c.on_committed(sp_ves, 10);
+  CHECK_FALSE(c.lingers(milliseconds{0}));
+  // Off by default.
+  auto d = make(msg::blocking_mode::park, 10);
+  d.on_loaded(loaded(0, 0));
+  d.on_batch(sp_ves, outcome(0, 0, true));
+  d.on_batch(sp_legacy, outcome(0, 0, true));
+  d.on_committed(sp_ves, 1);
+  CHECK_FALSE(d.lingers(milliseconds{0}));
+}
+
 TEST_CASE("both spaces behind take turns", "[projector_core]") {
   auto c = make();
   c.on_loaded(loaded(0, 0));

@@ -66,6 +66,51 @@ CAF_TEST(events_committed reaches the projector through the supervisor) {
   CAF_CHECK_EQUAL(pdb->checkpoint(stream).ves, 3u);
 }
 
+CAF_TEST(a partial batch of a busy stream lingers and a full one goes at once) {
+  start_projection(msg::blocking_mode::park, 20ms, 3);
+  spawn_registry();
+  // A quiet stream: its first event is projected at once.
+  ingest_ves({{"order", "O1", "order.created", order_c1}});
+  CAF_CHECK_EQUAL(pdb->checkpoint(stream).ves, 1u);
+  // Less than 20 ms after that batch: one event waits for more.
+  ingest_ves({{"order", "O1", "order.confirmed"}});
+  CAF_CHECK_EQUAL(status().known_head_ves, 2u);
+  CAF_CHECK_EQUAL(pdb->checkpoint(stream).ves, 1u);
+  CAF_CHECK(!pstate().busy);
+  CAF_CHECK(pstate().linger_timer);
+  // Three behind make a full batch, which goes at once.
+  ingest_ves({{"product", "P1", "product.created"}, {"product", "P2", "product.created"}});
+  CAF_CHECK_EQUAL(pdb->checkpoint(stream).ves, 4u);
+  CAF_CHECK_EQUAL(field("order", "O1", "status"), "confirmed");
+  // The next partial batch waits until 20 ms after the end of the previous batch (the
+  // wake-up armed for the first wait is still pending), not 20 ms from its own commit.
+  advance_time(10ms);
+  sched.run();
+  ingest_ves({{"order", "O1", "order.processing"}});
+  CAF_CHECK_EQUAL(pdb->checkpoint(stream).ves, 4u);
+  advance_time(9ms);
+  sched.run();
+  CAF_CHECK_EQUAL(pdb->checkpoint(stream).ves, 4u);
+  advance_time(1ms);
+  sched.run();
+  CAF_CHECK_EQUAL(pdb->checkpoint(stream).ves, 5u);
+  CAF_CHECK_EQUAL(field("order", "O1", "status"), "processing");
+  CAF_CHECK(!pstate().linger_timer);
+  // A lingering projector does not stop for idleness; once caught up it does.
+  ingest_ves({{"order", "O1", "order.shipped"}});
+  CAF_CHECK(pstate().linger_timer);
+  advance_time(cfg.companion_idle_stop / 2);
+  sched.run();
+  CAF_CHECK_EQUAL(pdb->checkpoint(stream).ves, 6u);
+  CAF_CHECK_EQUAL(field("order", "O1", "status"), "shipped");
+  advance_time(cfg.companion_idle_stop * 2);
+  sched.run();
+  CAF_CHECK(!projector());
+  CAF_CHECK_EQUAL(pmetrics.events_applied.load(), 6u);
+  // One batch per space at the start (each reads to its end), then 3, 1 and 1 events.
+  CAF_CHECK_EQUAL(pmetrics.batches.load(), 5u);
+}
+
 CAF_TEST(legacy and VES events share an entity and have their own checkpoints) {
   start_projection();
   spawn_registry();

@@ -53,6 +53,7 @@ TEST_CASE("projection and DLQ settings default to park mode and the reference's 
   CHECK(s.projection.park_streams.empty());
   CHECK(s.projection.batch_size == 100);
   CHECK(s.projection.io_workers == 2);
+  CHECK(s.projection.linger == std::chrono::milliseconds{20});
   CHECK(s.dlq.retry_initial_delay == std::chrono::minutes{1});
   CHECK(s.dlq.retry_max_delay == std::chrono::hours{1});
   CHECK(s.dlq.max_retries == 10);
@@ -64,11 +65,12 @@ TEST_CASE("projection and DLQ settings default to park mode and the reference's 
   CHECK(example.dlq.retry_initial_delay == s.dlq.retry_initial_delay);
   CHECK(example.dlq.max_retries == s.dlq.max_retries);
   CHECK(example.projection.batch_size == s.projection.batch_size);
+  CHECK(example.projection.linger == s.projection.linger);
 }
 
 TEST_CASE("halt streams come as a YAML list or a comma-separated variable", "[config]") {
   yaml_file f{std::string{"projection:\n  mode: park\n  halt_streams:\n    - "} + t1 + "/" + s1
-              + "\n    - \" " + t2 + "/" + s2 + " \"\n  batch_size: 25\n"
+              + "\n    - \" " + t2 + "/" + s2 + " \"\n  batch_size: 25\n  linger_ms: 5\n"
               + "dlq:\n  retry_initial_delay_ms: 100\n  retry_max_delay_ms: 400\n"
                 "  max_retries: 3\n  retry_jitter: 0\n  poll_interval_ms: 50\n"};
   auto s = load(f.path.string(), {});
@@ -76,6 +78,7 @@ TEST_CASE("halt streams come as a YAML list or a comma-separated variable", "[co
   CHECK(s.projection.halt_streams[0] == stream(t1, s1));
   CHECK(s.projection.halt_streams[1] == stream(t2, s2));
   CHECK(s.projection.batch_size == 25);
+  CHECK(s.projection.linger == std::chrono::milliseconds{5});
   CHECK(s.dlq.retry_initial_delay == std::chrono::milliseconds{100});
   CHECK(s.dlq.retry_max_delay == std::chrono::milliseconds{400});
   CHECK(s.dlq.max_retries == 3);
@@ -86,8 +89,10 @@ TEST_CASE("halt streams come as a YAML list or a comma-separated variable", "[co
   auto e = load(f.path.string(), {{"VES_PROJECTION_MODE", "HALT"},
                                   {"VES_PROJECTION_HALT_STREAMS", ""},
                                   {"VES_PROJECTION_PARK_STREAMS", std::string{t2} + "/" + s1},
-                                  {"VES_DLQ_MAX_RETRIES", "0"}});
+                                  {"VES_DLQ_MAX_RETRIES", "0"},
+                                  {"VES_PROJECTION_LINGER_MS", "0"}});
   CHECK(e.projection.halt_by_default);
+  CHECK(e.projection.linger == std::chrono::milliseconds{0});
   CHECK(e.projection.park_streams == std::vector{stream(t2, s1)});
   CHECK(e.dlq.max_retries == 0);
   // An empty variable keeps the file's value (as for every other variable).
@@ -110,6 +115,8 @@ TEST_CASE("bad projection and DLQ settings are rejected naming the key", "[confi
           .find("dlq.retry_max_delay_ms: must not be below dlq.retry_initial_delay_ms")
         != std::string::npos);
   CHECK(error_of("", {{"VES_PROJECTION_BATCH_SIZE", "0"}}).find("projection.batch_size")
+        != std::string::npos);
+  CHECK(error_of("", {{"VES_PROJECTION_LINGER_MS", "10001"}}).find("projection.linger_ms")
         != std::string::npos);
   auto both = std::string{t1} + "/" + s1;
   CHECK(error_of("", {{"VES_PROJECTION_HALT_STREAMS", both},

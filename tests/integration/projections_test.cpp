@@ -310,6 +310,7 @@ TEST_CASE("a commerce scenario is projected, parked, fixed up and rebuilt",
   CHECK(m.body.find("ves_dlq_entries{reason=\"invariant_violation\"} 2") != std::string::npos);
   CHECK(m.body.find("ves_dlq_retries_total{outcome=\"succeeded\"} 1") != std::string::npos);
   CHECK(m.body.find("ves_projection_events_applied_total") != std::string::npos);
+  CHECK(m.body.find("ves_projection_batches_total") != std::string::npos);
 }
 
 TEST_CASE("projection and DLQ routes check their input and the caller's rights",
