@@ -148,9 +148,12 @@ projector_core::job_kind projector_core::next(bool retry_waiting, bool resume_wa
 bool projector_core::lingers(std::chrono::nanoseconds since_last_batch) const {
   if (opts_.linger.count() <= 0 || since_last_batch >= opts_.linger)
     return false;
-  for (size_t i = 0; i < 2; ++i)
-    if (unknown_end_[i] || known_head_[i] - checkpoint_[i] >= opts_.batch_size)
+  for (size_t i = 0; i < 2; ++i) {
+    // A batch may read past the announced head (events committed, not yet announced).
+    auto waiting = known_head_[i] > checkpoint_[i] ? known_head_[i] - checkpoint_[i] : 0;
+    if (unknown_end_[i] || waiting >= opts_.batch_size)
       return false;
+  }
   return true;
 }
 

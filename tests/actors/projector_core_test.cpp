@@ -119,6 +119,11 @@ TEST_CASE("a partial batch lingers only while the stream is busy", "[projector_c
   CHECK(c.lingers(milliseconds{0}));
   c.on_committed(sp_ves, 10);
   CHECK_FALSE(c.lingers(milliseconds{0}));
+  // A batch that read past the announced head (legacy 12 > 10) does not count as waiting.
+  c.on_batch(sp_ves, outcome(10, 10, true));
+  c.on_batch(sp_legacy, outcome(12, 2, true));
+  c.on_committed(sp_ves, 11);
+  CHECK(c.lingers(milliseconds{0}));
   // Off by default.
   auto d = make(msg::blocking_mode::park, 10);
   d.on_loaded(loaded(0, 0));
