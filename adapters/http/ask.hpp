@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "caf/actor_system.hpp"
+#include "caf/expected.hpp"
 #include "caf/scoped_actor.hpp"
 
 namespace seq::http {
@@ -42,15 +43,16 @@ private:
   std::vector<actor_ptr> idle_;
 };
 
-/// Sends `msg` to `dest` and waits for a reply of type R; an error reply (or a timeout) is
-/// thrown as request_error with the mapped status.
+/// Sends `msg` to `dest` and waits for a reply of type R, or for an error reply, for at most
+/// `timeout` (then the error is sec::request_timeout).
 ///
 /// The wait is bounded by the blocking receive itself (a deadline on the scoped actor's
 /// mailbox), not by a request timeout: in CAF 0.17 every request timeout is set and then
 /// cancelled through the actor clock's thread, two wake-ups of that thread per HTTP request.
 /// After a timeout the scoped actor is not reused: a late reply dies with it.
 template <class R, class M>
-R ask_within(context& ctx, const caf::actor& dest, caf::timespan timeout, M&& msg) {
+caf::expected<R> try_ask_within(context& ctx, const caf::actor& dest, caf::timespan timeout,
+                                M&& msg) {
   auto self = ctx.askers ? ctx.askers->take() : std::make_unique<caf::scoped_actor>(*ctx.sys);
   std::optional<R> out;
   caf::error err = caf::make_error(caf::sec::request_timeout);
@@ -71,8 +73,18 @@ R ask_within(context& ctx, const caf::actor& dest, caf::timespan timeout, M&& ms
   if (answered && ctx.askers)
     ctx.askers->give(std::move(self));
   if (!out)
-    reject(from_error(err));
+    return err;
   return std::move(*out);
+}
+
+/// try_ask_within, with an error reply (or a timeout) thrown as request_error with the mapped
+/// status.
+template <class R, class M>
+R ask_within(context& ctx, const caf::actor& dest, caf::timespan timeout, M&& msg) {
+  auto r = try_ask_within<R>(ctx, dest, timeout, std::forward<M>(msg));
+  if (!r)
+    reject(from_error(r.error()));
+  return std::move(*r);
 }
 
 /// ask_within the configured request timeout.

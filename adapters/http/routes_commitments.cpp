@@ -29,8 +29,6 @@
 #include <charconv>
 #include <limits>
 
-#include "caf/scoped_actor.hpp"
-
 namespace seq::http {
 
 namespace {

@@ -22,8 +22,6 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
-#include "caf/scoped_actor.hpp"
-
 namespace seq::http {
 
 namespace {
@@ -80,16 +78,15 @@ std::optional<caf::actor> projector_of(context& ctx, const msg::stream_key& s,
                                        caf::timespan timeout) {
   if (ctx.projector_role.empty() || !ctx.registry || !ctx.sys)
     return std::nullopt;
-  caf::scoped_actor self{*ctx.sys};
-  std::optional<caf::actor> out;
-  self->request(ctx.registry, timeout, msg::get_companion{s, ctx.projector_role})
-    .receive([&](caf::actor& a) { out = std::move(a); },
-             [&](caf::error& e) {
-               spdlog::debug("projector of {} unreachable: {}", s.str(), ctx.sys->render(e));
-             });
-  if (out && !*out)
+  auto a = try_ask_within<caf::actor>(ctx, ctx.registry, timeout,
+                                      msg::get_companion{s, ctx.projector_role});
+  if (!a) {
+    spdlog::debug("projector of {} unreachable: {}", s.str(), ctx.sys->render(a.error()));
     return std::nullopt;
-  return out;
+  }
+  if (!*a)
+    return std::nullopt;
+  return std::move(*a);
 }
 
 void write_live(json_writer& w, const msg::projection_status& st) {
@@ -133,10 +130,9 @@ void projection_status(context& ctx, const httplib::Request& req, httplib::Respo
   }
   std::optional<msg::projection_status> live;
   if (auto proj = projector_of(ctx, s, live_status_timeout)) {
-    caf::scoped_actor self{*ctx.sys};
-    self->request(*proj, live_status_timeout, caf::get_atom_v)
-      .receive([&](msg::projection_status& st) { live = std::move(st); },
-               [&](caf::error&) {});
+    if (auto st = try_ask_within<msg::projection_status>(ctx, *proj, live_status_timeout,
+                                                         caf::get_atom_v))
+      live = std::move(*st);
   }
   auto lag = [](uint64_t head, uint64_t at) { return head > at ? head - at : 0; };
   json_writer w;
@@ -319,18 +315,14 @@ void retry_dlq(context& ctx, const httplib::Request& req, httplib::Response& res
   if (!ctx.dlq_retry)
     reject({503, "SERVICE_UNAVAILABLE", 8002, "The DLQ retry actor is not running", {}, 1});
   // The retry actor writes the dlq_retry audit row (actor = requested_by).
-  caf::scoped_actor self{*ctx.sys};
-  std::optional<msg::dlq_entry> out;
-  caf::error err;
-  self->request(ctx.dlq_retry, ctx.opts.request_timeout, msg::retry_dlq{id, actor_of(p)})
-    .receive([&](msg::dlq_entry& x) { out = std::move(x); },
-             [&](caf::error& x) { err = std::move(x); });
+  auto out = try_ask_within<msg::dlq_entry>(ctx, ctx.dlq_retry, ctx.opts.request_timeout,
+                                            msg::retry_dlq{id, actor_of(p)});
   if (!out) {
     // A row that cannot be retried now (resolved, being retried, waiting behind an earlier
     // row of its entity) is a conflict with the row's state, not a malformed request.
-    if (err == errc::invalid_request)
-      reject(api_error::conflict("DLQ_RETRY_REFUSED", 5005, error_message(err)));
-    reject(from_error(err));
+    if (out.error() == errc::invalid_request)
+      reject(api_error::conflict("DLQ_RETRY_REFUSED", 5005, error_message(out.error())));
+    reject(from_error(out.error()));
   }
   json_writer w;
   write_dlq_entry(w, *out);

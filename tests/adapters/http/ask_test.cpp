@@ -76,6 +76,16 @@ TEST_CASE("ask_within returns the reply, throws mapped errors and honours its de
     CHECK(e.err.status == 504);
   }
   CHECK(std::chrono::steady_clock::now() - t0 >= 50ms);
+  // try_ask_within returns what ask_within throws.
+  auto ok = seq::http::try_ask_within<int>(ctx, a, 10s, 7);
+  REQUIRE(ok);
+  CHECK(*ok == 8);
+  auto busy = seq::http::try_ask_within<int>(ctx, a, 10s, -1);
+  REQUIRE_FALSE(busy);
+  CHECK(busy.error() == seq::errc::overloaded);
+  auto late = seq::http::try_ask_within<int>(ctx, a, 20ms, std::string{"late"});
+  REQUIRE_FALSE(late);
+  CHECK(late.error() == caf::sec::request_timeout);
   // The scoped actor of a timed-out ask is gone; the next ask works as before, also once
   // the late answer has been sent (to the ended actor).
   CHECK(seq::http::ask_within<int>(ctx, a, 10s, 1) == 2);
