@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // GET /health, /ready, /health/detailed, /metrics, /api/v1/ves/sequencer.
 #include "adapters/http/ask.hpp"
+#include "adapters/http/connections.hpp"
 #include "adapters/http/json_writer.hpp"
 #include "adapters/http/metrics.hpp"
 #include "adapters/http/request.hpp"
@@ -147,7 +148,8 @@ void detailed_health(context& ctx, const httplib::Request& req, httplib::Respons
 
 } // namespace
 
-void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m) {
+void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m,
+                    const connection_tracker& connections) {
   add("GET", "/health", [&ctx](const httplib::Request&, httplib::Response& res) {
     json_writer w;
     w.begin_object().field("status", "healthy").field("version", ctx.version).end_object();
@@ -171,11 +173,12 @@ void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m) {
     write_json(res, w.take());
   });
 
-  add("GET", "/metrics", [&ctx, &m](const httplib::Request& req, httplib::Response& res) {
+  add("GET", "/metrics", [&ctx, &m, &connections](const httplib::Request& req,
+                                                   httplib::Response& res) {
     auto p = ctx.auth->authenticate(req);
     if (!p.admin)
       reject(api_error::forbidden("Admin permission required"));
-    auto text = m.render();
+    auto text = m.render() + connections.render();
     if (ctx.extra_metrics)
       text += ctx.extra_metrics();
     auto b = breaker_status(ctx);

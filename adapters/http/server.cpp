@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "adapters/http/server.hpp"
 
+#include "adapters/http/connections.hpp"
 #include "adapters/http/json_writer.hpp"
 #include "adapters/http/metrics.hpp"
 #include "adapters/http/request.hpp"
@@ -36,10 +37,29 @@ void common_headers(const httplib::Request& req, httplib::Response& res) {
 
 } // namespace
 
+void fill_transport_error(const httplib::Request& req, httplib::Response& res, bool stopping) {
+  if (!res.body.empty())
+    return;
+  common_headers(req, res);
+  if (res.status == 400 && stopping) {
+    // stop() half-closes idle connections, so a request that was just arriving on one is cut
+    // off and reported as malformed; it was never processed, so the client is told to retry
+    // rather than that its request was bad.
+    write_error(res, from_error(make_error(errc::shutting_down, {})));
+  } else if (res.status == 413) {
+    write_error(res, api_error::too_large("Request body exceeds the configured limit"));
+  } else if (res.status == 404) {
+    write_error(res, api_error::not_found("No route for " + req.method + " " + req.path));
+  } else if (res.status == 400) {
+    write_error(res, api_error::invalid_body("Malformed HTTP request"));
+  }
+}
+
 server::server(context ctx)
   : ctx_(std::move(ctx)),
     svr_(std::make_unique<httplib::Server>()),
-    metrics_(std::make_unique<request_metrics>()) {
+    metrics_(std::make_unique<request_metrics>()),
+    connections_(std::make_unique<connection_tracker>()) {
   if (!ctx_.askers && ctx_.sys)
     ctx_.askers = make_asker_pool(*ctx_.sys);
   auto& o = ctx_.opts;
@@ -58,18 +78,8 @@ server::server(context ctx)
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     listen_fd_ = fd;
   });
-  // httplib calls this for every status >= 400, including the routes' own error responses;
-  // only responses without a body (httplib's own 400/404/413) are filled in here.
-  svr_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty())
-      return;
-    common_headers(req, res);
-    if (res.status == 413)
-      write_error(res, api_error::too_large("Request body exceeds the configured limit"));
-    else if (res.status == 404)
-      write_error(res, api_error::not_found("No route for " + req.method + " " + req.path));
-    else if (res.status == 400)
-      write_error(res, api_error::invalid_body("Malformed HTTP request"));
+  svr_->set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    fill_transport_error(req, res, stopping_.load(std::memory_order_acquire));
   });
   svr_->set_exception_handler(
     [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
@@ -83,6 +93,12 @@ server::server(context ctx)
       common_headers(req, res);
       write_error(res, {500, "INTERNAL_ERROR", 8999, "Internal server error", {}, 0});
     });
+  // Called once a response has been written (or its write failed). Only a request that
+  // reached a route (httplib fills `matches` then) went through connection_tracker::begin.
+  svr_->set_logger([t = connections_.get()](const httplib::Request& req, const httplib::Response&) {
+    if (!req.matches.empty())
+      t->end(req.remote_port);
+  });
   install_routes();
 }
 
@@ -92,14 +108,18 @@ server::~server() {
 
 void server::install_routes() {
   auto* m = metrics_.get();
-  route_adder add = [this, m](const char* method, const char* pattern, handler h) {
+  auto* t = connections_.get();
+  route_adder add = [this, m, t](const char* method, const char* pattern, handler h) {
     std::string route = pattern;
-    auto wrapped = [h = std::move(h), route, m, method = std::string{method}](
+    auto wrapped = [h = std::move(h), route, m, t, method = std::string{method}](
                      const httplib::Request& req, httplib::Response& res) {
       auto start = std::chrono::steady_clock::now();
       common_headers(req, res);
       try {
-        h(req, res);
+        if (!t->begin(req.remote_port))
+          write_error(res, from_error(make_error(errc::shutting_down, {})));
+        else
+          h(req, res);
       } catch (const request_error& e) {
         write_error(res, e.err);
       }
@@ -119,7 +139,7 @@ void server::install_routes() {
     else if (mth == "PUT")
       svr_->Put(pattern, wrapped);
   };
-  add_ops_routes(ctx_, add, *metrics_);
+  add_ops_routes(ctx_, add, *metrics_, *connections_);
   add_ingest_routes(ctx_, add);
   add_read_routes(ctx_, add);
   add_key_routes(ctx_, add);
@@ -149,11 +169,12 @@ std::variant<uint16_t, std::string> server::start() {
 
 namespace {
 
-/// Half-closes (read side) every accepted connection of the listener on `port`. httplib 0.11
-/// keeps an idle keep-alive connection in its worker until the keep-alive timeout and offers
-/// no hook to end it; after stop() this makes the worker see EOF at once, while a handler still
-/// running can write its response (only reading is shut down).
-void end_idle_connections(uint16_t port) {
+/// Half-closes (read side) every idle accepted connection of the listener on `port`. httplib
+/// 0.11 keeps an idle keep-alive connection in its worker until the keep-alive timeout and
+/// offers no hook to end it; after stop() this makes the worker see EOF at once. A connection
+/// with a request in flight is left alone: httplib would not write its response after the
+/// half-close, and its worker ends the connection by itself after answering.
+void end_idle_connections(uint16_t port, connection_tracker& connections) {
   std::error_code ec;
   for (auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
     int fd = -1;
@@ -172,7 +193,12 @@ void end_idle_connections(uint16_t port) {
     else
       continue;
     len = sizeof(peer);
-    if (local_port == port && ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0)
+    if (local_port != port || ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0)
+      continue;
+    auto peer_port = peer.ss_family == AF_INET
+                       ? ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port)
+                       : ntohs(reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port);
+    if (connections.try_end(peer_port))
       ::shutdown(fd, SHUT_RD);
   }
 }
@@ -180,6 +206,7 @@ void end_idle_connections(uint16_t port) {
 } // namespace
 
 void server::stop() {
+  stopping_.store(true, std::memory_order_release);
   if (svr_ && svr_->is_running())
     svr_->stop();
   if (!thread_.joinable())
@@ -187,7 +214,7 @@ void server::stop() {
   // The listener thread joins the handler pool; keep ending idle connections until it has.
   auto joined = std::async(std::launch::async, [this] { thread_.join(); });
   while (joined.wait_for(std::chrono::milliseconds{0}) != std::future_status::ready) {
-    end_idle_connections(port_);
+    end_idle_connections(port_, *connections_);
     joined.wait_for(std::chrono::milliseconds{50});
   }
 }

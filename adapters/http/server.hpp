@@ -98,6 +98,7 @@ struct context {
 };
 
 class request_metrics;
+class connection_tracker;
 
 class server {
 public:
@@ -116,9 +117,12 @@ private:
   context ctx_;
   std::unique_ptr<httplib::Server> svr_;
   std::unique_ptr<request_metrics> metrics_;
+  std::unique_ptr<connection_tracker> connections_;
   std::thread thread_;
   uint16_t port_ = 0;
   int listen_fd_ = -1;
+  /// Set by stop(): a request cut off by the shutdown answers 503, not 400.
+  std::atomic<bool> stopping_{false};
 };
 
 // -- route groups (one .cpp each) -------------------------------------------------------------
@@ -127,7 +131,8 @@ private:
 using handler = std::function<void(const httplib::Request&, httplib::Response&)>;
 using route_adder = std::function<void(const char* method, const char* pattern, handler)>;
 
-void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m);
+void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m,
+                    const connection_tracker& connections);
 void add_ingest_routes(context& ctx, const route_adder& add);
 void add_read_routes(context& ctx, const route_adder& add);
 void add_key_routes(context& ctx, const route_adder& add);
@@ -135,6 +140,11 @@ void add_projection_routes(context& ctx, const route_adder& add);
 void add_commitment_routes(context& ctx, const route_adder& add);
 void add_x402_routes(context& ctx, const route_adder& add);
 void add_anchor_routes(context& ctx, const route_adder& add);
+
+/// Fills in the error responses httplib makes itself (400 malformed, 404 no route, 413 too
+/// large), which come without a body; a response that has one is left alone. While the server
+/// is `stopping`, a 400 is a request cut off by the shutdown and answers 503.
+void fill_transport_error(const httplib::Request& req, httplib::Response& res, bool stopping);
 
 /// Writes a 200 JSON body.
 void write_json(httplib::Response& res, std::string body, int status = 200);
