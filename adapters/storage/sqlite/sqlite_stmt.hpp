@@ -11,6 +11,7 @@
 /// errc::storage_failure with SQLite's message.
 
 #include "adapters/storage/rows.hpp"
+#include "adapters/storage/sqlite/wal_write_buffer.hpp"
 #include "messages/errc.hpp"
 
 #include <sqlite3.h>
@@ -24,12 +25,13 @@
 
 namespace seq::storage::sqlite {
 
-/// Opens a connection to `path` with `flags` (SQLITE_OPEN_*) and extended result codes;
-/// errc::storage_unavailable naming `purpose` if it cannot.
+/// Opens a connection to `path` with `flags` (SQLITE_OPEN_*) and extended result codes,
+/// through the WAL write buffer (wal_write_buffer.hpp; it engages once the connection runs
+/// with synchronous=FULL); errc::storage_unavailable naming `purpose` if it cannot.
 inline caf::expected<sqlite3*> open_connection(const std::string& path, int flags,
                                                std::string_view purpose) {
   sqlite3* db = nullptr;
-  auto rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  auto rc = sqlite3_open_v2(path.c_str(), &db, flags, wal_write_buffer_vfs());
   if (rc != SQLITE_OK) {
     auto msg = "cannot open SQLite database " + path + std::string{purpose} + ": "
                + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
