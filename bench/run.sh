@@ -281,7 +281,7 @@ pg_scenario() {
     || log "could not drop ves_$name"
 }
 pg_scenario t1 --connections 32 --streams 1 --batch 1 --duration "$load_s" \
-  --max-events "$(cap $((12000 * load_s)) 160000)"
+  --max-events "$(cap $((12000 * load_s)) 240000)"
 pg_scenario t2 --connections 8 --streams 64 --batch 100 --duration "$load_s" \
   --max-events "$(cap $((20000 * load_s)) 250000)"
 pg_scenario t4 --mode open --rate 1000 --connections 16 --streams 1 --batch 1 \
@@ -294,7 +294,7 @@ settle_pg
 start_server sqlite "sqlite://$work/sqlite/ves.db"
 sqlite_pid=$srv_pid
 run_load t3 "$srv_port" --connections 32 --streams 1 --batch 1 --duration "$load_s" \
-  --max-events "$(cap $((12000 * load_s)) 160000)"
+  --max-events "$(cap $((12000 * load_s)) 240000)"
 stop_pid "$sqlite_pid"
 
 busy_after=$(cpu_busy_pct)
