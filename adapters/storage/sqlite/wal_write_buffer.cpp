@@ -5,8 +5,8 @@
 #include <strings.h>
 
 #include <algorithm>
-#include <cstring>
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <new>
 #include <unordered_map>
