@@ -15,6 +15,7 @@
 #include <charconv>
 #include <filesystem>
 #include <future>
+#include <optional>
 
 namespace seq::http {
 
@@ -169,6 +170,15 @@ std::variant<uint16_t, std::string> server::start() {
 
 namespace {
 
+/// The port of an IPv4 or IPv6 socket address; nullopt for another family.
+std::optional<uint16_t> port_of(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET)
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port);
+  if (a.ss_family == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
+  return std::nullopt;
+}
+
 /// Half-closes (read side) every idle accepted connection of the listener on `port`. httplib
 /// 0.11 keeps an idle keep-alive connection in its worker until the keep-alive timeout and
 /// offers no hook to end it; after stop() this makes the worker see EOF at once. A connection
@@ -183,22 +193,13 @@ void end_idle_connections(uint16_t port, connection_tracker& connections) {
       continue;
     sockaddr_storage local{}, peer{};
     socklen_t len = sizeof(local);
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0)
-      continue;
-    uint16_t local_port = 0;
-    if (local.ss_family == AF_INET)
-      local_port = ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
-    else if (local.ss_family == AF_INET6)
-      local_port = ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
-    else
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0
+        || port_of(local) != port)
       continue;
     len = sizeof(peer);
-    if (local_port != port || ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0)
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0)
       continue;
-    auto peer_port = peer.ss_family == AF_INET
-                       ? ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port)
-                       : ntohs(reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port);
-    if (connections.try_end(peer_port))
+    if (auto peer_port = port_of(peer); peer_port && connections.try_end(*peer_port))
       ::shutdown(fd, SHUT_RD);
   }
 }

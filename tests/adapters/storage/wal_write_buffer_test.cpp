@@ -45,6 +45,12 @@ struct connection {
   }
 };
 
+/// Puts the database in WAL mode, sets `PRAGMA synchronous` and creates the table t.
+void create_table(connection& c, const char* synchronous) {
+  c.exec(std::string{"PRAGMA journal_mode = WAL; PRAGMA synchronous = "} + synchronous
+         + "; CREATE TABLE t (id INTEGER PRIMARY KEY, x BLOB NOT NULL);");
+}
+
 /// One transaction of `rows` rows of `bytes` bytes each, numbered from `first`.
 std::string insert(int first, int rows, int bytes) {
   return "BEGIN IMMEDIATE; WITH RECURSIVE n (i) AS (SELECT " + std::to_string(first)
@@ -60,8 +66,7 @@ TEST_CASE("the WAL write buffer writes a FULL connection's frames together and h
   temp_dir dir;
   auto path = (dir.path / "buffered.db").string();
   connection writer{path, wal_write_buffer_vfs()};
-  writer.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-              " CREATE TABLE t (id INTEGER PRIMARY KEY, x BLOB NOT NULL);");
+  create_table(writer, "FULL");
   connection plain_reader{path, nullptr};
   connection shim_reader{path, wal_write_buffer_vfs()};
 
@@ -114,8 +119,7 @@ TEST_CASE("the WAL write buffer leaves connections without synchronous=FULL alon
   temp_dir dir;
   auto path = (dir.path / "normal.db").string();
   connection writer{path, wal_write_buffer_vfs()};
-  writer.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-              " CREATE TABLE t (id INTEGER PRIMARY KEY, x BLOB NOT NULL);");
+  create_table(writer, "NORMAL");
   connection reader{path, nullptr};
 
   auto before = wal_write_buffer_stats();
