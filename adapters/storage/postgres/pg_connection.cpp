@@ -258,6 +258,8 @@ bool connection::connect() {
   if (conn_)
     PQfinish(conn_);
   prepared_.clear();
+  prepared_runs_ = 0;
+  next_replan_ = first_replan;
   // Defaults first: with expand_dbname the URI's own settings override earlier keywords.
   const char* keys[] = {"connect_timeout",     "application_name", "client_encoding",
                         "keepalives",          "keepalives_idle",  "keepalives_interval",
@@ -427,13 +429,28 @@ caf::expected<std::vector<result>> connection::pipeline(const std::vector<statem
   if (PQenterPipelineMode(conn_) != 1)
     return error_of(nullptr, what);
   ++round_trips_;
-  // One entry per message sent: the index of its statement, or `npos` for the Parse of a
-  // statement prepared in this pipeline (its name is then in `created`).
+  // One entry per message sent: the index of its statement, `npos` for the Parse of a
+  // statement prepared in this pipeline (its name is then in `created`), or `discard` for
+  // DISCARD PLANS.
   constexpr size_t npos = static_cast<size_t>(-1);
+  constexpr size_t discard = npos - 1;
   std::vector<size_t> sent;
   std::vector<std::string> created;
   sent.reserve(xs.size() + 4);
   bool send_ok = true;
+  auto runs = static_cast<uint64_t>(
+    std::count_if(xs.begin(), xs.end(), [](const statement& x) { return x.prepared; }));
+  if (runs > 0 && prepared_runs_ + runs >= next_replan_) {
+    if (!prepared_.empty()) {
+      send_ok = PQsendQueryParams(conn_, "DISCARD PLANS", 0, nullptr, nullptr, nullptr, nullptr,
+                                  0)
+                == 1;
+      sent.push_back(discard);
+      ++replans_;
+    }
+    next_replan_ *= 4;
+  }
+  prepared_runs_ += runs;
   for (size_t i = 0; i < xs.size() && send_ok; ++i) {
     const auto& x = xs[i];
     auto ptrs = x.args.pointers();
@@ -493,7 +510,7 @@ caf::expected<std::vector<result>> connection::pipeline(const std::vector<statem
       if (!ok)
         forget_prepared(created[parses]);
       ++parses;
-    } else {
+    } else if (which != discard) {
       out.push_back(std::move(last));
     }
     if (PQstatus(conn_) != CONNECTION_OK)

@@ -141,9 +141,18 @@ private:
   int i_;
 };
 
-/// One statement of a pipeline. A `prepared` statement is parsed and planned once per
-/// connection (a named server-side statement, created in the same pipeline the first time its
-/// text is seen); use it only for SQL whose text does not depend on the values.
+/// One statement of a pipeline. A `prepared` statement is parsed once per connection (a named
+/// server-side statement, created in the same pipeline the first time its text is seen); use
+/// it only for SQL whose text does not depend on the values.
+///
+/// PostgreSQL keeps a prepared statement's generic plan until something invalidates it
+/// (DDL, or ANALYZE of a table it reads), and autovacuum analyzes a growing table only every
+/// minute or so. A plan made while a table was small can be wrong for the same table a
+/// thousand times larger: the VES range read, planned with a few hundred events in the table,
+/// scanned every event of the tenant by the agent index on every read. So the connection
+/// drops its cached plans (`DISCARD PLANS`, the statements stay) after 64, 256, 1024, …
+/// executions of its prepared statements (×4 each time): a few re-plans while its tables
+/// grow from nothing, and almost none later.
 struct statement {
   std::string sql;
   params args;
@@ -201,6 +210,8 @@ public:
 
   /// Synchronisation points with the server since the connection object was created.
   uint64_t round_trips() const { return round_trips_; }
+  /// Times this connection dropped its cached plans (see statement).
+  uint64_t replans() const { return replans_; }
   int backend_pid() const { return conn_ ? PQbackendPID(conn_) : 0; }
 
 private:
@@ -211,6 +222,9 @@ private:
 
   /// Beyond this many, statements run unprepared (guards against texts that vary).
   static constexpr size_t max_prepared = 64;
+  /// Cached plans are dropped when the prepared executions since connecting reach this, then
+  /// four times as many, and so on (see statement).
+  static constexpr uint64_t first_replan = 64;
 
   std::string url_;
   PGconn* conn_ = nullptr;
@@ -219,6 +233,9 @@ private:
   /// SQL text → name of its server-side prepared statement (cleared on reconnect).
   std::unordered_map<std::string, std::string> prepared_;
   uint64_t prepared_serial_ = 0;
+  uint64_t prepared_runs_ = 0; ///< executions of prepared statements since connecting
+  uint64_t next_replan_ = first_replan;
+  uint64_t replans_ = 0;
 };
 
 } // namespace seq::storage::pg

@@ -344,3 +344,90 @@ TEST_CASE("a dropped PostgreSQL connection reconnects on the next call", "[stora
     SEQ_REQUIRE_OK(f.store->migrate());
   }
 }
+
+TEST_CASE("PostgreSQL: a connection re-plans its prepared statements as its tables grow",
+          "[storage][pg]") {
+  if (!is_postgres()) {
+    SUCCEED("PostgreSQL only");
+    return;
+  }
+  store_fixture f; // migrated: ves_events exists
+  temp_dir dir;
+  auto opened = pg::connection::open(fresh_url(dir));
+  SEQ_REQUIRE_OK(opened);
+  auto& c = **opened;
+  // A session-private copy of ves_events with its indexes: autovacuum never analyzes a
+  // temporary table, so the planner sees only its size, as with a fresh database under load.
+  SEQ_REQUIRE_OK(c.exec(
+    "CREATE TEMP TABLE ev (LIKE ves_events INCLUDING DEFAULTS INCLUDING INDEXES);"
+    "CREATE FUNCTION pg_temp.fill(lo bigint, hi bigint) RETURNS void LANGUAGE sql AS $$"
+    " INSERT INTO ev (event_id, tenant_id, store_id, source_agent_id, agent_key_id,"
+    " entity_type, entity_id, event_type, created_at_str, payload, payload_plain_hash,"
+    " payload_cipher_hash, event_signing_hash, agent_signature, sequence_number)"
+    " SELECT gen_random_uuid(), '00000000-0000-4000-8000-000000000001',"
+    " '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003', 1,"
+    " 'inventory', 'sku-' || (g % 1000), 'inventory.adjusted', '2026-11-22T00:00:00Z',"
+    " jsonb_build_object('sku', 'sku-' || (g % 1000), 'delta', g, 'note', repeat('n', 120)),"
+    " sha256(g::text::bytea), sha256(g::text::bytea), sha256(g::text::bytea),"
+    " sha256(g::text::bytea) || sha256(g::text::bytea), g FROM generate_series(lo, hi) g $$;"
+    "SELECT pg_temp.fill(1, 300)",
+    "temp table"));
+  // The projector's range read (read_ves_projectable) on that table.
+  pg::statement st;
+  auto tenant = st.args.id(*uuid::parse("00000000-0000-4000-8000-000000000001")); // $1
+  auto store = st.args.id(*uuid::parse("00000000-0000-4000-8000-000000000002"));  // $2
+  auto from = st.args.int64(101);                                                  // $3
+  auto to = st.args.int64(200);                                                    // $4
+  st.sql = "SELECT sequence_number, event_id, entity_type, entity_id, event_type, payload_kind,"
+           " CASE WHEN payload_kind = 0 THEN payload::text END, base_version FROM ev WHERE"
+           " tenant_id = " + tenant + " AND store_id = " + store + " AND sequence_number BETWEEN "
+           + from + " AND " + to + " ORDER BY sequence_number";
+  st.prepared = true;
+  auto run = [&] {
+    auto r = c.exec_prepared(st, "range read");
+    SEQ_REQUIRE_OK(r);
+    CHECK(r->rows() == 100);
+  };
+  // The plan the prepared statement would run now. Prepared names are ves_s1, ves_s2, … in
+  // the order a connection first sees their texts; this is the connection's only one.
+  auto plan = [&] {
+    REQUIRE(c.prepared_count() == 1);
+    auto r = c.exec("EXPLAIN EXECUTE ves_s1('00000000-0000-4000-8000-000000000001',"
+                    " '00000000-0000-4000-8000-000000000002', 101, 200)",
+                    "explain");
+    SEQ_REQUIRE_OK(r);
+    std::string out;
+    for (int i = 0; i < r->rows(); ++i)
+      out += std::string{PQgetvalue(r->get(), i, 0)} + "\n";
+    return out;
+  };
+  const std::string by_agent = "ev_tenant_id_source_agent_id_sequenced_at_idx";
+  const std::string by_sequence = "ev_tenant_id_store_id_sequence_number_key";
+
+  for (int i = 0; i < 10; ++i)
+    run(); // five custom plans, then the generic one is cached
+  SEQ_REQUIRE_OK(c.exec("SELECT pg_temp.fill(301, 20000)", "grow"));
+  // With 300 rows the planner prefers the agent index; that plan is still cached for a table
+  // of 20,000 rows, where it reads every row of the tenant to find 100.
+  auto stale = plan();
+  INFO(stale);
+  CHECK(stale.find(by_agent) != std::string::npos);
+  CHECK(c.replans() == 0);
+
+  for (int i = 10; i < 63; ++i)
+    run();
+  CHECK(c.replans() == 0);
+  run(); // the 64th execution drops the cached plans first
+  CHECK(c.replans() == 1);
+  auto fresh = plan();
+  INFO(fresh);
+  CHECK(fresh.find(by_sequence) != std::string::npos);
+  CHECK(fresh.find(by_agent) == std::string::npos);
+
+  // Then after 256, 1024, … executions.
+  for (int i = 64; i < 255; ++i)
+    run();
+  CHECK(c.replans() == 1);
+  run();
+  CHECK(c.replans() == 2);
+}
