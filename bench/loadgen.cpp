@@ -11,7 +11,13 @@
 //               [--batch B] [--streams S] [--duration SECS] [--max-events E | --requests R]
 //               [--warmup W] [--legacy] [--no-verify] [--label NAME] [--ingest-key agent|admin]
 //               [--rss-pid PID] [--idle-wait SECS] [--threads T]
+//               [--server-pid PID] [--postgres-pid PID]
+//
+// With --server-pid / --postgres-pid (the postmaster; its children count too) it also reports
+// where the CPU went while the clock ran: "cpu" holds the seconds of the server, PostgreSQL,
+// the generator itself and the whole machine (busy and idle, all cores).
 
+#include "bench/loadgen/cpu.hpp"
 #include "bench/loadgen/runner.hpp"
 #include "bench/loadgen/verify.hpp"
 #include "bench/loadgen/workload.hpp"
@@ -55,6 +61,8 @@ struct options {
   int rss_pid = 0;
   double idle_wait_s = 0;
   size_t threads = 0;          ///< generation and verification threads (0 = cores)
+  int server_pid = 0;          ///< CPU accounting (0 = none)
+  int postgres_pid = 0;        ///< the postmaster: its children are the backends
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -63,7 +71,7 @@ struct options {
                "  [--connections N] [--batch B] [--streams S] [--duration SECS]\n"
                "  [--max-events E | --requests R] [--warmup W] [--legacy] [--no-verify]\n"
                "  [--label NAME] [--ingest-key agent|admin] [--rss-pid PID] [--idle-wait SECS]\n"
-               "  [--threads T] [--host 127.0.0.1]\n";
+               "  [--threads T] [--server-pid PID] [--postgres-pid PID] [--host 127.0.0.1]\n";
   std::exit(2);
 }
 
@@ -124,6 +132,8 @@ options parse_options(int argc, char** argv) {
   num("rss-pid", o.rss_pid);
   num("idle-wait", o.idle_wait_s);
   num("threads", o.threads);
+  num("server-pid", o.server_pid);
+  num("postgres-pid", o.postgres_pid);
   if (!kv.empty())
     usage("unknown option --" + kv.begin()->first);
   if (o.port == 0 || o.admin_key.empty())
@@ -329,7 +339,14 @@ int main(int argc, char** argv) try {
   p.open_loop = o.open_loop;
   p.requests_per_s = o.rate / static_cast<double>(o.batch);
   p.max_duration = std::chrono::milliseconds{static_cast<long long>(o.duration_s * 1000)};
+  const bool cpu = o.server_pid > 0 || o.postgres_pid > 0;
+  cpu_sample cpu0;
+  if (cpu)
+    cpu0 = sample_cpu(o.server_pid, o.postgres_pid);
   auto ph = run_phase(w, results, p);
+  cpu_sample cpu1;
+  if (cpu)
+    cpu1 = sample_cpu(o.server_pid, o.postgres_pid);
   auto elapsed = std::chrono::duration<double>(ph.last_done - ph.t0).count();
   auto rss_live = rss_kb(o.rss_pid);
   long long streams_live = -1;
@@ -408,6 +425,15 @@ int main(int argc, char** argv) try {
   for (size_t i = 0; i < vr.problems.size(); ++i)
     out << (i ? "," : "") << json::quote(vr.problems[i]);
   out << "]}";
+  if (cpu) {
+    auto u = cpu_between(cpu0, cpu1);
+    out << ",\"cpu\":{\"server_s\":" << num_text(u.server_s)
+        << ",\"postgres_s\":" << num_text(u.postgres_s)
+        << ",\"loadgen_s\":" << num_text(u.loadgen_s)
+        << ",\"machine_busy_s\":" << num_text(u.machine_busy_s)
+        << ",\"machine_idle_s\":" << num_text(u.machine_idle_s)
+        << ",\"cores\":" << std::thread::hardware_concurrency() << "}";
+  }
   if (o.rss_pid > 0) {
     out << ",\"rss_kb\":{\"before\":" << rss_before << ",\"live\":" << rss_live
         << ",\"after_idle\":" << idle.rss_after_kb << "},\"idle\":{\"waited_s\":"

@@ -125,6 +125,25 @@ def main():
         return (f"verified: {v['streams']} stream(s) gap-free, {v['events_pulled']} events pulled, "
                 f"{v['receipts_checked']} receipts checked")
 
+    def cpu_note(d, target):
+        """Where the CPU went while the load ran, per accepted event, and what the target
+        leaves per event on this machine's cores."""
+        c = (d or {}).get("cpu")
+        n = (d or {}).get("accepted") or 0
+        if not c or n <= 0:
+            return ""
+        per = {k: c.get(k, 0) * 1e6 / n for k in ("server_s", "postgres_s", "loadgen_s")}
+        busy = c.get("machine_busy_s", 0)
+        idle = c.get("machine_idle_s", 0)
+        other = max(0.0, busy * 1e6 / n - sum(per.values()))
+        text = (f"CPU per event: server {per['server_s']:.0f} µs, PostgreSQL "
+                f"{per['postgres_s']:.0f} µs, load generator {per['loadgen_s']:.0f} µs, other "
+                f"{other:.0f} µs, cores idle {100 * idle / (busy + idle) if busy + idle else 0:.0f} %")
+        cores = c.get("cores") or machine.get("cores")
+        if target and cores:
+            text += f"; the target leaves {cores * 1e6 / target:.0f} µs per event on {cores} cores"
+        return text + "; "
+
     scenarios = []
 
     def add(sid, title, value, unit, baseline, target, met, target_text, note):
@@ -146,7 +165,8 @@ def main():
         v1 is not None and tgt1 is not None and v1 >= tgt1 and verified(t1),
         f"≥ 10× baseline = {tgt1:,.0f} events/s" if tgt1 else "≥ 10× baseline",
         f"p50/p99 {t1.get('latency_us', {}).get('p50', 0) / 1000:.1f}/"
-        f"{t1.get('latency_us', {}).get('p99', 0) / 1000:.1f} ms; " + check_note(t1))
+        f"{t1.get('latency_us', {}).get('p99', 0) / 1000:.1f} ms; " + cpu_note(t1, tgt1)
+        + check_note(t1))
 
     # T2: 64 streams, 100-event signed batches, 8 connections, PostgreSQL.
     t2 = loadgen("t2")
@@ -158,7 +178,7 @@ def main():
         f"≥ 70 % of combined bound = {tgt2:,.0f} events/s" if tgt2 else "≥ 70 % of bound",
         (f"combined bound {combined:,.0f} ev/s; " if combined else "")
         + (f"lock baseline with multi-row inserts {b2m:,.0f} ev/s; " if b2m else "")
-        + check_note(t2))
+        + cpu_note(t2, tgt2) + check_note(t2))
 
     # T3: T1 on SQLite.
     t3 = loadgen("t3")
@@ -166,7 +186,7 @@ def main():
     add("T3", "T1 on embedded SQLite", v3, "events/s", b1, 8000.0,
         v3 is not None and v3 >= 8000 and verified(t3), "≥ 8,000 events/s",
         (f"T1 on PostgreSQL {v1:,.0f} ev/s; " if v1 else "") + "baseline = PostgreSQL lock "
-        "baseline of T1; " + check_note(t3))
+        "baseline of T1; " + cpu_note(t3, 8000.0) + check_note(t3))
 
     # T4: open loop 1000 events/s, PostgreSQL.
     t4 = loadgen("t4")
@@ -211,7 +231,7 @@ def main():
         f"≥ 60 % of legacy COPY bound = {tgt6:,.0f} events/s" if tgt6 else "≥ 60 % of bound",
         (f"legacy COPY bound {legacy_bound:,.0f} ev/s; " if legacy_bound else "")
         + (f"lock baseline with multi-row inserts {b6m:,.0f} ev/s; " if b6m else "")
-        + check_note(t6))
+        + cpu_note(t6, tgt6) + check_note(t6))
 
     doc = {"machine": machine, "scenarios": scenarios}
     raw = {n: load(work, n) for n in ("bounds", "copy_ves", "copy_legacy", "b1", "b2", "b2m",

@@ -159,12 +159,17 @@ start_server() {
 cap() { echo $(($1 < $2 ? $1 : $2)); }
 
 # run_load NAME PORT ARGS… → $work/NAME.json (the loadgen's JSON line). A failed run leaves
-# its JSON (or nothing) and the table says so; it does not stop the benchmark.
+# its JSON (or nothing) and the table says so; it does not stop the benchmark. The load
+# generator also reports the CPU the server (srv_pid) and PostgreSQL (the postmaster and its
+# backends) used while its clock ran.
 run_load() {
   local name=$1 port=$2
   shift 2
   log "$name: ves_loadgen $*"
+  local pg_pid
+  pg_pid=$(head -n 1 "$work/pg/data/postmaster.pid" 2>/dev/null || echo 0)
   timeout --kill-after=10 900 "$loadgen" --port "$port" --admin-key "$admin_key" --label "$name" \
+    --server-pid "$srv_pid" --postgres-pid "${pg_pid:-0}" \
     "$@" >"$work/$name.json" 2>"$work/$name.log" \
     || log "$name: loadgen reported a problem (see table)"
   tail -n 3 "$work/$name.log" | sed "s/^/    /" >&2
