@@ -448,7 +448,7 @@ caf::expected<std::vector<result>> connection::pipeline(const std::vector<statem
       sent.push_back(discard);
       ++replans_;
     }
-    next_replan_ *= 4;
+    next_replan_ = next_replan_ > UINT64_MAX / 4 ? UINT64_MAX : next_replan_ * 4;
   }
   prepared_runs_ += runs;
   for (size_t i = 0; i < xs.size() && send_ok; ++i) {
