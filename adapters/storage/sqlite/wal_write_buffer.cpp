@@ -33,7 +33,7 @@ thread_local std::vector<shim_file*> pending;
 struct shim_file {
   sqlite3_file base;     // pMethods: ours
   sqlite3_file* real;    // the default VFS's file, allocated right after this struct
-  const char* name;      // as passed to xOpen (a database file's is its key in `databases`)
+  const char* name;      // a database file's xOpen name, its key in `databases`; else null
   shim_file* database;   // for a WAL file: its connection's database file
   bool full_sync;        // for a database file: `PRAGMA synchronous` is FULL or EXTRA
   sqlite3_int64 buf_offset;
@@ -82,7 +82,7 @@ bool syncs_every_commit(const char* value) {
 int x_close(sqlite3_file* f) {
   auto* s = self(f);
   auto rc = s->flush();
-  if (s->name && !s->database) {
+  if (s->name) {
     std::lock_guard guard{databases_mtx};
     auto i = databases.find(s->name);
     if (i != databases.end() && i->second == s)
@@ -236,7 +236,6 @@ int x_open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_
     std::lock_guard guard{databases_mtx};
     databases[name] = s;
   } else if (name && (flags & SQLITE_OPEN_WAL)) {
-    s->name = name;
     std::lock_guard guard{databases_mtx};
     auto i = databases.find(sqlite3_filename_database(name));
     s->database = i == databases.end() ? nullptr : i->second;
