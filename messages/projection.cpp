@@ -3,6 +3,34 @@
 
 namespace seq::msg {
 
+projectable_event to_projectable(const sequenced_ves_event& e) {
+  projectable_event p;
+  p.space = static_cast<uint8_t>(space::ves);
+  p.sequence_number = e.sequence_number;
+  p.event_id = e.ev.event_id;
+  p.entity_type = e.ev.entity_type;
+  p.entity_id = e.ev.entity_id;
+  p.event_type = e.ev.event_type;
+  p.encrypted = e.ev.payload_kind != 0;
+  if (!p.encrypted)
+    p.payload = e.ev.payload;
+  p.base_version = e.ev.base_version;
+  return p;
+}
+
+projectable_event to_projectable(const sequenced_legacy_event& e) {
+  projectable_event p;
+  p.space = static_cast<uint8_t>(space::legacy);
+  p.sequence_number = e.sequence_number;
+  p.event_id = e.ev.event_id;
+  p.entity_type = e.ev.entity_type;
+  p.entity_id = e.ev.entity_id;
+  p.event_type = e.ev.event_type;
+  p.payload = e.ev.payload;
+  p.base_version = e.ev.base_version;
+  return p;
+}
+
 std::string to_string(dlq_reason r) {
   switch (r) {
     case dlq_reason::version_conflict:

@@ -33,6 +33,13 @@ struct projectable_event {
   std::optional<uint64_t> base_version;
 };
 
+/// A committed event as the projector reads it back from storage: the same fields, the same
+/// text (a VES payload is stored as its JCS text and read back canonicalized; a legacy
+/// payload is stored byte-exact), so a projector fed from memory projects exactly what it
+/// would have read.
+projectable_event to_projectable(const sequenced_ves_event& e);
+projectable_event to_projectable(const sequenced_legacy_event& e);
+
 /// Why an event could not be applied (the DLQ `reason`).
 enum class dlq_reason : uint8_t {
   version_conflict = 1,

@@ -26,6 +26,10 @@
 #include "caf/meta/load_callback.hpp"
 #include "caf/meta/type_name.hpp"
 
+namespace seq::storage {
+struct write_group; // messages/store.hpp
+} // namespace seq::storage
+
 namespace seq::msg {
 
 /// How a stream's projection reacts to an event that cannot be applied.
@@ -130,12 +134,17 @@ struct projection_batch_request {
   blocking_mode mode = blocking_mode::park;
   /// Entities with an unresolved DLQ row in this space: their events are parked behind it.
   std::set<entity_key> blocked;
+  /// Committed groups that hold the batch's first events (the projector's committed_feed):
+  /// the batch is projected from them instead of reading storage when they start at `from`.
+  std::vector<std::shared_ptr<const storage::write_group>> fed;
 };
 
 struct projection_batch_outcome {
   /// The space's checkpoint after the batch (everything up to it is committed).
   uint64_t checkpoint = 0;
   uint64_t events_read = 0;
+  /// Of those, events taken from the request's committed groups instead of storage.
+  uint64_t events_fed = 0;
   uint64_t applied = 0, skipped = 0, encrypted = 0, parked = 0, blocked_behind = 0, dead = 0;
   /// Entities of this space that got their first unresolved DLQ row in this batch (park
   /// mode).

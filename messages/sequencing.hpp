@@ -127,7 +127,13 @@ struct events_committed {
   uint8_t sp = 0;
   uint64_t first = 0;
   uint64_t last = 0;
-  bool operator==(const events_committed&) const = default;
+  /// The committed group itself (node-local, read-only, shared with the sequencer's plan;
+  /// null when the sender has none): the projector projects from it instead of reading the
+  /// events back. Not part of the message's identity.
+  std::shared_ptr<const storage::write_group> group;
+  bool operator==(const events_committed& o) const {
+    return stream == o.stream && sp == o.sp && first == o.first && last == o.last;
+  }
 };
 
 /// Request to the registry (spawns the stream on first use) and then to the stream's

@@ -44,6 +44,10 @@ void projection_counters(std::ostringstream& out,
           "Events applied to projections (tail and successful retries).", load(p.events_applied));
   counter(out, "ves_projection_batches_total",
           "Projector batches run (one storage transaction each).", load(p.batches));
+  counter(out, "ves_projection_events_fed_total",
+          "Events projected from the committed groups the projectors were handed, without "
+          "reading them back from storage.",
+          load(p.events_fed));
   counter(out, "ves_projection_events_skipped_total",
           "Events skipped: entity type without a handler or unknown event type.",
           load(p.events_skipped));

@@ -52,19 +52,6 @@ std::string audit_details(const msg::dlq_entry& e) {
 
 // -- event sources ----------------------------------------------------------------------------
 
-msg::projectable_event to_projectable(const msg::sequenced_legacy_event& e) {
-  msg::projectable_event p;
-  p.space = static_cast<uint8_t>(msg::space::legacy);
-  p.sequence_number = e.sequence_number;
-  p.event_id = e.ev.event_id;
-  p.entity_type = e.ev.entity_type;
-  p.entity_id = e.ev.entity_id;
-  p.event_type = e.ev.event_type;
-  p.payload = e.ev.payload;
-  p.base_version = e.ev.base_version;
-  return p;
-}
-
 caf::expected<std::vector<msg::projectable_event>>
 store_event_source::read(const msg::stream_key& s, uint8_t space, uint64_t from,
                          uint32_t limit) {
@@ -77,8 +64,43 @@ store_event_source::read(const msg::stream_key& s, uint8_t space, uint64_t from,
       return std::move(xs.error());
     out.reserve(xs->size());
     for (const auto& x : *xs)
-      out.push_back(to_projectable(x));
+      out.push_back(msg::to_projectable(x));
   }
+  return out;
+}
+
+std::optional<std::vector<msg::projectable_event>>
+events_from_groups(const std::vector<std::shared_ptr<const storage::write_group>>& groups,
+                   uint8_t space, uint64_t from, uint32_t limit) {
+  std::vector<msg::projectable_event> out;
+  uint64_t next = from;
+  // Appends the events numbered `next`, `next` + 1, …; false at a gap.
+  auto take = [&](const auto& xs) {
+    for (const auto& e : xs) {
+      if (out.size() == limit)
+        return true;
+      if (e.sequence_number < next)
+        continue;
+      if (e.sequence_number != next)
+        return false;
+      out.push_back(msg::to_projectable(e));
+      ++next;
+    }
+    return true;
+  };
+  for (const auto& g : groups) {
+    if (!g || out.size() == limit)
+      break;
+    bool run = true;
+    if (space == static_cast<uint8_t>(msg::space::ves))
+      run = take(g->ves);
+    else if (space == static_cast<uint8_t>(msg::space::legacy))
+      run = take(g->legacy);
+    if (!run)
+      break;
+  }
+  if (out.empty())
+    return std::nullopt;
   return out;
 }
 
@@ -332,7 +354,13 @@ projection_engine::run_batch(const msg::projection_batch_request& req) {
   msg::projection_batch_outcome out;
   const auto& s = req.stream;
   out.checkpoint = req.from > 0 ? req.from - 1 : 0;
-  auto evs = events_.read(s, req.space, req.from, req.limit);
+  caf::expected<std::vector<msg::projectable_event>> evs{std::vector<msg::projectable_event>{}};
+  if (auto fed = events_from_groups(req.fed, req.space, req.from, req.limit)) {
+    out.events_fed = fed->size();
+    evs = std::move(*fed);
+  } else {
+    evs = events_.read(s, req.space, req.from, req.limit);
+  }
   if (!evs) {
     out.error = std::move(evs.error());
     return out;

@@ -54,6 +54,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <optional>
 #include <utility>
@@ -88,7 +89,13 @@ private:
   storage::event_store& db_;
 };
 
-msg::projectable_event to_projectable(const msg::sequenced_legacy_event& e);
+/// The events of `space` with sequence numbers in [from, from + limit − 1] held by the
+/// committed `groups` (in commit order), as a read would return them (msg::to_projectable);
+/// nullopt unless they hold `from` and their numbers continue without a gap. Fewer than
+/// `limit` events when the groups end first.
+std::optional<std::vector<msg::projectable_event>>
+events_from_groups(const std::vector<std::shared_ptr<const storage::write_group>>& groups,
+                   uint8_t space, uint64_t from, uint32_t limit);
 
 class projection_engine {
 public:
@@ -103,7 +110,9 @@ public:
   caf::expected<msg::projection_loaded> load(const msg::stream_key& s,
                                              msg::blocking_mode mode = msg::blocking_mode::park);
 
-  /// Applies up to req.limit events from req.from on (see the file comment).
+  /// Applies up to req.limit events from req.from on (see the file comment): the events
+  /// come from req.fed when those groups hold req.from (events_from_groups), else from the
+  /// event source.
   msg::projection_batch_outcome run_batch(const msg::projection_batch_request& req);
 
   /// Re-applies the event of one DLQ row and the rows parked behind it.

@@ -19,6 +19,9 @@ struct projection_metrics {
   /// Batches the projectors ran (each one storage transaction); with events_applied and
   /// events_skipped it gives the mean batch size.
   std::atomic<uint64_t> batches{0};
+  /// Events the projectors took from the committed groups they were handed instead of
+  /// reading them back from storage (a batch whose start they no longer hold reads).
+  std::atomic<uint64_t> events_fed{0};
   /// Events skipped: entity type without a handler, or unknown event type.
   std::atomic<uint64_t> events_skipped{0};
   /// Encrypted VES events (payload_kind 1) skipped: the sequencer cannot read them.

@@ -53,7 +53,12 @@ void run_load(self_ptr self) {
               msg::load_projection{st.core->stream(), st.core->options().mode})
     .then(
       [self](msg::projection_loaded& x) {
-        self->state.core->on_loaded(x);
+        auto& st = self->state;
+        st.core->on_loaded(x);
+        for (auto sp : {msg::space::legacy, msg::space::ves}) {
+          auto i = static_cast<uint8_t>(sp);
+          st.feed.drop_through(i, st.core->checkpoint(i));
+        }
         job_done(self);
       },
       [self](caf::error&) { job_failed(self); });
@@ -61,8 +66,10 @@ void run_load(self_ptr self) {
 
 void run_batch(self_ptr self) {
   auto& st = self->state;
-  auto req = std::make_shared<const msg::projection_batch_request>(st.core->make_batch());
-  auto space = req->space;
+  auto batch = st.core->make_batch();
+  batch.fed = st.feed.covering(batch.space, batch.from, batch.limit);
+  auto space = batch.space;
+  auto req = std::make_shared<const msg::projection_batch_request>(std::move(batch));
   self->request(st.io, st.deps.io_timeout, msg::project_batch{req})
     .then(
       [self, space](msg::batch_projected& x) {
@@ -73,8 +80,10 @@ void run_batch(self_ptr self) {
         const auto& out = *x.outcome;
         const bool was_halted = st.core->halted();
         st.core->on_batch(space, out);
+        st.feed.drop_through(space, st.core->checkpoint(space));
         if (auto* m = st.deps.metrics) {
           add(m->batches, 1);
+          add(m->events_fed, out.events_fed);
           add(m->events_applied, out.applied);
           add(m->events_skipped, out.skipped);
           add(m->encrypted_skipped, out.encrypted);
@@ -245,13 +254,17 @@ caf::behavior projector(caf::stateful_actor<projector_state>* self, msg::stream_
   opts.batch_size = st.deps.batch_size;
   opts.linger = st.deps.linger;
   st.core = std::make_unique<projector_core>(stream, opts);
+  st.feed = committed_feed{feed_capacity(opts.batch_size)};
   if (st.deps.io.valid())
     st.io = st.deps.io.for_stream(stream);
   pump(self);
   return caf::message_handler{
     [self](msg::events_committed& x) {
-      self->state.idle.on_event();
-      self->state.core->on_committed(x.sp, x.last);
+      auto& st = self->state;
+      st.idle.on_event();
+      st.core->on_committed(x.sp, x.last);
+      if (x.last > st.core->checkpoint(x.sp))
+        st.feed.add(x.sp, x.first, x.last, std::move(x.group));
       pump(self);
     },
     [self](msg::reapply_dlq& x) -> caf::result<msg::dlq_entry> {

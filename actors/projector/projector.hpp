@@ -7,9 +7,13 @@
 ///   are counted and skipped) to the domain projections in sequence order per space, and
 ///   parks the events that fail in the DLQ (see blocking_mode in messages/projector.hpp
 ///   for park vs halt). It never touches the ingest path: it learns of new events from
-///   msg::events_committed (a `send` from the supervisor) and reads them from storage
-///   through the projection I/O worker of its stream. The rules live in the plain class
-///   `projector_core`; the work on storage in `projection_engine` (run by the worker).
+///   msg::events_committed (a `send` from the supervisor), which hands it the committed
+///   group itself. It keeps those groups (`committed_feed`, at most `feed_capacity` events
+///   per space) until they are projected, so a batch that starts in them is projected from
+///   memory; any other batch (after a start, a restart or a fall behind the feed) reads its
+///   events from storage, through the projection I/O worker of its stream. The rules live
+///   in the plain class `projector_core`; the work on storage in `projection_engine` (run
+///   by the worker).
 /// Interface (dynamically typed `caf::actor`):
 ///   events_committed                   new events of a space are stored (no reply)
 ///   reapply_dlq         → dlq_entry    re-apply a DLQ row's event (from the DLQ retry
@@ -56,6 +60,7 @@
 ///   // then the DLQ retry actor (actors/dlq/dlq_retry.hpp) with topo.registry and io.
 
 #include "actors/ingest_config.hpp"
+#include "actors/projector/committed_feed.hpp"
 #include "actors/projector/projection_io.hpp"
 #include "actors/projector/projection_metrics.hpp"
 #include "actors/projector/projector_core.hpp"
@@ -103,6 +108,11 @@ struct projector_deps {
   msg::blocking_mode mode_for(const msg::stream_key& s) const;
 };
 
+/// Committed events a projector keeps for its next batches, per space: four batches.
+constexpr size_t feed_capacity(uint32_t batch_size) {
+  return 4 * static_cast<size_t>(batch_size);
+}
+
 struct projector_state {
   static inline const char* name = "projector";
 
@@ -113,6 +123,9 @@ struct projector_state {
 
   projector_deps deps;
   std::unique_ptr<projector_core> core;
+  /// Committed groups not projected yet (from events_committed): batches read them, not
+  /// storage.
+  committed_feed feed{0};
   caf::actor io;
   bool busy = false;
   bool backoff_timer = false;

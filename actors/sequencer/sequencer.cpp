@@ -132,25 +132,23 @@ void fail_group(self_ptr self, const caf::error& e) {
 
 void write_plan(self_ptr self);
 
-/// Tells the companions (through the supervisor) which numbers just committed.
-void notify_committed(self_ptr self, const storage::write_group& g) {
+/// Tells the companions (through the supervisor) which numbers just committed, handing them
+/// the committed group itself (read-only, shared with the plan).
+void notify_committed(self_ptr self, std::shared_ptr<const storage::write_group> g) {
   auto& st = self->state;
   if (!st.deps.notify)
     return;
-  if (!g.ves.empty())
+  auto note = [&](msg::space sp, uint64_t first, uint64_t last) {
     self->send(st.deps.notify,
-               msg::events_committed{g.stream, static_cast<uint8_t>(msg::space::ves),
-                                     g.ves.front().sequence_number, g.ves.back().sequence_number});
-  if (!g.legacy.empty())
-    self->send(st.deps.notify, msg::events_committed{g.stream,
-                                                     static_cast<uint8_t>(msg::space::legacy),
-                                                     g.legacy.front().sequence_number,
-                                                     g.legacy.back().sequence_number});
-  if (!g.x402.empty())
-    self->send(st.deps.notify,
-               msg::events_committed{g.stream, static_cast<uint8_t>(msg::space::x402),
-                                     g.x402.front().sequence_number,
-                                     g.x402.back().sequence_number});
+               msg::events_committed{g->stream, static_cast<uint8_t>(sp), first, last, g});
+  };
+  if (!g->ves.empty())
+    note(msg::space::ves, g->ves.front().sequence_number, g->ves.back().sequence_number);
+  if (!g->legacy.empty())
+    note(msg::space::legacy, g->legacy.front().sequence_number,
+         g->legacy.back().sequence_number);
+  if (!g->x402.empty())
+    note(msg::space::x402, g->x402.front().sequence_number, g->x402.back().sequence_number);
 }
 
 /// Tells the x402 batchers which intents just committed.
@@ -212,7 +210,7 @@ void write_plan(self_ptr self) {
       [self](msg::group_committed&) {
         auto& st = self->state;
         st.st->commit(*st.plan);
-        notify_committed(self, st.plan->group);
+        notify_committed(self, {st.plan, &st.plan->group});
         notify_x402(self, st.plan->group);
         finish_group(self);
         st.writing = false;

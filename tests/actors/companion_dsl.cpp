@@ -110,7 +110,7 @@ struct fixture : test::projection_fixture {
 
   /// events_committed as the sequencer would send it (the script companion reads nothing).
   void committed(uint64_t first, uint64_t last) {
-    caf::anon_send(sup_actor(), msg::events_committed{stream, sp_ves, first, last});
+    caf::anon_send(sup_actor(), msg::events_committed{stream, sp_ves, first, last, nullptr});
   }
 
   /// The events_committed `a` received, as "first-last" strings.

@@ -496,10 +496,143 @@ TEST_CASE("stored legacy events become projectable events", "[projection_engine]
   l.ev.entity_id = "C1";
   l.ev.event_type = "customer.created";
   l.ev.payload = R"({"email":"a@b"})";
-  auto q = actors::projection::to_projectable(l);
+  auto q = msg::to_projectable(l);
   CHECK(q.space == sp_legacy);
   CHECK(q.sequence_number == 3);
   CHECK(q.entity_id == "C1");
   CHECK(q.payload == l.ev.payload);
   CHECK_FALSE(q.encrypted);
+}
+
+// -- batches fed from committed groups ----------------------------------------------------------
+
+namespace {
+
+using group_ptr = std::shared_ptr<const storage::write_group>;
+
+msg::sequenced_ves_event committed_ves(uint64_t seq, std::string entity_id,
+                                       std::string event_type, std::string payload) {
+  msg::sequenced_ves_event x;
+  x.sequence_number = seq;
+  x.ev.event_id = msg::uuid::random_v4();
+  x.ev.entity_type = "inventory";
+  x.ev.entity_id = std::move(entity_id);
+  x.ev.event_type = std::move(event_type);
+  x.ev.payload = std::move(payload);
+  return x;
+}
+
+/// A committed group of VES events `first`..`last` (inventory items sku-<n>, initialized
+/// with quantity n) and, when `legacy_seq` > 0, one legacy event with that number.
+group_ptr committed_group(uint64_t first, uint64_t last, uint64_t legacy_seq = 0) {
+  auto g = std::make_shared<storage::write_group>();
+  for (uint64_t n = first; n <= last; ++n)
+    g->ves.push_back(committed_ves(n, "sku-" + std::to_string(n), "inventory.initialized",
+                                   R"({"quantity":)" + std::to_string(n) + "}"));
+  if (legacy_seq > 0) {
+    msg::sequenced_legacy_event l;
+    l.sequence_number = legacy_seq;
+    l.ev.event_id = msg::uuid::random_v4();
+    l.ev.entity_type = "customer";
+    l.ev.entity_id = "C" + std::to_string(legacy_seq);
+    l.ev.event_type = "customer.created";
+    l.ev.payload = R"({"email":"a@b"})";
+    g->legacy.push_back(std::move(l));
+  }
+  return g;
+}
+
+std::vector<uint64_t> seqs_of(const std::vector<msg::projectable_event>& xs) {
+  std::vector<uint64_t> out;
+  for (const auto& x : xs)
+    out.push_back(x.sequence_number);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("events_from_groups takes a gap-free run that starts at `from`",
+          "[projection_engine]") {
+  using actors::projection::events_from_groups;
+  using v = std::vector<uint64_t>;
+  std::vector<group_ptr> gs{committed_group(1, 3, 1), committed_group(4, 6),
+                            committed_group(9, 10, 2)};
+  auto all = events_from_groups(gs, sp_ves, 1, 100);
+  REQUIRE(all);
+  CHECK(seqs_of(*all) == v{1, 2, 3, 4, 5, 6}); // stops at the gap before 9
+  auto mid = events_from_groups(gs, sp_ves, 2, 3);
+  REQUIRE(mid);
+  CHECK(seqs_of(*mid) == v{2, 3, 4});
+  auto tail = events_from_groups(gs, sp_ves, 9, 100);
+  REQUIRE(tail);
+  CHECK(seqs_of(*tail) == v{9, 10});
+  // Not held: the batch reads storage.
+  CHECK_FALSE(events_from_groups(gs, sp_ves, 7, 100));
+  CHECK_FALSE(events_from_groups(gs, sp_ves, 11, 100));
+  CHECK_FALSE(events_from_groups({}, sp_ves, 1, 100));
+  CHECK_FALSE(events_from_groups(gs, static_cast<uint8_t>(msg::space::x402), 1, 100));
+  // Legacy events have numbers of their own: the first and the last group hold legacy 1
+  // and 2 (the group between has none), a gap-free run.
+  auto legacy = events_from_groups(gs, sp_legacy, 1, 100);
+  REQUIRE(legacy);
+  CHECK(seqs_of(*legacy) == v{1, 2});
+  CHECK(legacy->front().space == sp_legacy);
+  CHECK(legacy->front().entity_id == "C1");
+  // The events are what a read returns (msg::to_projectable).
+  const auto& e = (*all)[1];
+  CHECK(e.space == sp_ves);
+  CHECK(e.event_id == gs[0]->ves[1].ev.event_id);
+  CHECK(e.entity_id == "sku-2");
+  CHECK(e.payload == R"({"quantity":2})");
+  CHECK_FALSE(e.encrypted);
+}
+
+TEST_CASE_METHOD(engine_fixture, "a batch is projected from the committed groups it is handed",
+                 "[projection_engine]") {
+  // Storage (the event source) is empty: every event must come from the groups.
+  msg::projection_batch_request req;
+  req.stream = stream;
+  req.space = sp_ves;
+  req.from = 1;
+  req.limit = 4;
+  req.fed = {committed_group(1, 3), committed_group(4, 5)};
+  auto out = engine().run_batch(req);
+  CHECK_FALSE(out.error);
+  CHECK(events.reads == 0);
+  CHECK(out.events_read == 4);
+  CHECK(out.events_fed == 4);
+  CHECK(out.applied == 4);
+  CHECK(out.checkpoint == 4);
+  CHECK_FALSE(out.end_reached);
+  CHECK(db->checkpoint(stream).ves == 4);
+  auto row = db->projection(stream, "inventory", "sku-3");
+  REQUIRE(row);
+  CHECK(row->state.find(R"("quantity_on_hand":3)") != std::string::npos);
+  CHECK_FALSE(db->projection(stream, "inventory", "sku-5"));
+  // The next batch starts inside the second group; it ends the run.
+  req.from = 5;
+  auto next = engine().run_batch(req);
+  CHECK(events.reads == 0);
+  CHECK(next.events_fed == 1);
+  CHECK(next.checkpoint == 5);
+  CHECK(next.end_reached);
+}
+
+TEST_CASE_METHOD(engine_fixture, "a batch whose start the groups do not hold reads storage",
+                 "[projection_engine]") {
+  for (int i = 1; i <= 5; ++i)
+    events.ves("inventory", "sku-" + std::to_string(i), "inventory.initialized",
+               R"({"quantity":1})");
+  msg::projection_batch_request req;
+  req.stream = stream;
+  req.space = sp_ves;
+  req.from = 1;
+  req.limit = 100;
+  req.fed = {committed_group(4, 5)}; // the projector was started after 1..3 committed
+  auto out = engine().run_batch(req);
+  CHECK(events.reads == 1);
+  CHECK(out.events_fed == 0);
+  CHECK(out.events_read == 5);
+  CHECK(out.applied == 5);
+  CHECK(out.checkpoint == 5);
 }

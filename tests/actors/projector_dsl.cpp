@@ -59,11 +59,15 @@ CAF_TEST(events_committed reaches the projector through the supervisor) {
   CAF_CHECK_EQUAL(version("order", "O1"), 2);
   CAF_CHECK_EQUAL(pdb->checkpoint(stream).ves, 2u);
   CAF_CHECK_EQUAL(pmetrics.events_applied.load(), 2u);
+  // The supervisor handed over the committed group: the batch was projected from it.
+  CAF_CHECK_EQUAL(pmetrics.events_fed.load(), 2u);
+  CAF_CHECK_EQUAL(pstate().feed.held(sp_ves), 0u);
   // The next commit is projected as soon as it is announced.
   ingest_ves({{"order", "O1", "order.processing"}});
   CAF_CHECK_EQUAL(field("order", "O1", "status"), "processing");
   CAF_CHECK_EQUAL(status().known_head_ves, 3u);
   CAF_CHECK_EQUAL(pdb->checkpoint(stream).ves, 3u);
+  CAF_CHECK_EQUAL(pmetrics.events_fed.load(), 3u);
 }
 
 CAF_TEST(a partial batch of a busy stream lingers and a full one goes at once) {
@@ -162,15 +166,19 @@ CAF_TEST(the checkpoint survives a projector restart) {
   CAF_CHECK_EQUAL(version("order", "O1"), 5);
   CAF_CHECK_EQUAL(field("order", "O1", "status"), "delivered");
   CAF_CHECK_EQUAL(supervisor().restarts, 0u); // companions do not count as sequencer restarts
-  // A restart while behind catches up from storage.
+  // A restart while behind catches up from storage: the committed groups the old projector
+  // held are gone with it.
   iogate().open = false;
   ingest_ves({{"product", "P1", "product.created"}, {"product", "P2", "product.created"}});
+  CAF_CHECK_EQUAL(pstate().feed.held(sp_ves), 2u);
   iogate().held.clear(); // that batch is lost with the crash below
+  auto fed = pmetrics.events_fed.load();
   crash_projector();
   self->send(io_gate_a, caf::put_atom_v, true);
   sched.run();
   CAF_CHECK_EQUAL(status().checkpoints.ves, 7u);
   CAF_CHECK_EQUAL(status().applied, 2u);
+  CAF_CHECK_EQUAL(pmetrics.events_fed.load(), fed);
   CAF_CHECK_EQUAL(version("product", "P1"), 1);
   CAF_CHECK_EQUAL(version("product", "P2"), 1);
 }

@@ -311,6 +311,10 @@ TEST_CASE("a commerce scenario is projected, parked, fixed up and rebuilt",
   CHECK(m.body.find("ves_dlq_retries_total{outcome=\"succeeded\"} 1") != std::string::npos);
   CHECK(m.body.find("ves_projection_events_applied_total") != std::string::npos);
   CHECK(m.body.find("ves_projection_batches_total") != std::string::npos);
+  // The projector took (some of) the events from the committed groups it was handed.
+  auto fed_at = m.body.find("\nves_projection_events_fed_total ");
+  REQUIRE(fed_at != std::string::npos);
+  CHECK(std::stoull(m.body.substr(fed_at + 33)) > 0);
 }
 
 TEST_CASE("projection and DLQ routes check their input and the caller's rights",
