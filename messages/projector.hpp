@@ -26,10 +26,6 @@
 #include "caf/meta/load_callback.hpp"
 #include "caf/meta/type_name.hpp"
 
-namespace seq::storage {
-struct write_group; // messages/store.hpp
-} // namespace seq::storage
-
 namespace seq::msg {
 
 /// How a stream's projection reacts to an event that cannot be applied.
@@ -125,6 +121,9 @@ struct projection_loaded {
   std::shared_ptr<const projection_halt> halt;
 };
 
+/// The projectable events of one committed group (node-local, shared, read-only).
+using fed_events = std::shared_ptr<const std::vector<projectable_event>>;
+
 /// Apply up to `limit` events of one space from `from` on (see actors/projector).
 struct projection_batch_request {
   stream_key stream;
@@ -134,9 +133,10 @@ struct projection_batch_request {
   blocking_mode mode = blocking_mode::park;
   /// Entities with an unresolved DLQ row in this space: their events are parked behind it.
   std::set<entity_key> blocked;
-  /// Committed groups that hold the batch's first events (the projector's committed_feed):
-  /// the batch is projected from them instead of reading storage when they start at `from`.
-  std::vector<std::shared_ptr<const storage::write_group>> fed;
+  /// Committed events of this space that the batch starts in, group by group, in order (the
+  /// projector's committed_feed): the batch is projected from them instead of reading
+  /// storage when they hold `from`.
+  std::vector<fed_events> fed;
 };
 
 struct projection_batch_outcome {

@@ -70,35 +70,24 @@ store_event_source::read(const msg::stream_key& s, uint8_t space, uint64_t from,
 }
 
 std::optional<std::vector<msg::projectable_event>>
-events_from_groups(const std::vector<std::shared_ptr<const storage::write_group>>& groups,
-                   uint8_t space, uint64_t from, uint32_t limit) {
+events_from_groups(const std::vector<msg::fed_events>& fed, uint8_t space, uint64_t from,
+                   uint32_t limit) {
   std::vector<msg::projectable_event> out;
-  uint64_t next = from;
-  // Appends the events numbered `next`, `next` + 1, …; false at a gap.
-  auto take = [&](const auto& xs) {
-    for (const auto& e : xs) {
-      if (out.size() == limit)
-        return true;
-      if (e.sequence_number < next)
-        continue;
-      if (e.sequence_number != next)
+  // Appends the group's events numbered from `from` + out.size() on; false once the run
+  // ends (full, a gap, another space).
+  auto take = [&](const std::vector<msg::projectable_event>& g) {
+    for (const auto& e : g) {
+      const uint64_t next = from + out.size();
+      if (out.size() == limit || e.space != space || e.sequence_number > next)
         return false;
-      out.push_back(msg::to_projectable(e));
-      ++next;
+      if (e.sequence_number == next)
+        out.push_back(e);
     }
     return true;
   };
-  for (const auto& g : groups) {
-    if (!g || out.size() == limit)
+  for (const auto& g : fed)
+    if (!g || !take(*g))
       break;
-    bool run = true;
-    if (space == static_cast<uint8_t>(msg::space::ves))
-      run = take(g->ves);
-    else if (space == static_cast<uint8_t>(msg::space::legacy))
-      run = take(g->legacy);
-    if (!run)
-      break;
-  }
   if (out.empty())
     return std::nullopt;
   return out;

@@ -90,12 +90,11 @@ private:
 };
 
 /// The events of `space` with sequence numbers in [from, from + limit − 1] held by the
-/// committed `groups` (in commit order), as a read would return them (msg::to_projectable);
-/// nullopt unless they hold `from` and their numbers continue without a gap. Fewer than
-/// `limit` events when the groups end first.
+/// committed groups `fed` (in commit order); nullopt unless they hold `from` and their
+/// numbers continue without a gap. Fewer than `limit` events when the groups end first.
 std::optional<std::vector<msg::projectable_event>>
-events_from_groups(const std::vector<std::shared_ptr<const storage::write_group>>& groups,
-                   uint8_t space, uint64_t from, uint32_t limit);
+events_from_groups(const std::vector<msg::fed_events>& fed, uint8_t space, uint64_t from,
+                   uint32_t limit);
 
 class projection_engine {
 public:

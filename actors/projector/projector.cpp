@@ -263,8 +263,8 @@ caf::behavior projector(caf::stateful_actor<projector_state>* self, msg::stream_
       auto& st = self->state;
       st.idle.on_event();
       st.core->on_committed(x.sp, x.last);
-      if (x.last > st.core->checkpoint(x.sp))
-        st.feed.add(x.sp, x.first, x.last, std::move(x.group));
+      if (x.group && x.last > st.core->checkpoint(x.sp))
+        st.feed.add(x.sp, *x.group);
       pump(self);
     },
     [self](msg::reapply_dlq& x) -> caf::result<msg::dlq_entry> {

@@ -8,10 +8,11 @@
 ///   parks the events that fail in the DLQ (see blocking_mode in messages/projector.hpp
 ///   for park vs halt). It never touches the ingest path: it learns of new events from
 ///   msg::events_committed (a `send` from the supervisor), which hands it the committed
-///   group itself. It keeps those groups (`committed_feed`, at most `feed_capacity` events
-///   per space) until they are projected, so a batch that starts in them is projected from
-///   memory; any other batch (after a start, a restart or a fall behind the feed) reads its
-///   events from storage, through the projection I/O worker of its stream. The rules live
+///   group itself. It keeps the group's projectable events (`committed_feed`, at most
+///   `feed_capacity` events per space) until they are projected, so a batch that starts in
+///   them is projected from memory; any other batch (after a start, a restart or a fall
+///   behind the feed) reads its events from storage, through the projection I/O worker of
+///   its stream. The rules live
 ///   in the plain class `projector_core`; the work on storage in `projection_engine` (run
 ///   by the worker).
 /// Interface (dynamically typed `caf::actor`):
@@ -123,8 +124,8 @@ struct projector_state {
 
   projector_deps deps;
   std::unique_ptr<projector_core> core;
-  /// Committed groups not projected yet (from events_committed): batches read them, not
-  /// storage.
+  /// Committed events not projected yet (from events_committed): batches take them from
+  /// here instead of storage.
   committed_feed feed{0};
   caf::actor io;
   bool busy = false;

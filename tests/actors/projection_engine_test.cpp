@@ -508,38 +508,38 @@ TEST_CASE("stored legacy events become projectable events", "[projection_engine]
 
 namespace {
 
-using group_ptr = std::shared_ptr<const storage::write_group>;
-
-msg::sequenced_ves_event committed_ves(uint64_t seq, std::string entity_id,
-                                       std::string event_type, std::string payload) {
-  msg::sequenced_ves_event x;
-  x.sequence_number = seq;
-  x.ev.event_id = msg::uuid::random_v4();
-  x.ev.entity_type = "inventory";
-  x.ev.entity_id = std::move(entity_id);
-  x.ev.event_type = std::move(event_type);
-  x.ev.payload = std::move(payload);
-  return x;
+/// The projectable events of a committed group (as the projector's committed_feed keeps
+/// them) with VES events `first`..`last`: inventory items sku-<n>, initialized with
+/// quantity n.
+msg::fed_events committed_ves(uint64_t first, uint64_t last) {
+  auto out = std::make_shared<std::vector<msg::projectable_event>>();
+  for (uint64_t n = first; n <= last; ++n) {
+    msg::sequenced_ves_event x;
+    x.sequence_number = n;
+    x.ev.event_id = msg::uuid::random_v4();
+    x.ev.entity_type = "inventory";
+    x.ev.entity_id = "sku-" + std::to_string(n);
+    x.ev.event_type = "inventory.initialized";
+    x.ev.payload = R"({"quantity":)" + std::to_string(n) + "}";
+    out->push_back(msg::to_projectable(x));
+  }
+  return out;
 }
 
-/// A committed group of VES events `first`..`last` (inventory items sku-<n>, initialized
-/// with quantity n) and, when `legacy_seq` > 0, one legacy event with that number.
-group_ptr committed_group(uint64_t first, uint64_t last, uint64_t legacy_seq = 0) {
-  auto g = std::make_shared<storage::write_group>();
-  for (uint64_t n = first; n <= last; ++n)
-    g->ves.push_back(committed_ves(n, "sku-" + std::to_string(n), "inventory.initialized",
-                                   R"({"quantity":)" + std::to_string(n) + "}"));
-  if (legacy_seq > 0) {
+/// The same for legacy events `first`..`last` (customers C<n>).
+msg::fed_events committed_legacy(uint64_t first, uint64_t last) {
+  auto out = std::make_shared<std::vector<msg::projectable_event>>();
+  for (uint64_t n = first; n <= last; ++n) {
     msg::sequenced_legacy_event l;
-    l.sequence_number = legacy_seq;
+    l.sequence_number = n;
     l.ev.event_id = msg::uuid::random_v4();
     l.ev.entity_type = "customer";
-    l.ev.entity_id = "C" + std::to_string(legacy_seq);
+    l.ev.entity_id = "C" + std::to_string(n);
     l.ev.event_type = "customer.created";
     l.ev.payload = R"({"email":"a@b"})";
-    g->legacy.push_back(std::move(l));
+    out->push_back(msg::to_projectable(l));
   }
-  return g;
+  return out;
 }
 
 std::vector<uint64_t> seqs_of(const std::vector<msg::projectable_event>& xs) {
@@ -555,8 +555,8 @@ TEST_CASE("events_from_groups takes a gap-free run that starts at `from`",
           "[projection_engine]") {
   using actors::projection::events_from_groups;
   using v = std::vector<uint64_t>;
-  std::vector<group_ptr> gs{committed_group(1, 3, 1), committed_group(4, 6),
-                            committed_group(9, 10, 2)};
+  std::vector<msg::fed_events> gs{committed_ves(1, 3), committed_ves(4, 6),
+                                  committed_ves(9, 10)};
   auto all = events_from_groups(gs, sp_ves, 1, 100);
   REQUIRE(all);
   CHECK(seqs_of(*all) == v{1, 2, 3, 4, 5, 6}); // stops at the gap before 9
@@ -570,21 +570,17 @@ TEST_CASE("events_from_groups takes a gap-free run that starts at `from`",
   CHECK_FALSE(events_from_groups(gs, sp_ves, 7, 100));
   CHECK_FALSE(events_from_groups(gs, sp_ves, 11, 100));
   CHECK_FALSE(events_from_groups({}, sp_ves, 1, 100));
-  CHECK_FALSE(events_from_groups(gs, static_cast<uint8_t>(msg::space::x402), 1, 100));
-  // Legacy events have numbers of their own: the first and the last group hold legacy 1
-  // and 2 (the group between has none), a gap-free run.
-  auto legacy = events_from_groups(gs, sp_legacy, 1, 100);
-  REQUIRE(legacy);
-  CHECK(seqs_of(*legacy) == v{1, 2});
-  CHECK(legacy->front().space == sp_legacy);
-  CHECK(legacy->front().entity_id == "C1");
-  // The events are what a read returns (msg::to_projectable).
-  const auto& e = (*all)[1];
-  CHECK(e.space == sp_ves);
-  CHECK(e.event_id == gs[0]->ves[1].ev.event_id);
-  CHECK(e.entity_id == "sku-2");
-  CHECK(e.payload == R"({"quantity":2})");
-  CHECK_FALSE(e.encrypted);
+  // Events of another space are never taken.
+  CHECK_FALSE(events_from_groups(gs, sp_legacy, 1, 100));
+  std::vector<msg::fed_events> legacy{committed_legacy(1, 2), committed_legacy(3, 3)};
+  auto l = events_from_groups(legacy, sp_legacy, 1, 100);
+  REQUIRE(l);
+  CHECK(seqs_of(*l) == v{1, 2, 3});
+  CHECK(l->front().entity_id == "C1");
+  CHECK_FALSE(events_from_groups(legacy, sp_ves, 1, 100));
+  // The events are handed on as they are held.
+  CHECK((*all)[1].event_id == (*gs[0])[1].event_id);
+  CHECK((*all)[1].payload == R"({"quantity":2})");
 }
 
 TEST_CASE_METHOD(engine_fixture, "a batch is projected from the committed groups it is handed",
@@ -595,7 +591,7 @@ TEST_CASE_METHOD(engine_fixture, "a batch is projected from the committed groups
   req.space = sp_ves;
   req.from = 1;
   req.limit = 4;
-  req.fed = {committed_group(1, 3), committed_group(4, 5)};
+  req.fed = {committed_ves(1, 3), committed_ves(4, 5)};
   auto out = engine().run_batch(req);
   CHECK_FALSE(out.error);
   CHECK(events.reads == 0);
@@ -628,7 +624,7 @@ TEST_CASE_METHOD(engine_fixture, "a batch whose start the groups do not hold rea
   req.space = sp_ves;
   req.from = 1;
   req.limit = 100;
-  req.fed = {committed_group(4, 5)}; // the projector was started after 1..3 committed
+  req.fed = {committed_ves(4, 5)}; // the projector was started after 1..3 committed
   auto out = engine().run_batch(req);
   CHECK(events.reads == 1);
   CHECK(out.events_fed == 0);
