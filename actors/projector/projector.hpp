@@ -12,9 +12,8 @@
 ///   `feed_capacity` events per space) until they are projected, so a batch that starts in
 ///   them is projected from memory; any other batch (after a start, a restart or a fall
 ///   behind the feed) reads its events from storage, through the projection I/O worker of
-///   its stream. The rules live
-///   in the plain class `projector_core`; the work on storage in `projection_engine` (run
-///   by the worker).
+///   its stream. The rules live in the plain class `projector_core`; the work on storage in
+///   `projection_engine` (run by the worker).
 /// Interface (dynamically typed `caf::actor`):
 ///   events_committed                   new events of a space are stored (no reply)
 ///   reapply_dlq         → dlq_entry    re-apply a DLQ row's event (from the DLQ retry
