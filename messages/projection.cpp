@@ -3,24 +3,13 @@
 
 namespace seq::msg {
 
-projectable_event to_projectable(const sequenced_ves_event& e) {
-  projectable_event p;
-  p.space = static_cast<uint8_t>(space::ves);
-  p.sequence_number = e.sequence_number;
-  p.event_id = e.ev.event_id;
-  p.entity_type = e.ev.entity_type;
-  p.entity_id = e.ev.entity_id;
-  p.event_type = e.ev.event_type;
-  p.encrypted = e.ev.payload_kind != 0;
-  if (!p.encrypted)
-    p.payload = e.ev.payload;
-  p.base_version = e.ev.base_version;
-  return p;
-}
+namespace {
 
-projectable_event to_projectable(const sequenced_legacy_event& e) {
+/// The fields both kinds of stored event share.
+template <class Stored>
+projectable_event projectable_of(const Stored& e, space sp) {
   projectable_event p;
-  p.space = static_cast<uint8_t>(space::legacy);
+  p.space = static_cast<uint8_t>(sp);
   p.sequence_number = e.sequence_number;
   p.event_id = e.ev.event_id;
   p.entity_type = e.ev.entity_type;
@@ -29,6 +18,20 @@ projectable_event to_projectable(const sequenced_legacy_event& e) {
   p.payload = e.ev.payload;
   p.base_version = e.ev.base_version;
   return p;
+}
+
+} // namespace
+
+projectable_event to_projectable(const sequenced_ves_event& e) {
+  auto p = projectable_of(e, space::ves);
+  p.encrypted = e.ev.payload_kind != 0;
+  if (p.encrypted)
+    p.payload.clear(); // a read returns no payload for an encrypted event
+  return p;
+}
+
+projectable_event to_projectable(const sequenced_legacy_event& e) {
+  return projectable_of(e, space::legacy);
 }
 
 std::string to_string(dlq_reason r) {
