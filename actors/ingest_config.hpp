@@ -62,7 +62,8 @@ struct companion_start {
 /// A per-stream companion actor (projector, committer, …): started by each stream supervisor
 /// when `start` says so (lazily, not with the stream), monitored and respawned after a crash
 /// (it must reload its own state from storage). It receives msg::events_committed after
-/// every commit of its stream while it runs, and adapters reach it with
+/// every commit of its stream while it runs (with the committed group, which it may read but
+/// must not keep for long: it holds the sequencer's whole plan), and adapters reach it with
 /// msg::get_companion{stream, role} sent to the registry. It may stop itself when idle
 /// (actors/supervision/companion.hpp).
 struct companion_spec {

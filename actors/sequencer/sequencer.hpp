@@ -17,8 +17,9 @@
 ///   drain_atom     → ok_atom           after the queue is empty; new work is refused from then
 ///   reload_atom    (from itself)       retry loading the stream state
 /// Sends: verify_ves_batch / verify_legacy_batch to the verify pool (request); load_stream,
-///   commit_group, inspect_conflict to the storage writer (request); events_committed to
-///   `notify` and x402_sequenced to `cfg->x402_sink` after each commit.
+///   commit_group, inspect_conflict to the storage writer (request); events_committed (with
+///   a read-only pointer to the committed group) to `notify` and x402_sequenced to
+///   `cfg->x402_sink` after each commit.
 /// Supervision: spawned and monitored by its stream_supervisor, which respawns it after a
 ///   crash; the new one reloads heads and versions from storage. A restart loses the
 ///   unanswered requests: they are failed with errc::internal (never acknowledged, so the
