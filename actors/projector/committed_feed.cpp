@@ -31,12 +31,13 @@ void committed_feed::add(uint8_t space, const storage::write_group& g) {
     return;
   const uint64_t first = events->front().sequence_number;
   const uint64_t last = events->back().sequence_number;
+  const bool consecutive = last - first + 1 == events->size();
   auto& run = runs_[space];
-  if (last - first + 1 != events->size() || (!run.empty() && first != run.back().last + 1)) {
+  if (!consecutive || (!run.empty() && first != run.back().last + 1)) {
     run.clear();
     held_[space] = 0;
-    if (last - first + 1 != events->size())
-      return; // not consecutive: nothing to rely on
+    if (!consecutive)
+      return; // numbers with a gap: nothing to rely on
   }
   run.push_back(entry{first, last, std::move(events)});
   held_[space] += last - first + 1;

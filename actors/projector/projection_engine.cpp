@@ -69,10 +69,10 @@ store_event_source::read(const msg::stream_key& s, uint8_t space, uint64_t from,
   return out;
 }
 
-std::optional<std::vector<msg::projectable_event>>
+std::optional<std::vector<const msg::projectable_event*>>
 events_from_groups(const std::vector<msg::fed_events>& fed, uint8_t space, uint64_t from,
                    uint32_t limit) {
-  std::vector<msg::projectable_event> out;
+  std::vector<const msg::projectable_event*> out;
   // Appends the group's events numbered from `from` + out.size() on; false once the run
   // ends (full, a gap, another space).
   auto take = [&](const std::vector<msg::projectable_event>& g) {
@@ -81,7 +81,7 @@ events_from_groups(const std::vector<msg::fed_events>& fed, uint8_t space, uint6
       if (out.size() == limit || e.space != space || e.sequence_number > next)
         return false;
       if (e.sequence_number == next)
-        out.push_back(e);
+        out.push_back(&e);
     }
     return true;
   };
@@ -132,10 +132,11 @@ projection_engine::parse_state(const msg::projection_row& row) {
 
 caf::expected<void>
 projection_engine::prefetch(const msg::stream_key& s,
-                            const std::vector<msg::projectable_event>& evs, uint64_t after,
-                            const std::set<msg::entity_key>& blocked) {
+                            const std::vector<const msg::projectable_event*>& evs,
+                            uint64_t after, const std::set<msg::entity_key>& blocked) {
   std::set<msg::entity_key> wanted;
-  for (const auto& ev : evs) {
+  for (const auto* e : evs) {
+    const auto& ev = *e;
     if (ev.sequence_number <= after || ev.encrypted || !has_handler(ev.entity_type))
       continue;
     auto k = key_of(ev);
@@ -343,22 +344,28 @@ projection_engine::run_batch(const msg::projection_batch_request& req) {
   msg::projection_batch_outcome out;
   const auto& s = req.stream;
   out.checkpoint = req.from > 0 ? req.from - 1 : 0;
-  caf::expected<std::vector<msg::projectable_event>> evs{std::vector<msg::projectable_event>{}};
+  // The batch's events: in the request's committed groups (kept alive by `req`), or read.
+  std::vector<msg::projectable_event> read;
+  std::vector<const msg::projectable_event*> evs;
   if (auto fed = events_from_groups(req.fed, req.space, req.from, req.limit)) {
-    out.events_fed = fed->size();
     evs = std::move(*fed);
+    out.events_fed = evs.size();
   } else {
-    evs = events_.read(s, req.space, req.from, req.limit);
+    auto r = events_.read(s, req.space, req.from, req.limit);
+    if (!r) {
+      out.error = std::move(r.error());
+      return out;
+    }
+    read = std::move(*r);
+    evs.reserve(read.size());
+    for (const auto& e : read)
+      evs.push_back(&e);
   }
-  if (!evs) {
-    out.error = std::move(evs.error());
-    return out;
-  }
-  out.events_read = evs->size();
-  out.end_reached = evs->size() < req.limit;
+  out.events_read = evs.size();
+  out.end_reached = evs.size() < req.limit;
   auto blocked = req.blocked;
   // The current states of all entities the batch will apply to, in one read.
-  if (auto ok = prefetch(s, *evs, out.checkpoint, blocked); !ok) {
+  if (auto ok = prefetch(s, evs, out.checkpoint, blocked); !ok) {
     out.error = std::move(ok.error());
     return out;
   }
@@ -406,7 +413,8 @@ projection_engine::run_batch(const msg::projection_batch_request& req) {
     st.sequence_number = ev.sequence_number;
     return st;
   };
-  for (const auto& ev : *evs) {
+  for (const auto* next : evs) {
+    const auto& ev = *next;
     if (ev.sequence_number <= out.checkpoint)
       continue;
     if (ev.encrypted) {

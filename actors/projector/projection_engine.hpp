@@ -90,9 +90,10 @@ private:
 };
 
 /// The events of `space` with sequence numbers in [from, from + limit − 1] held by the
-/// committed groups `fed` (in commit order); nullopt unless they hold `from` and their
-/// numbers continue without a gap. Fewer than `limit` events when the groups end first.
-std::optional<std::vector<msg::projectable_event>>
+/// committed groups `fed` (in commit order), as pointers into them (not copied); nullopt
+/// unless they hold `from` and their numbers continue without a gap. Fewer than `limit`
+/// events when the groups end first.
+std::optional<std::vector<const msg::projectable_event*>>
 events_from_groups(const std::vector<msg::fed_events>& fed, uint8_t space, uint64_t from,
                    uint32_t limit);
 
@@ -131,8 +132,8 @@ private:
   /// Loads the states of the entities `evs` will apply to (after `after`, not blocked, not
   /// cached yet) with one get_projections call.
   caf::expected<void> prefetch(const msg::stream_key& s,
-                               const std::vector<msg::projectable_event>& evs, uint64_t after,
-                               const std::set<msg::entity_key>& blocked);
+                               const std::vector<const msg::projectable_event*>& evs,
+                               uint64_t after, const std::set<msg::entity_key>& blocked);
 
   /// Runs the handlers for one event.
   apply_result evaluate(const state_t& cur, const msg::projectable_event& ev);

@@ -39,6 +39,17 @@ int64_t version_of(event_store& st, const stream_key& s, const entity_key& k) {
   return 0;
 }
 
+/// VES events 1..3 of stream `s`: plaintext, encrypted, plaintext without a base version.
+write_group three_ves_events(const stream_key& s) {
+  write_group g;
+  g.stream = s;
+  g.ves.push_back(make_ves(s, 1, "order-1"));
+  g.ves.push_back(make_ves(s, 2, "order-2", /*encrypted*/ true));
+  g.ves.push_back(make_ves(s, 3, "order-3"));
+  g.ves[2].ev.base_version.reset();
+  return g;
+}
+
 /// Asserts that nothing of `g` is stored: no event rows, no command reservations.
 void require_nothing_of(event_store& st, const write_group& g) {
   auto rep = st.inspect_conflict(g);
@@ -581,12 +592,7 @@ TEST_CASE("range reads return [from, from + limit - 1] in ascending order", "[st
 
 TEST_CASE("the lean VES reads return the columns of the full read", "[storage]") {
   store_fixture f;
-  write_group g;
-  g.stream = f.stream;
-  g.ves.push_back(make_ves(f.stream, 1, "order-1"));
-  g.ves.push_back(make_ves(f.stream, 2, "order-2", /*encrypted*/ true));
-  g.ves.push_back(make_ves(f.stream, 3, "order-3"));
-  g.ves[2].ev.base_version.reset();
+  auto g = three_ves_events(f.stream);
   SEQ_REQUIRE_OK(f.store->commit_group(g));
   auto full = f.store->read_ves_events(f.stream, 1, 10);
   SEQ_REQUIRE_OK(full);
@@ -647,12 +653,7 @@ TEST_CASE("a projector fed the committed group sees what it would read back", "[
   // reads storage only when it no longer holds it: both must give the same events, byte for
   // byte, or a projection would depend on which path ran.
   store_fixture f;
-  write_group g;
-  g.stream = f.stream;
-  g.ves.push_back(make_ves(f.stream, 1, "order-1"));
-  g.ves.push_back(make_ves(f.stream, 2, "order-2", /*encrypted*/ true));
-  g.ves.push_back(make_ves(f.stream, 3, "order-3"));
-  g.ves[2].ev.base_version.reset();
+  auto g = three_ves_events(f.stream);
   g.legacy.push_back(make_legacy(f.stream, 1, "sku-1"));
   g.legacy.push_back(make_legacy(f.stream, 2, "sku-2"));
   // A legacy payload keeps its document order and its number forms.
