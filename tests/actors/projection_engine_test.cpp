@@ -509,37 +509,38 @@ TEST_CASE("stored legacy events become projectable events", "[projection_engine]
 namespace {
 
 /// The projectable events of a committed group (as the projector's committed_feed keeps
-/// them) with VES events `first`..`last`: inventory items sku-<n>, initialized with
-/// quantity n.
-msg::fed_events committed_ves(uint64_t first, uint64_t last) {
+/// them) numbered `first`..`last`; `fill(ev, n)` sets the rest of event n.
+template <class Sequenced, class Fill>
+msg::fed_events committed(uint64_t first, uint64_t last, Fill fill) {
   auto out = std::make_shared<std::vector<msg::projectable_event>>();
   for (uint64_t n = first; n <= last; ++n) {
-    msg::sequenced_ves_event x;
+    Sequenced x;
     x.sequence_number = n;
     x.ev.event_id = msg::uuid::random_v4();
-    x.ev.entity_type = "inventory";
-    x.ev.entity_id = "sku-" + std::to_string(n);
-    x.ev.event_type = "inventory.initialized";
-    x.ev.payload = R"({"quantity":)" + std::to_string(n) + "}";
+    fill(x.ev, n);
     out->push_back(msg::to_projectable(x));
   }
   return out;
 }
 
-/// The same for legacy events `first`..`last` (customers C<n>).
+/// VES events `first`..`last`: inventory items sku-<n>, initialized with quantity n.
+msg::fed_events committed_ves(uint64_t first, uint64_t last) {
+  return committed<msg::sequenced_ves_event>(first, last, [](auto& ev, uint64_t n) {
+    ev.entity_type = "inventory";
+    ev.entity_id = "sku-" + std::to_string(n);
+    ev.event_type = "inventory.initialized";
+    ev.payload = R"({"quantity":)" + std::to_string(n) + "}";
+  });
+}
+
+/// Legacy events `first`..`last`: customers C<n>.
 msg::fed_events committed_legacy(uint64_t first, uint64_t last) {
-  auto out = std::make_shared<std::vector<msg::projectable_event>>();
-  for (uint64_t n = first; n <= last; ++n) {
-    msg::sequenced_legacy_event l;
-    l.sequence_number = n;
-    l.ev.event_id = msg::uuid::random_v4();
-    l.ev.entity_type = "customer";
-    l.ev.entity_id = "C" + std::to_string(n);
-    l.ev.event_type = "customer.created";
-    l.ev.payload = R"({"email":"a@b"})";
-    out->push_back(msg::to_projectable(l));
-  }
-  return out;
+  return committed<msg::sequenced_legacy_event>(first, last, [](auto& ev, uint64_t n) {
+    ev.entity_type = "customer";
+    ev.entity_id = "C" + std::to_string(n);
+    ev.event_type = "customer.created";
+    ev.payload = R"({"email":"a@b"})";
+  });
 }
 
 std::vector<uint64_t> seqs_of(const std::vector<const msg::projectable_event*>& xs) {
