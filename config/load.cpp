@@ -167,6 +167,7 @@ const std::map<std::string, setter>& setters() {
     {"http.host", [](settings& s, auto&, auto& v) { s.http.host = v; }},
     {"http.port", [](settings& s, auto& k, auto& v) { s.http.port = parse_uint<uint16_t>(k, v, 0, 65535); }},
     {"http.threads", [](settings& s, auto& k, auto& v) { s.http.threads = parse_uint<size_t>(k, v, 1, 4096); }},
+    {"http.loops", [](settings& s, auto& k, auto& v) { s.http.loops = parse_uint<size_t>(k, v, 0, 256); }},
     {"http.listen_backlog", [](settings& s, auto& k, auto& v) { s.http.listen_backlog = parse_uint<int>(k, v, 1, 65535); }},
     {"http.max_body_bytes", [](settings& s, auto& k, auto& v) { s.http.max_body_bytes = parse_uint<size_t>(k, v, 1024, size_t{1} << 32); }},
     {"http.keep_alive_timeout_s", [](settings& s, auto& k, auto& v) { s.http.keep_alive_timeout_s = parse_uint<int>(k, v, 1, 3600); }},
@@ -265,6 +266,7 @@ const std::vector<std::pair<const char*, const char*>>& env_names() {
     {"MAX_BODY_SIZE_BYTES", "http.max_body_bytes"},
     {"REQUEST_TIMEOUT_SECS", "http.request_timeout_s"},
     {"VES_HTTP_THREADS", "http.threads"},
+    {"VES_HTTP_LOOPS", "http.loops"},
     {"DATABASE_URL", "storage.url"},
     {"DB_MIGRATE_ON_STARTUP", "storage.migrate_on_start"},
     {"MAX_DB_CONNECTIONS", "storage.read_pool_size"},
@@ -471,6 +473,8 @@ settings load(const std::string& path, const env_map& env) {
     s.sequencer.verify_workers = std::max(1u, std::thread::hardware_concurrency());
   if (s.storage.writers == 0)
     s.storage.writers = auto_storage_writers(std::thread::hardware_concurrency());
+  if (s.http.loops == 0)
+    s.http.loops = std::max(1u, std::thread::hardware_concurrency());
   if (s.sequencer.scheduler_threads == 0)
     s.sequencer.scheduler_threads = std::max(2u, std::thread::hardware_concurrency());
   return s;

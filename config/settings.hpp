@@ -27,7 +27,8 @@ struct config_error : std::runtime_error {
 struct http_settings {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
-  size_t threads = 64;                  ///< handler pool (one keep-alive connection pins one)
+  size_t threads = 64;                  ///< workers for the blocking routes (reads, keys, …)
+  size_t loops = 0;                     ///< connection loop threads (run ingest); 0 = cores
   int listen_backlog = 4096;
   size_t max_body_bytes = 10 * 1024 * 1024;
   int keep_alive_timeout_s = 30;

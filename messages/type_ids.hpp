@@ -11,6 +11,7 @@
 #include "messages/errc.hpp"
 #include "messages/ingest.hpp"
 #include "messages/projector.hpp"
+#include "messages/relay.hpp"
 #include "messages/sequencing.hpp"
 #include "messages/settlement.hpp"
 #include "messages/x402.hpp"
@@ -113,4 +114,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(seq, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(seq, (seq::msg::x402_fetch_batch))
   CAF_ADD_TYPE_ID(seq, (seq::msg::x402_record))
   CAF_ADD_TYPE_ID(seq, (seq::msg::x402_prune))
+  // the HTTP adapter's relays (messages/relay.hpp)
+  CAF_ADD_TYPE_ID(seq, (seq::msg::relay_call))
 CAF_END_TYPE_ID_BLOCK(seq)

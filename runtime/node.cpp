@@ -381,6 +381,7 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   o.host = s.http.host;
   o.port = s.http.port;
   o.threads = s.http.threads;
+  o.loops = s.http.loops;
   o.listen_backlog = s.http.listen_backlog;
   o.max_body_bytes = s.http.max_body_bytes;
   o.keep_alive_timeout_s = s.http.keep_alive_timeout_s;

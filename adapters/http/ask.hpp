@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-/// Blocking request from an HTTP handler thread to an actor, through a scoped actor that is
-/// reused across requests (asker_pool).
+/// Requests from HTTP handlers to actors: blocking, from a worker thread, through a scoped
+/// actor that is reused across requests (asker_pool); or without waiting, from a loop thread,
+/// through a relay actor that runs the callback with the answer (ask_async).
 
 #include "adapters/http/request.hpp"
 #include "adapters/http/server.hpp"
+#include "messages/relay.hpp"
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -15,6 +18,7 @@
 #include "caf/actor_system.hpp"
 #include "caf/expected.hpp"
 #include "caf/scoped_actor.hpp"
+#include "caf/send.hpp"
 
 namespace seq::http {
 
@@ -42,6 +46,36 @@ private:
   mutable std::mutex mx_;
   std::vector<actor_ptr> idle_;
 };
+
+/// Event-based actors that send requests on behalf of threads that are not actors and run the
+/// callbacks with the answers (ask_async). Thread-safe; the actors end with it.
+class relay_set {
+public:
+  relay_set(caf::actor_system& sys, size_t n);
+  ~relay_set();
+  relay_set(const relay_set&) = delete;
+  relay_set& operator=(const relay_set&) = delete;
+  /// The next relay, round robin.
+  const caf::actor& next();
+
+private:
+  std::vector<caf::actor> actors_;
+  std::atomic<size_t> next_{0};
+};
+
+/// Sends `msg` to `dest` through a relay and returns at once; the relay calls `done` with the
+/// reply of type R or the error, on a CAF worker thread. No timeout: the caller bounds the wait
+/// (the event server answers an async route that takes too long).
+template <class R, class M, class F>
+void ask_async(context& ctx, const caf::actor& dest, M&& msg, F done) {
+  caf::anon_send(ctx.relays->next(),
+                 msg::relay_call{[dest, m = std::forward<M>(msg),
+                                  done = std::move(done)](caf::event_based_actor* self) mutable {
+                   self->request(dest, caf::infinite, std::move(m))
+                     .then([done](R& r) mutable { done(caf::expected<R>{std::move(r)}); },
+                           [done](caf::error& e) mutable { done(caf::expected<R>{std::move(e)}); });
+                 }});
+}
 
 /// Sends `msg` to `dest` and waits for a reply of type R, or for an error reply, for at most
 /// `timeout` (then the error is sec::request_timeout).

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // POST /api/v1/ves/events/ingest and POST /api/v1/events/ingest (legacy): decode, check
 // request-level limits and permissions, hand the batch to the stream actor, render the outcome.
+// Both are async routes (adapters/http/event_server.hpp): they run on a loop thread and are
+// answered by the relay that receives the stream's reply.
 #include "adapters/http/ask.hpp"
+#include "adapters/http/event_server.hpp"
 #include "adapters/http/json_writer.hpp"
 #include "adapters/http/request.hpp"
 #include "adapters/http/server.hpp"
@@ -9,6 +12,8 @@
 #include "messages/ves/ves.hpp"
 
 #include <httplib.h>
+
+#include <optional>
 
 namespace seq::http {
 
@@ -136,7 +141,8 @@ void opt_u64(json_writer& w, std::string_view key, const std::optional<T>& v) {
     w.null();
 }
 
-void ves_ingest(context& ctx, const httplib::Request& req, httplib::Response& res) {
+/// Decodes, checks and (with the hook) verifies a VES ingest request into the stream's message.
+msg::ingest_ves prepare_ves(context& ctx, const httplib::Request& req) {
   auto p = ctx.auth->authenticate(req);
   auto body = parse_body(req);
   fields top{body, ""};
@@ -174,7 +180,10 @@ void ves_ingest(context& ctx, const httplib::Request& req, httplib::Response& re
     m.verified = ctx.verify_ves(*batch);
   if (m.verified)
     m.events.reset(); // the candidates now live in `verified`
-  auto reply = ask<msg::ves_ingested>(ctx, ctx.registry, std::move(m));
+  return m;
+}
+
+void render_ves(const msg::ves_ingested& reply, httplib::Response& res) {
   auto& o = *reply.outcome;
   json_writer w;
   w.begin_object()
@@ -235,7 +244,9 @@ msg::legacy_candidate decode_legacy(const value& v, size_t i) {
   return c;
 }
 
-void legacy_ingest(context& ctx, const httplib::Request& req, httplib::Response& res) {
+/// Decodes and checks a legacy ingest request into the stream's message; nullopt for an empty
+/// batch (answered by render_empty_legacy).
+std::optional<msg::ingest_legacy> prepare_legacy(context& ctx, const httplib::Request& req) {
   auto p = ctx.auth->authenticate(req);
   auto body = parse_body(req);
   fields top{body, ""};
@@ -244,18 +255,8 @@ void legacy_ingest(context& ctx, const httplib::Request& req, httplib::Response&
   if (!events.is_array())
     top.bad("events", "expected an array");
   auto& arr = events.as_array();
-  json_writer w;
-  if (arr.empty()) {
-    w.begin_object()
-      .field("batch_id", ves::uuid::random_v4().str())
-      .field("events_accepted", 0)
-      .field("events_rejected", 0)
-      .key("assigned_sequence_start").null()
-      .key("assigned_sequence_end").null()
-      .field("head_sequence", 0)
-      .end_object();
-    return write_json(res, w.take());
-  }
+  if (arr.empty())
+    return std::nullopt;
   check_batch_size(ctx, arr.size());
   auto batch = std::make_shared<std::vector<msg::legacy_candidate>>();
   batch->reserve(arr.size());
@@ -273,8 +274,25 @@ void legacy_ingest(context& ctx, const httplib::Request& req, httplib::Response&
     m.verified = ctx.verify_legacy(std::move(*batch));
     m.events.reset();
   }
-  auto reply = ask<msg::legacy_ingested>(ctx, ctx.registry, std::move(m));
+  return m;
+}
+
+void render_empty_legacy(httplib::Response& res) {
+  json_writer w;
+  w.begin_object()
+    .field("batch_id", ves::uuid::random_v4().str())
+    .field("events_accepted", 0)
+    .field("events_rejected", 0)
+    .key("assigned_sequence_start").null()
+    .key("assigned_sequence_end").null()
+    .field("head_sequence", 0)
+    .end_object();
+  write_json(res, w.take());
+}
+
+void render_legacy(const msg::legacy_ingested& reply, httplib::Response& res) {
   auto& o = *reply.outcome;
+  json_writer w;
   w.begin_object()
     .field("batch_id", ves::uuid::random_v4().str())
     .field("events_accepted", o.accepted)
@@ -288,15 +306,38 @@ void legacy_ingest(context& ctx, const httplib::Request& req, httplib::Response&
   write_json(res, w.take());
 }
 
+/// Hands `m` to the stream actors and answers `ex` with `render(reply)`, or with the error.
+template <class Reply, class Msg, class Render>
+void forward(context& ctx, const exchange_ptr& ex, Msg&& m, Render render) {
+  ask_async<Reply>(ctx, ctx.registry, std::forward<Msg>(m),
+                   [ex, render](caf::expected<Reply> r) {
+                     ex->complete([&](httplib::Response& res) {
+                       // Runs on the relay actor: nothing may escape it.
+                       try {
+                         if (r)
+                           render(*r, res);
+                         else
+                           write_error(res, from_error(r.error()));
+                       } catch (...) {
+                         write_error(res, {500, "INTERNAL_ERROR", 8999, "Internal server error",
+                                           {}, 0});
+                       }
+                     });
+                   });
+}
+
 } // namespace
 
-void add_ingest_routes(context& ctx, const route_adder& add) {
-  add("POST", "/api/v1/ves/events/ingest",
-      [&ctx](const httplib::Request& req, httplib::Response& res) { ves_ingest(ctx, req, res); });
-  add("POST", "/api/v1/events/ingest",
-      [&ctx](const httplib::Request& req, httplib::Response& res) {
-        legacy_ingest(ctx, req, res);
-      });
+void add_ingest_routes(context& ctx, const async_route_adder& add) {
+  add("POST", "/api/v1/ves/events/ingest", [&ctx](const exchange_ptr& ex) {
+    forward<msg::ves_ingested>(ctx, ex, prepare_ves(ctx, ex->req), render_ves);
+  });
+  add("POST", "/api/v1/events/ingest", [&ctx](const exchange_ptr& ex) {
+    auto m = prepare_legacy(ctx, ex->req);
+    if (!m)
+      return ex->complete(render_empty_legacy);
+    forward<msg::legacy_ingested>(ctx, ex, std::move(*m), render_legacy);
+  });
 }
 
 } // namespace seq::http

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // GET /health, /ready, /health/detailed, /metrics, /api/v1/ves/sequencer.
 #include "adapters/http/ask.hpp"
-#include "adapters/http/connections.hpp"
 #include "adapters/http/json_writer.hpp"
 #include "adapters/http/metrics.hpp"
 #include "adapters/http/request.hpp"
@@ -149,7 +148,7 @@ void detailed_health(context& ctx, const httplib::Request& req, httplib::Respons
 } // namespace
 
 void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m,
-                    const connection_tracker& connections) {
+                    std::function<int64_t()> in_flight) {
   add("GET", "/health", [&ctx](const httplib::Request&, httplib::Response& res) {
     json_writer w;
     w.begin_object().field("status", "healthy").field("version", ctx.version).end_object();
@@ -173,12 +172,16 @@ void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m,
     write_json(res, w.take());
   });
 
-  add("GET", "/metrics", [&ctx, &m, &connections](const httplib::Request& req,
-                                                   httplib::Response& res) {
+  add("GET", "/metrics", [&ctx, &m, in_flight = std::move(in_flight)](
+                           const httplib::Request& req, httplib::Response& res) {
     auto p = ctx.auth->authenticate(req);
     if (!p.admin)
       reject(api_error::forbidden("Admin permission required"));
-    auto text = m.render() + connections.render();
+    auto text = m.render()
+                + "# HELP ves_http_requests_in_flight HTTP requests being handled or answered.\n"
+                  "# TYPE ves_http_requests_in_flight gauge\n"
+                  "ves_http_requests_in_flight "
+                + std::to_string(in_flight()) + '\n';
     if (ctx.extra_metrics)
       text += ctx.extra_metrics();
     auto b = breaker_status(ctx);

@@ -1,24 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-/// The HTTP adapter: a cpp-httplib server with the STACK.md fixes (listen backlog re-listen,
-/// a larger handler pool, keep-alive limits, TCP_NODELAY, a body limit), one JSON error shape,
-/// request ids, access logs and request metrics. Routes translate requests into messages for
-/// the stream actors (through the registry handle) or into reads on the store pool; they hold
-/// no domain rules.
+/// The HTTP adapter: the event-loop server (adapters/http/event_server.hpp) with keep-alive
+/// limits, TCP_NODELAY and a body limit, one JSON error shape, request ids, access logs and
+/// request metrics. Routes translate requests into messages for the stream actors (through the
+/// registry handle) or into reads on the store pool; they hold no domain rules.
 
 #include "adapters/http/auth.hpp"
 #include "adapters/storage/event_store.hpp"
 #include "messages/domain.hpp"
 #include "messages/ingest.hpp"
 
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 #include <variant>
 
@@ -36,7 +33,8 @@ namespace seq::http {
 struct options {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;                   ///< 0: any free port (see server::port())
-  size_t threads = 64;
+  size_t threads = 64;                    ///< workers for the blocking routes
+  size_t loops = 2;                       ///< epoll loop threads (they run the ingest routes)
   int listen_backlog = 4096;
   size_t max_body_bytes = 10 * 1024 * 1024;
   int keep_alive_timeout_s = 30;
@@ -50,6 +48,9 @@ struct options {
 };
 
 class asker_pool;
+class relay_set;
+class event_server;
+class exchange;
 /// A new asker_pool (adapters/http/ask.hpp) with its default size.
 std::shared_ptr<asker_pool> make_asker_pool(caf::actor_system& sys);
 
@@ -78,7 +79,7 @@ struct context {
   /// (msg::x402_default_token_address) in new intents' `token_address`.
   std::map<std::string, std::string> x402_tokens;
   storage::store_pool* pool = nullptr;    ///< reads, keys
-  /// Verify an ingest batch on the request thread (actors::verify_ves_here and
+  /// Verify an ingest batch on the loop thread that decoded it (actors::verify_ves_here and
   /// verify_legacy_here, wired by the runtime); a null result, or an unset hook, leaves the
   /// verification to the stream's verify pool.
   std::function<std::shared_ptr<const msg::verified_ves>(std::vector<msg::ves_candidate>&)>
@@ -95,10 +96,11 @@ struct context {
   /// Scoped actors that ask_within reuses across requests (adapters/http/ask.hpp); the
   /// server creates it. Unset: a scoped actor per call. It must end before `*sys` does.
   std::shared_ptr<asker_pool> askers;
+  /// The relay actors of ask_async (adapters/http/ask.hpp); the server creates them.
+  std::shared_ptr<relay_set> relays;
 };
 
 class request_metrics;
-class connection_tracker;
 
 class server {
 public:
@@ -108,21 +110,17 @@ public:
   /// Binds and starts serving on a background thread; returns the bound port or an error
   /// message.
   std::variant<uint16_t, std::string> start();
-  /// Stops accepting, lets in-flight requests finish, joins the handler pool.
+  /// Stops accepting, closes idle connections, answers the requests in flight, joins the
+  /// threads.
   void stop();
   uint16_t port() const { return port_; }
 
 private:
   void install_routes();
   context ctx_;
-  std::unique_ptr<httplib::Server> svr_;
   std::unique_ptr<request_metrics> metrics_;
-  std::unique_ptr<connection_tracker> connections_;
-  std::thread thread_;
+  std::unique_ptr<event_server> svr_;
   uint16_t port_ = 0;
-  int listen_fd_ = -1;
-  /// Set by stop(): a request cut off by the shutdown answers 503, not 400.
-  std::atomic<bool> stopping_{false};
 };
 
 // -- route groups (one .cpp each) -------------------------------------------------------------
@@ -130,10 +128,17 @@ private:
 /// A handler body: may throw request_error; returns normally after filling `res`.
 using handler = std::function<void(const httplib::Request&, httplib::Response&)>;
 using route_adder = std::function<void(const char* method, const char* pattern, handler)>;
+/// An async handler body (event_server::async_handler): runs on a loop thread, must not block,
+/// answers through exchange::complete; may throw request_error before it has handed the
+/// request on.
+using async_handler = std::function<void(const std::shared_ptr<exchange>&)>;
+using async_route_adder =
+  std::function<void(const char* method, const char* pattern, async_handler)>;
 
+/// `in_flight`: the requests between arrival and answer (the server's gauge).
 void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m,
-                    const connection_tracker& connections);
-void add_ingest_routes(context& ctx, const route_adder& add);
+                    std::function<int64_t()> in_flight);
+void add_ingest_routes(context& ctx, const async_route_adder& add);
 void add_read_routes(context& ctx, const route_adder& add);
 void add_key_routes(context& ctx, const route_adder& add);
 void add_projection_routes(context& ctx, const route_adder& add);
@@ -141,10 +146,10 @@ void add_commitment_routes(context& ctx, const route_adder& add);
 void add_x402_routes(context& ctx, const route_adder& add);
 void add_anchor_routes(context& ctx, const route_adder& add);
 
-/// Fills in the error responses httplib makes itself (400 malformed, 404 no route, 413 too
-/// large), which come without a body; a response that has one is left alone. While the server
-/// is `stopping`, a 400 is a request cut off by the shutdown and answers 503.
-void fill_transport_error(const httplib::Request& req, httplib::Response& res, bool stopping);
+/// Fills in the error responses the event server makes itself (400 malformed, 404 no route,
+/// 413 too large, 431 headers too large, 501 unknown transfer coding, 505 HTTP version, 503
+/// stopping), which come without a body; a response that has one is left alone.
+void fill_transport_error(const httplib::Request& req, httplib::Response& res);
 
 /// Writes a 200 JSON body.
 void write_json(httplib::Response& res, std::string body, int status = 200);

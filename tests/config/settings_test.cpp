@@ -83,9 +83,10 @@ TEST_CASE("the example config file loads and equals the defaults", "[config]") {
 TEST_CASE("YAML values are applied and environment variables win", "[config]") {
   auto path = write_yaml("http:\n  port: 9000\n  threads: 16\nstorage:\n  url: /tmp/x.db\n"
                          "sequencer:\n  group_commit_max_events: 128\nlog:\n  format: json\n");
-  auto s = load(path, {{"PORT", "9100"}, {"MAX_EVENTS_PER_BATCH", "10"}});
+  auto s = load(path, {{"PORT", "9100"}, {"MAX_EVENTS_PER_BATCH", "10"}, {"VES_HTTP_LOOPS", "3"}});
   CHECK(s.http.port == 9100);
   CHECK(s.http.threads == 16);
+  CHECK(s.http.loops == 3);
   CHECK(s.storage.url == "/tmp/x.db");
   CHECK(s.sequencer.group_commit_max_events == 128);
   CHECK(s.limits.max_events_per_batch == 10);
