@@ -28,13 +28,13 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
 #if defined(__GLIBC__)
-  // A fixed trim threshold (setting it turns off glibc's dynamic one): each thread arena then
-  // gives the free memory at its top back to the OS as it is freed. With the dynamic
-  // threshold, one large block freed (a page of events read back, say) raised it to twice
-  // that block's size, and malloc_trim() never shrinks a thread arena's top: after 10,000
-  // idle streams had stopped, the HTTP loop threads' arenas kept ~70 MB free but resident
-  // (bench/README.md, tuning log).
-  mallopt(M_TRIM_THRESHOLD, 1 << 20);
+  // glibc's default trim threshold (128 KiB), fixed: setting it turns off the dynamic one, so
+  // each thread arena gives the free memory at its top back to the OS as it is freed. With
+  // the dynamic threshold, one large block freed (a page of events read back, say) raised it
+  // to twice that block's size, and malloc_trim() never shrinks a thread arena's top: after
+  // 10,000 idle streams had stopped, the HTTP loop threads' arenas kept ~70 MB free but
+  // resident (bench/README.md, tuning log).
+  mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 #endif
 
   auto env = seq::config::process_env();
