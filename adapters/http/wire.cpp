@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "adapters/http/wire.hpp"
 
+#include "messages/ves/bytes.hpp"
+
 #include <httplib.h>
 
 #include <algorithm>
@@ -46,16 +48,6 @@ bool has_token(std::string_view value, std::string_view token) {
 bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0
          || std::string_view{"!#$%&'*+-.^_`|~"}.find(c) != std::string_view::npos;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
 }
 
 void parse_query(std::string_view q, httplib::Params& params) {
@@ -137,9 +129,8 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (c == '%' && i + 2 < s.size()) {
-      int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
+      if (auto b = ves::from_hex(s.substr(i + 1, 2), /*allow_0x=*/false)) {
+        out.push_back(static_cast<char>((*b)[0]));
         i += 2;
         continue;
       }

@@ -244,6 +244,20 @@ private:
   bool reset_ = false;
 };
 
+/// Sends `bytes` on a new connection and checks the answer the server makes itself (status
+/// `status`, from transport_error) and that it closes the connection after it.
+raw_response check_closing_error(uint16_t port, std::string_view bytes, int status) {
+  raw_conn c{port};
+  c.send_all(bytes);
+  auto r = c.read_response();
+  REQUIRE(r);
+  CHECK(r->status == status);
+  CHECK(r->body == "transport " + std::to_string(status));
+  CHECK(r->has_header("Connection: close"));
+  CHECK(c.closed_by_peer());
+  return *r;
+}
+
 template <class Rep, class Period>
 bool in_flight_reaches_zero(const event_server& srv, std::chrono::duration<Rep, Period> limit) {
   // in_flight is decremented before the response's bytes are written, so once a client has
@@ -407,14 +421,7 @@ TEST_CASE("event_server: malformed requests get the error and a closed connectio
   auto port = start(srv);
 
   SECTION("a bad request line") {
-    raw_conn c{port};
-    c.send_all("GARBAGE\r\n\r\n");
-    auto r = c.read_response();
-    REQUIRE(r);
-    CHECK(r->status == 400);
-    CHECK(r->body == "transport 400");
-    CHECK(r->has_header("Connection: close"));
-    CHECK(c.closed_by_peer());
+    check_closing_error(port, "GARBAGE\r\n\r\n", 400);
   }
   SECTION("a header without a colon, after a good pipelined request") {
     raw_conn c{port};
@@ -431,22 +438,11 @@ TEST_CASE("event_server: malformed requests get the error and a closed connectio
     CHECK(c.closed_by_peer());
   }
   SECTION("an unsupported version") {
-    raw_conn c{port};
-    c.send_all("GET /x HTTP/2.0\r\n\r\n");
-    auto r = c.read_response();
-    REQUIRE(r);
-    CHECK(r->status == 505);
-    CHECK(r->head.rfind("HTTP/1.1 505 HTTP Version Not Supported\r\n", 0) == 0);
-    CHECK(c.closed_by_peer());
+    auto r = check_closing_error(port, "GET /x HTTP/2.0\r\n\r\n", 505);
+    CHECK(r.head.rfind("HTTP/1.1 505 HTTP Version Not Supported\r\n", 0) == 0);
   }
   SECTION("an unsupported transfer coding") {
-    raw_conn c{port};
-    c.send_all("POST /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n");
-    auto r = c.read_response();
-    REQUIRE(r);
-    CHECK(r->status == 501);
-    CHECK(r->body == "transport 501");
-    CHECK(c.closed_by_peer());
+    check_closing_error(port, "POST /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501);
   }
   CHECK(in_flight_reaches_zero(srv, 1s));
 }
@@ -691,23 +687,13 @@ TEST_CASE("event_server: a body over the limit is 413", "[http][event_server]") 
   auto port = start(srv);
 
   SECTION("by Content-Length, answered before the body is sent") {
-    raw_conn c{port};
-    c.send_all("POST /in HTTP/1.1\r\nContent-Length: 100000\r\n\r\n");
-    auto r = c.read_response();
-    REQUIRE(r);
-    CHECK(r->status == 413);
-    CHECK(r->body == "transport 413");
-    CHECK(r->has_header("Connection: close"));
-    CHECK(c.closed_by_peer());
+    check_closing_error(port, "POST /in HTTP/1.1\r\nContent-Length: 100000\r\n\r\n", 413);
   }
   SECTION("by chunks") {
-    raw_conn c{port};
-    c.send_all("POST /in HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-               "400\r\n" + std::string(1024, 'a') + "\r\n1\r\n");
-    auto r = c.read_response();
-    REQUIRE(r);
-    CHECK(r->status == 413);
-    CHECK(c.closed_by_peer());
+    check_closing_error(port,
+                        "POST /in HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n"
+                          + std::string(1024, 'a') + "\r\n1\r\n",
+                        413);
   }
   SECTION("at the limit it is accepted") {
     auto cli = client(port);
@@ -723,12 +709,8 @@ TEST_CASE("event_server: a body over the limit is 413", "[http][event_server]") 
     event_server srv2{small, test_hooks()};
     srv2.add("GET", "/", [](const httplib::Request&, httplib::Response&) {});
     auto port2 = start(srv2);
-    raw_conn c{port2};
-    c.send_all("GET / HTTP/1.1\r\nX-Big: " + std::string(1000, 'h') + "\r\n\r\n");
-    auto r = c.read_response();
-    REQUIRE(r);
-    CHECK(r->status == 431);
-    CHECK(c.closed_by_peer());
+    check_closing_error(port2, "GET / HTTP/1.1\r\nX-Big: " + std::string(1000, 'h') + "\r\n\r\n",
+                        431);
   }
 }
 
