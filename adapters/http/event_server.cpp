@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -232,22 +234,40 @@ void event_server::run_loop(loop& l) {
   constexpr int max_events = 128;
   epoll_event events[max_events];
   auto next_sweep = clock_type::now() + std::chrono::seconds{1};
+  bool accept_paused = false;
+  clock_type::time_point accept_resumes{};
   for (;;) {
     bool stopping = stopping_.load(std::memory_order_acquire);
+    if (accept_paused && !stopping && clock_type::now() >= accept_resumes) {
+      accept_paused = false;
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.ptr = this;
+      ::epoll_ctl(l.epfd, EPOLL_CTL_ADD, listen_fd_, &ev);
+    }
     if (stopping) {
       sweep(l);
       std::lock_guard<std::mutex> g{l.mx};
       if (l.conns.empty())
         return;
     }
-    int n = ::epoll_wait(l.epfd, events, max_events, stopping ? 50 : 1000);
+    int n = ::epoll_wait(l.epfd, events, max_events,
+                         stopping || accept_paused ? 50 : 1000);
     for (int i = 0; i < n; ++i) {
       auto* p = events[i].data.ptr;
       if (p == nullptr) {
         uint64_t v;
         [[maybe_unused]] auto r = ::read(l.wakefd, &v, sizeof(v));
       } else if (p == this) {
-        accept_all(l);
+        if (!accept_all(l)) {
+          // Out of descriptors: the listener would stay readable and spin this loop. The
+          // clients wait in the backlog until descriptors are free again.
+          spdlog::warn("http: cannot accept connections ({}); retrying in 100 ms",
+                       std::strerror(errno));
+          ::epoll_ctl(l.epfd, EPOLL_CTL_DEL, listen_fd_, nullptr);
+          accept_paused = true;
+          accept_resumes = clock_type::now() + std::chrono::milliseconds{100};
+        }
       } else {
         on_event(l, *static_cast<connection*>(p), events[i].events);
       }
@@ -259,7 +279,7 @@ void event_server::run_loop(loop& l) {
   }
 }
 
-void event_server::accept_all(loop&) {
+bool event_server::accept_all(loop&) {
   for (;;) {
     sockaddr_storage peer{};
     socklen_t len = sizeof(peer);
@@ -268,7 +288,7 @@ void event_server::accept_all(loop&) {
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED)
         continue;
-      return; // EAGAIN, or out of descriptors (the backlog holds the rest)
+      return errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM;
     }
     int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));

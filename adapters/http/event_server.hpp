@@ -127,7 +127,8 @@ private:
   friend class exchange;
 
   void run_loop(loop& l);
-  void accept_all(loop& l);
+  /// Accepts every pending connection; false when out of descriptors (or memory).
+  bool accept_all(loop& l);
   void on_event(loop& l, connection& c, uint32_t events);
   /// Takes the requests buffered on `c` (owned by the caller): dispatches one, or re-arms.
   void process(const std::shared_ptr<connection>& c);

@@ -10,10 +10,14 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include <filesystem>
 
 #include <algorithm>
 #include <atomic>
@@ -851,6 +855,62 @@ TEST_CASE("event_server: stop() answers a request in flight in a blocking handle
   CHECK(r->has_header("Connection: close"));
   CHECK(closed);
   CHECK(srv.in_flight() == 0);
+}
+
+TEST_CASE("event_server: out of descriptors, it waits instead of spinning, then accepts",
+          "[http][event_server]") {
+  event_server srv{test_options(), test_hooks()};
+  srv.add("GET", "/x", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("x", "text/plain");
+  });
+  auto port = start(srv);
+
+  // The clients connect (the kernel completes the handshakes into the backlog), then the
+  // process runs out of descriptors: the server's accept4() fails with EMFILE.
+  std::vector<std::unique_ptr<raw_conn>> clients;
+  for (int i = 0; i < 3; ++i)
+    clients.push_back(std::make_unique<raw_conn>(port));
+  int max_fd = 0;
+  for (auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+    max_fd = std::max(max_fd, std::stoi(e.path().filename().string()));
+  std::vector<int> fillers; // every free number below max_fd, so that none is left
+  for (;;) {
+    int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fd > max_fd) {
+      if (fd >= 0)
+        ::close(fd);
+      break;
+    }
+    fillers.push_back(fd);
+  }
+  rlimit old{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &old) == 0);
+  rlimit low = old;
+  low.rlim_cur = static_cast<rlim_t>(max_fd + 1);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+
+  auto cpu = [] {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    return std::chrono::seconds{u.ru_utime.tv_sec + u.ru_stime.tv_sec}
+           + std::chrono::microseconds{u.ru_utime.tv_usec + u.ru_stime.tv_usec};
+  };
+  auto before = cpu();
+  std::this_thread::sleep_for(500ms); // the state under test is "nothing happens"
+  auto spent = cpu() - before;
+  ::setrlimit(RLIMIT_NOFILE, &old);
+  for (int fd : fillers)
+    ::close(fd);
+  // A loop spinning on the readable listener would have burnt most of the 500 ms.
+  CHECK(spent < 150ms);
+
+  for (auto& c : clients) {
+    c->send_all("GET /x HTTP/1.1\r\n\r\n");
+    auto r = c->read_response();
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->body == "x");
+  }
 }
 
 TEST_CASE("event_server: many concurrent clients", "[http][event_server]") {
