@@ -859,6 +859,13 @@ TEST_CASE("event_server: stop() answers a request in flight in a blocking handle
 
 TEST_CASE("event_server: out of descriptors, it waits instead of spinning, then accepts",
           "[http][event_server]") {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizer build also runs UBSan, whose type checks need a pipe to tell whether memory
+  // is readable: with no descriptor left, the first check of each new type (the logger's, a
+  // format buffer's) reports a false "invalid vptr" and halts. The plain build runs this test.
+  WARN("skipped under the sanitizers: UBSan needs free descriptors");
+  return;
+#endif
   event_server srv{test_options(), test_hooks()};
   srv.add("GET", "/x", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("x", "text/plain");
