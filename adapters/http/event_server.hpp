@@ -10,8 +10,9 @@
 ///   the thread that delivers the stream's reply. No thread waits for a stream, and a group
 ///   commit's answers cost no thread wake-ups.
 /// The handlers keep taking httplib::Request and httplib::Response (the route code is the same
-/// for both kinds); cpp-httplib's own server is not used (its thread per connection and its two
-/// writes per response were a third of the hot path).
+/// for both kinds); cpp-httplib's own server is not used (its thread per connection, its two
+/// writes per response and the wake-ups between them cost T1 and T3 12–28 % of the server's
+/// CPU per event: bench/README.md, tuning log).
 ///
 /// A connection is owned by one thread at a time: the loop while it waits for bytes (armed in
 /// epoll with EPOLLONESHOT), otherwise the thread that handles its request. One request per
