@@ -54,7 +54,6 @@ struct event_server::route {
 };
 
 struct event_server::loop {
-  size_t index = 0;
   int epfd = -1;
   int wakefd = -1;
   std::thread thread;
@@ -109,6 +108,14 @@ private:
 };
 
 // -- exchange ---------------------------------------------------------------------------------
+
+void exchange::answer_exception(std::exception_ptr ep) {
+  res = httplib::Response{};
+  if (server_->hooks_.exception)
+    server_->hooks_.exception(req, res, ep);
+  else
+    res.status = 500;
+}
 
 void exchange::send() {
   auto* srv = server_;
@@ -182,7 +189,6 @@ std::variant<uint16_t, std::string> event_server::start() {
   pool_ = std::make_unique<pool>(std::max<size_t>(opts_.workers, 1));
   for (size_t i = 0; i < std::max<size_t>(opts_.loops, 1); ++i) {
     auto l = std::make_unique<loop>();
-    l->index = i;
     l->epfd = ::epoll_create1(EPOLL_CLOEXEC);
     l->wakefd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     epoll_event ev{};
@@ -259,7 +265,7 @@ void event_server::run_loop(loop& l) {
         uint64_t v;
         [[maybe_unused]] auto r = ::read(l.wakefd, &v, sizeof(v));
       } else if (p == this) {
-        if (!accept_all(l)) {
+        if (!accept_all()) {
           // Out of descriptors: the listener would stay readable and spin this loop. The
           // clients wait in the backlog until descriptors are free again.
           spdlog::warn("http: cannot accept connections ({}); retrying in 100 ms",
@@ -279,7 +285,7 @@ void event_server::run_loop(loop& l) {
   }
 }
 
-bool event_server::accept_all(loop&) {
+bool event_server::accept_all() {
   for (;;) {
     sockaddr_storage peer{};
     socklen_t len = sizeof(peer);
@@ -437,10 +443,7 @@ void event_server::process(const std::shared_ptr<connection>& c) {
   if (r.state == wire::parse_state::error) {
     c->in.clear();
     ex->keep_alive_ = false;
-    ex->res.status = r.error_status;
-    if (hooks_.transport_error)
-      hooks_.transport_error(ex->req, ex->res);
-    return ex->complete([](httplib::Response&) {});
+    return answer_transport_error(ex, r.error_status);
   }
   c->in.erase(0, r.consumed);
   ex->keep_alive_ = r.keep_alive;
@@ -450,12 +453,8 @@ void event_server::process(const std::shared_ptr<connection>& c) {
 
 void event_server::dispatch(exchange_ptr ex) {
   auto& req = ex->req;
-  if (stopping_.load(std::memory_order_acquire)) {
-    ex->res.status = 503;
-    if (hooks_.transport_error)
-      hooks_.transport_error(req, ex->res);
-    return ex->complete([](httplib::Response&) {});
-  }
+  if (stopping_.load(std::memory_order_acquire))
+    return answer_transport_error(ex, 503);
   std::string_view method = ex->head_ ? std::string_view{"GET"} : std::string_view{req.method};
   const route* found = nullptr;
   for (auto& r : routes_) {
@@ -464,24 +463,16 @@ void event_server::dispatch(exchange_ptr ex) {
       break;
     }
   }
-  if (!found) {
-    ex->res.status = 404;
-    if (hooks_.transport_error)
-      hooks_.transport_error(req, ex->res);
-    return ex->complete([](httplib::Response&) {});
-  }
+  if (!found)
+    return answer_transport_error(ex, 404);
   ex->route = found->text;
-  auto guarded = [this](const exchange_ptr& e, auto&& body) {
+  auto guarded = [](const exchange_ptr& e, auto&& body) {
     try {
       body();
     } catch (...) {
+      // complete() answers an exception from its fill with the exception hook's response.
       auto ep = std::current_exception();
-      e->complete([&](httplib::Response& res) {
-        if (hooks_.exception)
-          hooks_.exception(e->req, res, ep);
-        else
-          res.status = 500;
-      });
+      e->complete([&](httplib::Response&) { std::rethrow_exception(ep); });
     }
   };
   if (found->async) {
@@ -499,6 +490,14 @@ void event_server::dispatch(exchange_ptr ex) {
       found->blocking(ex->req, ex->res);
       ex->complete([](httplib::Response&) {});
     });
+  });
+}
+
+void event_server::answer_transport_error(const exchange_ptr& ex, int status) {
+  ex->complete([&](httplib::Response& res) {
+    res.status = status;
+    if (hooks_.transport_error)
+      hooks_.transport_error(ex->req, res);
   });
 }
 

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <regex>
@@ -59,19 +60,25 @@ public:
   std::string route;
   std::chrono::steady_clock::time_point started;
 
-  /// Answers: `fill(res)` then writes the response. Only the first call does anything (an
-  /// async route's timeout and its late answer may race); thread-safe.
+  /// Answers: `fill(res)` then writes the response; if `fill` throws, the response is the
+  /// server's exception hook's instead. Only the first call does anything (an async route's
+  /// timeout and its late answer may race); thread-safe.
   template <class F>
   void complete(F&& fill) {
     if (claimed_.exchange(true, std::memory_order_acq_rel))
       return;
-    fill(res);
+    try {
+      fill(res);
+    } catch (...) {
+      answer_exception(std::current_exception());
+    }
     send();
   }
   bool answered() const { return claimed_.load(std::memory_order_acquire); }
 
 private:
   friend class event_server;
+  void answer_exception(std::exception_ptr ep);
   void send();
   event_server* server_ = nullptr;
   std::shared_ptr<connection> conn_;
@@ -129,11 +136,13 @@ private:
 
   void run_loop(loop& l);
   /// Accepts every pending connection; false when out of descriptors (or memory).
-  bool accept_all(loop& l);
+  bool accept_all();
   void on_event(loop& l, connection& c, uint32_t events);
   /// Takes the requests buffered on `c` (owned by the caller): dispatches one, or re-arms.
   void process(const std::shared_ptr<connection>& c);
   void dispatch(exchange_ptr ex);
+  /// Answers with a response the server makes itself (`status`, body from the hook).
+  void answer_transport_error(const exchange_ptr& ex, int status);
   /// The response is in `c->out`: writes it, or leaves the rest to the loop.
   void respond_now(const std::shared_ptr<connection>& c);
   /// Writes what `c` holds in its output buffer; true when all of it went out.

@@ -311,17 +311,12 @@ template <class Reply, class Msg, class Render>
 void forward(context& ctx, const exchange_ptr& ex, Msg&& m, Render render) {
   ask_async<Reply>(ctx, ctx.registry, std::forward<Msg>(m),
                    [ex, render](caf::expected<Reply> r) {
+                     // On the relay actor: complete() keeps an exception from escaping.
                      ex->complete([&](httplib::Response& res) {
-                       // Runs on the relay actor: nothing may escape it.
-                       try {
-                         if (r)
-                           render(*r, res);
-                         else
-                           write_error(res, from_error(r.error()));
-                       } catch (...) {
-                         write_error(res, {500, "INTERNAL_ERROR", 8999, "Internal server error",
-                                           {}, 0});
-                       }
+                       if (r)
+                         render(*r, res);
+                       else
+                         write_error(res, from_error(r.error()));
                      });
                    });
 }
