@@ -7,6 +7,7 @@
 #include "messages/ves/json.hpp"
 
 #include <chrono>
+#include <map>
 
 using namespace seq;
 using namespace seq::storage;
@@ -141,6 +142,68 @@ TEST_CASE("a committed group reads back byte-exact", "[storage]") {
   SEQ_REQUIRE_OK(weird_events);
   REQUIRE(weird_events->size() == 1);
   CHECK(weird_events->front().ev.entity_id == weird);
+}
+
+TEST_CASE("one-event groups read back byte-exact", "[storage]") {
+  // PostgreSQL writes a group's only row with scalar parameters instead of column arrays
+  // (pg_event_store.cpp, insert_all): every kind of value and every NULL must survive it too.
+  store_fixture f;
+  const std::string weird = R"(we"ird\id, {x} NULL)";
+  std::vector<msg::sequenced_ves_event> ves;
+  ves.push_back(make_ves(f.stream, 1, "order-1"));
+  ves.push_back(make_ves(f.stream, 2, "order-2", /*encrypted*/ true));
+  auto bare = make_ves(f.stream, 3, weird);
+  bare.ev.command_id.reset();
+  bare.ev.base_version.reset();
+  bare.rcpt.sequencer_signature.reset();
+  bare.ev.created_at = "2024-01-15T10:30:00+05:30";
+  ves.push_back(bare);
+  auto odd_time = make_ves(f.stream, 4, weird);
+  odd_time.ev.created_at = "yesterday, around noon";
+  ves.push_back(odd_time);
+  std::vector<msg::sequenced_legacy_event> legacy;
+  legacy.push_back(make_legacy(f.stream, 1, "sku-1"));
+  auto bare_legacy = make_legacy(f.stream, 2, "sku-1");
+  bare_legacy.ev.command_id.reset();
+  bare_legacy.ev.base_version.reset();
+  bare_legacy.ev.signature.reset();
+  bare_legacy.ev.payload = R"({"q":"a\"b\\c","n":"NULL","e":""})";
+  bare_legacy.ev.event_type = "";
+  legacy.push_back(bare_legacy);
+
+  std::map<std::string, int64_t> versions; // entity id → version
+  for (const auto& x : ves) {
+    write_group g;
+    g.stream = f.stream;
+    g.ves.push_back(x);
+    if (x.ev.command_id)
+      g.ves_commands.push_back(*x.ev.command_id);
+    auto& v = versions[x.ev.entity_id];
+    g.versions.push_back({{x.ev.entity_type, x.ev.entity_id}, v, v + 1});
+    ++v;
+    SEQ_REQUIRE_OK(f.store->commit_group(g));
+  }
+  for (size_t i = 0; i < legacy.size(); ++i) {
+    write_group g;
+    g.stream = f.stream;
+    g.legacy.push_back(legacy[i]);
+    g.versions.push_back({{"inventory", "sku-1"}, static_cast<int64_t>(i),
+                          static_cast<int64_t>(i + 1)});
+    SEQ_REQUIRE_OK(f.store->commit_group(g));
+  }
+
+  auto ves_back = f.store->read_ves_events(f.stream, 1, 100);
+  SEQ_REQUIRE_OK(ves_back);
+  check_same(*ves_back, ves);
+  auto legacy_back = f.store->read_legacy_events(f.stream, 1, 10);
+  SEQ_REQUIRE_OK(legacy_back);
+  check_same(*legacy_back, legacy);
+  CHECK(version_of(*f.store, f.stream, {"order", weird}) == 2);
+  CHECK(version_of(*f.store, f.stream, {"inventory", "sku-1"}) == 2);
+  auto heads = f.store->load_heads(f.stream);
+  SEQ_REQUIRE_OK(heads);
+  CHECK(heads->ves == 4);
+  CHECK(heads->legacy == 2);
 }
 
 TEST_CASE("a created_at that is not RFC 3339 is still stored verbatim", "[storage]") {
