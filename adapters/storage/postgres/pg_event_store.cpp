@@ -493,8 +493,14 @@ statement reserve_commands(const char* table, const stream_key& s, const std::ve
 }
 
 /// One compare-and-set as a statement with scalar parameters; raises SQ409 unless it hits.
-/// Its custom and generic plans cost the same, so PostgreSQL soon keeps the generic one and
-/// stops planning it (the array form below is planned anew at every run; see `apply_cas`).
+/// PostgreSQL plans the array form below anew at almost every run for a group of one entity
+/// (its custom plan looks cheaper than a generic plan that assumes ten rows per array): about
+/// 0.2 ms of its CPU per group, most groups of single-event requests. This form's custom and
+/// generic plans cost the same, so it soon runs on the generic plan without planning. That
+/// plan depends on the table's size when it was made: a sequential scan while
+/// entity_versions has a few hundred rows or less (cheap at that size), the primary key
+/// beyond. The connection drops its cached plans after 64, 256, 1024, … prepared runs
+/// (pg::connection::first_replan), so such a plan is replaced while the table grows.
 statement apply_one_cas(const stream_key& s, const entity_cas& x) {
   statement st;
   auto& p = st.args;
@@ -520,11 +526,10 @@ statement apply_one_cas(const stream_key& s, const entity_cas& x) {
   return st;
 }
 
-/// Appends the statements applying all compare-and-sets; they raise SQ409 unless every one of
-/// them hits. Several keys go in one statement over arrays. PostgreSQL's custom plans of that
-/// statement look cheaper than its generic plan (which assumes 10 rows per array), so it would
-/// plan it at every run (about 0.2 ms of server CPU per group); the generic plan has the same
-/// index scans, and `SET LOCAL` makes this transaction use it.
+/// Appends the statement applying all compare-and-sets; it raises SQ409 unless every one of
+/// them hits. Several entities go in one statement over arrays, whose LATERAL look-up behind
+/// `OFFSET 0` keeps primary-key look-ups whatever plan PostgreSQL picks (bench/README.md,
+/// tuning log: a generic plan of an earlier form hashed a sequential scan).
 void apply_cas(std::vector<statement>& out, const stream_key& s,
                const std::vector<entity_cas>& xs) {
   if (xs.size() == 1) {
@@ -541,7 +546,6 @@ void apply_cas(std::vector<statement>& out, const stream_key& s,
     expected.int64(x.expected);
     next.int64(x.next);
   }
-  out.push_back(statement{"SET LOCAL plan_cache_mode = force_generic_plan", {}});
   statement st;
   auto& p = st.args;
   auto t = p.id(s.tenant_id);
