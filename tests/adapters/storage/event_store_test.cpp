@@ -61,6 +61,30 @@ void require_nothing_of(event_store& st, const write_group& g) {
   CHECK(rep->existing_legacy_commands.empty());
 }
 
+/// Quotes, backslashes, commas, braces and the word NULL: they must survive every encoding.
+const std::string weird_id = R"(we"ird\id, {x} NULL)";
+
+/// A VES event with every optional field empty and a created_at with an offset.
+msg::sequenced_ves_event bare_ves(const stream_key& s, uint64_t seq) {
+  auto x = make_ves(s, seq, weird_id);
+  x.ev.command_id.reset();
+  x.ev.base_version.reset();
+  x.rcpt.sequencer_signature.reset();
+  x.ev.created_at = "2024-01-15T10:30:00+05:30";
+  return x;
+}
+
+/// A legacy event with every optional field empty and awkward text.
+msg::sequenced_legacy_event bare_legacy(const stream_key& s, uint64_t seq) {
+  auto x = make_legacy(s, seq, "sku-1");
+  x.ev.command_id.reset();
+  x.ev.base_version.reset();
+  x.ev.signature.reset();
+  x.ev.payload = R"({"q":"a\"b\\c","n":"NULL","e":""})";
+  x.ev.event_type = "";
+  return x;
+}
+
 } // namespace
 
 TEST_CASE("the test payloads are in RFC 8785 form", "[storage]") {
@@ -78,26 +102,13 @@ TEST_CASE("a committed group reads back byte-exact", "[storage]") {
   g.stream = f.stream;
   g.ves.push_back(make_ves(f.stream, 1, "order-1"));
   g.ves.push_back(make_ves(f.stream, 2, "order-2", true)); // encrypted payload
-  // Quotes, backslashes, commas, braces and the word NULL survive every encoding.
-  const std::string weird = R"(we"ird\id, {x} NULL)";
-  auto bare = make_ves(f.stream, 3, weird);
-  bare.ev.command_id.reset();
-  bare.ev.base_version.reset();
-  bare.rcpt.sequencer_signature.reset();
-  bare.ev.created_at = "2024-01-15T10:30:00+05:30";
-  g.ves.push_back(bare);
+  g.ves.push_back(bare_ves(f.stream, 3));
   g.legacy.push_back(make_legacy(f.stream, 1, "sku-1"));
-  auto bare_legacy = make_legacy(f.stream, 2, "sku-1");
-  bare_legacy.ev.command_id.reset();
-  bare_legacy.ev.base_version.reset();
-  bare_legacy.ev.signature.reset();
-  bare_legacy.ev.payload = R"({"q":"a\"b\\c","n":"NULL","e":""})";
-  bare_legacy.ev.event_type = "";
-  g.legacy.push_back(bare_legacy);
+  g.legacy.push_back(bare_legacy(f.stream, 2));
   g.ves_commands = {*g.ves[0].ev.command_id, *g.ves[1].ev.command_id};
   g.legacy_commands = {*g.legacy[0].ev.command_id};
   g.versions = {{{"order", "order-1"}, 0, 1}, {{"order", "order-2"}, 0, 1},
-                {{"inventory", "sku-1"}, 0, 2}, {{"order", weird}, 0, 1}};
+                {{"inventory", "sku-1"}, 0, 2}, {{"order", weird_id}, 0, 1}};
   for (uint64_t i = 4; i < 4 + filler; ++i)
     g.ves.push_back(make_ves(f.stream, i, "filler-" + std::to_string(i), i % 2 == 0));
   auto* pg = dynamic_cast<pg_event_store*>(f.store.get());
@@ -137,39 +148,27 @@ TEST_CASE("a committed group reads back byte-exact", "[storage]") {
         == std::vector<row>{{{"inventory", "sku-1"}, 2},
                             {{"order", "order-1"}, 1},
                             {{"order", "order-2"}, 1},
-                            {{"order", weird}, 1}});
+                            {{"order", weird_id}, 1}});
   auto weird_events = f.store->read_ves_events(f.stream, 3, 1);
   SEQ_REQUIRE_OK(weird_events);
   REQUIRE(weird_events->size() == 1);
-  CHECK(weird_events->front().ev.entity_id == weird);
+  CHECK(weird_events->front().ev.entity_id == weird_id);
 }
 
 TEST_CASE("one-event groups read back byte-exact", "[storage]") {
   // PostgreSQL writes a group's only row with scalar parameters instead of column arrays
   // (pg_event_store.cpp, insert_all): every kind of value and every NULL must survive it too.
   store_fixture f;
-  const std::string weird = R"(we"ird\id, {x} NULL)";
   std::vector<msg::sequenced_ves_event> ves;
   ves.push_back(make_ves(f.stream, 1, "order-1"));
   ves.push_back(make_ves(f.stream, 2, "order-2", /*encrypted*/ true));
-  auto bare = make_ves(f.stream, 3, weird);
-  bare.ev.command_id.reset();
-  bare.ev.base_version.reset();
-  bare.rcpt.sequencer_signature.reset();
-  bare.ev.created_at = "2024-01-15T10:30:00+05:30";
-  ves.push_back(bare);
-  auto odd_time = make_ves(f.stream, 4, weird);
+  ves.push_back(bare_ves(f.stream, 3));
+  auto odd_time = make_ves(f.stream, 4, weird_id);
   odd_time.ev.created_at = "yesterday, around noon";
   ves.push_back(odd_time);
   std::vector<msg::sequenced_legacy_event> legacy;
   legacy.push_back(make_legacy(f.stream, 1, "sku-1"));
-  auto bare_legacy = make_legacy(f.stream, 2, "sku-1");
-  bare_legacy.ev.command_id.reset();
-  bare_legacy.ev.base_version.reset();
-  bare_legacy.ev.signature.reset();
-  bare_legacy.ev.payload = R"({"q":"a\"b\\c","n":"NULL","e":""})";
-  bare_legacy.ev.event_type = "";
-  legacy.push_back(bare_legacy);
+  legacy.push_back(bare_legacy(f.stream, 2));
 
   std::map<std::string, int64_t> versions; // entity id → version
   for (const auto& x : ves) {
@@ -198,7 +197,7 @@ TEST_CASE("one-event groups read back byte-exact", "[storage]") {
   auto legacy_back = f.store->read_legacy_events(f.stream, 1, 10);
   SEQ_REQUIRE_OK(legacy_back);
   check_same(*legacy_back, legacy);
-  CHECK(version_of(*f.store, f.stream, {"order", weird}) == 2);
+  CHECK(version_of(*f.store, f.stream, {"order", weird_id}) == 2);
   CHECK(version_of(*f.store, f.stream, {"inventory", "sku-1"}) == 2);
   auto heads = f.store->load_heads(f.stream);
   SEQ_REQUIRE_OK(heads);
