@@ -237,13 +237,16 @@ struct scalar_row {
   const column* cols;
   std::string values;
   size_t i = 0;
+  /// The next column's value as a parameter of the column's element type.
   void put(std::optional<std::string> v) {
-    const auto& c = cols[i++];
-    std::string_view type = c.array_type;
+    std::string_view type = cols[i].array_type;
     type.remove_suffix(2); // "[]"
-    auto ref = p.value(std::move(v), type);
+    append(p.value(std::move(v), type));
+  }
+  /// The next column's expression for the parameter `ref`.
+  void append(const std::string& ref) {
     values += values.empty() ? "" : ", ";
-    values += c.time ? pg::ts_expr(ref) : ref;
+    values += cols[i++].time ? pg::ts_expr(ref) : ref;
   }
   void add(std::string_view v) { put(std::string{v}); }
   void null() { put(std::nullopt); }
@@ -256,9 +259,7 @@ struct scalar_row {
   }
   template <class C>
   void bytes(const C& c) {
-    ++i;
-    values += values.empty() ? "" : ", ";
-    values += p.bytes(c);
+    append(p.bytes(c));
   }
   void text_or_null(const std::string& v) { v.empty() ? null() : add(v); }
 };
