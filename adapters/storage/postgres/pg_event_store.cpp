@@ -30,6 +30,9 @@ constexpr size_t max_bytes_per_insert = size_t{32} << 20;
 /// which costs the server less per row than `INSERT … SELECT … FROM unnest(…)` but one round
 /// trip more per table copied, plus one; smaller groups keep the single-round-trip pipeline.
 constexpr size_t copy_min_events = 32;
+/// Groups touching at most this many entities run one compare-and-set statement per entity
+/// (see apply_cas).
+constexpr size_t max_scalar_cas = 8;
 /// Session advisory lock held while migrating ("SEQ_MIGR").
 constexpr int64_t migrate_lock_key = 0x5345515f4d494752;
 
@@ -494,10 +497,10 @@ statement reserve_commands(const char* table, const stream_key& s, const std::ve
 }
 
 /// One compare-and-set as a statement with scalar parameters; raises SQ409 unless it hits.
-/// PostgreSQL plans the array form below anew at almost every run for a group of one entity
-/// (its custom plan looks cheaper than a generic plan that assumes ten rows per array): about
-/// 0.2 ms of its CPU per group, most groups of single-event requests. This form's custom and
-/// generic plans cost the same, so it soon runs on the generic plan without planning. That
+/// PostgreSQL plans the array form below anew at almost every run for a group of a few
+/// entities (its custom plan looks cheaper than a generic plan that assumes ten rows per
+/// array): 0.2–0.3 ms of its CPU per group. This form's custom and generic plans cost the
+/// same, so it soon runs on the generic plan without planning. That
 /// plan depends on the table's size when it was made: a sequential scan while
 /// entity_versions has a few hundred rows or less (cheap at that size), the primary key
 /// beyond. The connection drops its cached plans after 64, 256, 1024, … prepared runs
@@ -527,14 +530,18 @@ statement apply_one_cas(const stream_key& s, const entity_cas& x) {
   return st;
 }
 
-/// Appends the statement applying all compare-and-sets; it raises SQ409 unless every one of
-/// them hits. Several entities go in one statement over arrays, whose LATERAL look-up behind
-/// `OFFSET 0` keeps primary-key look-ups whatever plan PostgreSQL picks (bench/README.md,
-/// tuning log: a generic plan of an earlier form hashed a sequential scan).
+/// Appends the statements applying all compare-and-sets; they raise SQ409 unless every one of
+/// them hits. Up to `max_scalar_cas` entities get one scalar statement each. More go in one
+/// statement over arrays, whose LATERAL look-up behind `OFFSET 0` keeps primary-key look-ups
+/// whatever plan PostgreSQL picks (bench/README.md, tuning log: a generic plan of an earlier
+/// form hashed a sequential scan). From about ten entities on PostgreSQL keeps that form's
+/// generic plan; below, it plans it at every run (0.2–0.3 ms), longer than a few scalar
+/// statements take (about 0.05 ms each).
 void apply_cas(std::vector<statement>& out, const stream_key& s,
                const std::vector<entity_cas>& xs) {
-  if (xs.size() == 1) {
-    out.push_back(apply_one_cas(s, xs.front()));
+  if (xs.size() <= max_scalar_cas) {
+    for (const auto& x : xs)
+      out.push_back(apply_one_cas(s, x));
     return;
   }
   pg::array_literal types;
