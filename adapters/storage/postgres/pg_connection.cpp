@@ -126,10 +126,6 @@ std::string params::time(int64_t us) {
   return ts_expr(int64(us));
 }
 
-std::string params::value(std::optional<std::string> v, std::string_view cast) {
-  return placeholder(std::move(v), cast);
-}
-
 std::string params::jsonb_or_null(const std::string& v) {
   if (v.empty())
     return null("jsonb");

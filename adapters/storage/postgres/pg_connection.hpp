@@ -100,7 +100,7 @@ public:
   std::string jsonb_or_null(const std::string& v);
   /// Any value (none: NULL) as a parameter cast to `cast`; a NULL is a parameter too, so the
   /// SQL text does not depend on which values are NULL.
-  std::string value(std::optional<std::string> v, std::string_view cast);
+  std::string placeholder(std::optional<std::string> v, std::string_view cast);
   std::string uuid_array(const std::vector<uuid>& xs);
   /// A whole array column, e.g. `array(std::move(a), "bytea[]")`.
   std::string array(array_literal a, std::string_view cast);
@@ -112,7 +112,6 @@ public:
   std::vector<const char*> pointers() const;
 
 private:
-  std::string placeholder(std::optional<std::string> v, std::string_view cast);
   std::vector<std::optional<std::string>> values_;
 };
 

@@ -244,7 +244,7 @@ struct scalar_row {
   void put(std::optional<std::string> v) {
     std::string_view type = cols[i].array_type;
     type.remove_suffix(2); // "[]"
-    append(p.value(std::move(v), type));
+    append(p.placeholder(std::move(v), type));
   }
   /// The next column's expression for the parameter `ref`.
   void append(const std::string& ref) {
@@ -497,14 +497,12 @@ statement reserve_commands(const char* table, const stream_key& s, const std::ve
 }
 
 /// One compare-and-set as a statement with scalar parameters; raises SQ409 unless it hits.
-/// PostgreSQL plans the array form below anew at almost every run for a group of a few
-/// entities (its custom plan looks cheaper than a generic plan that assumes ten rows per
-/// array): 0.2–0.3 ms of its CPU per group. This form's custom and generic plans cost the
-/// same, so it soon runs on the generic plan without planning. That
-/// plan depends on the table's size when it was made: a sequential scan while
-/// entity_versions has a few hundred rows or less (cheap at that size), the primary key
-/// beyond. The connection drops its cached plans after 64, 256, 1024, … prepared runs
-/// (pg::connection::first_replan), so such a plan is replaced while the table grows.
+/// Its custom and generic plans cost the same, so PostgreSQL soon runs it on the generic plan
+/// without planning (unlike the array form, see `apply_cas`). That plan depends on the table's
+/// size when it was made: a sequential scan while entity_versions has a few hundred rows or
+/// less (cheap at that size), the primary key beyond. The connection drops its cached plans
+/// after 64, 256, 1024, … prepared runs (pg::connection::first_replan), so such a plan is
+/// replaced while the table grows.
 statement apply_one_cas(const stream_key& s, const entity_cas& x) {
   statement st;
   auto& p = st.args;
@@ -535,8 +533,9 @@ statement apply_one_cas(const stream_key& s, const entity_cas& x) {
 /// statement over arrays, whose LATERAL look-up behind `OFFSET 0` keeps primary-key look-ups
 /// whatever plan PostgreSQL picks (bench/README.md, tuning log: a generic plan of an earlier
 /// form hashed a sequential scan). From about ten entities on PostgreSQL keeps that form's
-/// generic plan; below, it plans it at every run (0.2–0.3 ms), longer than a few scalar
-/// statements take (about 0.05 ms each).
+/// generic plan; below, its custom plan looks cheaper than a generic plan that assumes ten rows
+/// per array, so it plans it at every run (0.2–0.3 ms), longer than a few scalar statements
+/// take (about 0.05 ms each).
 void apply_cas(std::vector<statement>& out, const stream_key& s,
                const std::vector<entity_cas>& xs) {
   if (xs.size() <= max_scalar_cas) {

@@ -424,23 +424,22 @@ TEST_CASE("entity versions are compare-and-set", "[storage]") {
   SECTION("8 and 9 entities (PostgreSQL: a statement each, then one over arrays) apply whole") {
     for (size_t n : {size_t{8}, size_t{9}}) {
       CAPTURE(n);
-      std::vector<entity_cas> fresh;
+      auto key = [n](size_t i) {
+        return entity_key{"sku", std::to_string(n) + "-" + std::to_string(i)};
+      };
+      std::vector<entity_cas> fresh; // n entities, created
+      std::vector<entity_cas> bump;  // the first n - 1 of them, 1 → 2
       for (size_t i = 0; i < n; ++i)
-        fresh.push_back({{"sku", std::to_string(n) + "-" + std::to_string(i)}, 0, 1});
-      auto stale = fresh;
-      stale.back().expected = 1;
-      stale.back().next = 2;
-      stale.back().key.entity_id += "-new";
-      for (auto& c : stale)
-        if (&c != &stale.back())
-          c = {c.key, 1, 2};
+        fresh.push_back({key(i), 0, 1});
+      for (size_t i = 0; i + 1 < n; ++i)
+        bump.push_back({key(i), 1, 2});
+      auto stale = bump; // n entities: the last one does not exist
+      stale.push_back({key(n), 1, 2});
       SEQ_REQUIRE_OK(commit(fresh, 3 + 2 * (n - 8)));
-      // Every entity hits but the last (it does not exist): nothing of the group applies.
       SEQ_REQUIRE_ERRC(commit(stale, 4 + 2 * (n - 8)), errc::storage_conflict);
-      CHECK(version_of(*f.store, f.stream, fresh.front().key) == 1);
-      stale.pop_back();
-      SEQ_REQUIRE_OK(commit(stale, 4 + 2 * (n - 8)));
-      CHECK(version_of(*f.store, f.stream, fresh.front().key) == 2);
+      CHECK(version_of(*f.store, f.stream, key(0)) == 1); // nothing of the group applied
+      SEQ_REQUIRE_OK(commit(bump, 4 + 2 * (n - 8)));
+      CHECK(version_of(*f.store, f.stream, key(0)) == 2);
     }
   }
   SECTION("versions are per stream") {
