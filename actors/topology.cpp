@@ -6,10 +6,8 @@
 #include "actors/verify/verify_pool.hpp"
 #include "messages/ves/ves.hpp"
 
-#include <algorithm>
 #include <memory>
 
-#include "caf/actor_pool.hpp"
 #include "caf/actor_system.hpp"
 
 namespace seq::actors {
@@ -23,12 +21,7 @@ ingest_topology spawn_ingest_topology(caf::actor_system& sys, const ingest_confi
   std::shared_ptr<const ingest_config> shared_cfg = std::move(full_cfg);
   t.keys = make_key_cache(cfg);
   t.verify_pool = spawn_verify_pool(sys, cfg, factory, t.keys, metrics);
-  auto writers = std::max<size_t>(cfg.storage_writers, 1);
-  auto make_writer = [&sys, factory, metrics, detached = cfg.detached_io] {
-    return spawn_storage_writer(sys, factory, metrics, detached);
-  };
-  t.writers = caf::actor_pool::make(sys.dummy_execution_unit(), writers, make_writer,
-                                    caf::actor_pool::round_robin());
+  t.writers = spawn_writer_pool(sys, cfg.storage_writers, factory, metrics, cfg.detached_io);
   t.registry = sys.spawn(stream_registry,
                          sequencer_deps{shared_cfg, t.verify_pool, t.writers, metrics});
   return t;

@@ -34,7 +34,8 @@ struct ingest_topology {
   caf::actor registry;
   /// verify_ves_batch / verify_legacy_batch (round-robin pool).
   caf::actor verify_pool;
-  /// load_stream / commit_group / inspect_conflict (round-robin pool).
+  /// load_stream / commit_group / inspect_conflict (a pool that keeps each stream on one
+  /// writer while that writer is free: writer_dispatch).
   caf::actor writers;
   /// The verify pool's agent-key cache, for transports that verify on their own threads
   /// (verify_ves_here in actors/verify/verify_pool.hpp).

@@ -107,6 +107,16 @@ std::string stream_key::str() const {
   return tenant_id.str() + "/" + store_id.str();
 }
 
+uint64_t stream_key::hash() const noexcept {
+  uint64_t h = 1469598103934665603ull;
+  for (const auto* part : {&tenant_id, &store_id})
+    for (auto b : part->b) {
+      h ^= b;
+      h *= 1099511628211ull;
+    }
+  return h;
+}
+
 timestamp_us now_us() {
   using namespace std::chrono;
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();

@@ -25,6 +25,9 @@ struct stream_key {
   uuid tenant_id, store_id;
   auto operator<=>(const stream_key&) const = default;
   std::string str() const; ///< "tenant/store"
+  /// FNV-1a over the key's 32 bytes: the same value in every process and run, so a stream
+  /// always lands on the same worker of a pool (storage writers, projection, commit, x402 I/O).
+  uint64_t hash() const noexcept;
 };
 
 template <class Inspector>

@@ -70,8 +70,7 @@ caf::expected<msg::ves_commitment_built> proof_batch(storage::event_store& es,
 } // namespace
 
 const caf::actor& commit_io::for_stream(const msg::stream_key& s) const {
-  auto h = std::hash<std::string>{}(s.str());
-  return workers[h % workers.size()];
+  return workers[s.hash() % workers.size()];
 }
 
 caf::behavior commit_io_worker(caf::stateful_actor<commit_io_state>* self,

@@ -60,14 +60,7 @@ caf::expected<storage::projection_store*> projections(self_ptr self) {
 } // namespace
 
 const caf::actor& projection_io::for_stream(const msg::stream_key& s) const {
-  // FNV-1a over the key's bytes: stable, so a stream always lands on the same worker.
-  uint64_t h = 1469598103934665603ull;
-  for (const auto* part : {&s.tenant_id, &s.store_id})
-    for (auto b : part->b) {
-      h ^= b;
-      h *= 1099511628211ull;
-    }
-  return workers[h % workers.size()];
+  return workers[s.hash() % workers.size()];
 }
 
 caf::behavior projection_io_worker(caf::stateful_actor<projection_io_state>* self,

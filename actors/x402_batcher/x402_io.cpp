@@ -47,8 +47,7 @@ caf::result<T> run(self_ptr self, F f) {
 } // namespace
 
 const caf::actor& x402_io::for_stream(const msg::stream_key& s) const {
-  auto h = std::hash<std::string>{}(s.str());
-  return workers[h % workers.size()];
+  return workers[s.hash() % workers.size()];
 }
 
 caf::behavior x402_io_worker(caf::stateful_actor<x402_io_state>* self, store_factory factory) {

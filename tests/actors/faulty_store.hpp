@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 namespace seq::test {
@@ -22,6 +23,10 @@ struct fault_plan {
   errc commit_error = errc::storage_unavailable;
   size_t fail_loads = 0;
   std::vector<size_t> committed_sizes; ///< events per successful commit, in order
+  std::vector<size_t> commit_connections; ///< the store that made each of them
+  size_t connections = 0;                ///< stores handed out so far (numbered from 1)
+  /// Every load_heads call: the number of the store (connection) that ran it, and its stream.
+  std::vector<std::pair<size_t, msg::stream_key>> loads;
   size_t failed_commits = 0;
   size_t conflicts = 0;
 
@@ -41,6 +46,8 @@ class faulty_store : public storage::event_store {
 public:
   faulty_store(std::unique_ptr<storage::event_store> inner, std::shared_ptr<fault_plan> plan)
     : inner_(std::move(inner)), plan_(std::move(plan)) {
+    std::lock_guard<std::mutex> guard{plan_->mtx};
+    connection_ = ++plan_->connections;
   }
 
   std::string backend() const override {
@@ -59,6 +66,7 @@ public:
         --plan_->fail_loads;
         return make_error(errc::storage_unavailable, "injected load failure");
       }
+      plan_->loads.emplace_back(connection_, s);
     }
     return inner_->load_heads(s);
   }
@@ -77,8 +85,10 @@ public:
     }
     auto res = inner_->commit_group(g);
     std::lock_guard<std::mutex> guard{plan_->mtx};
-    if (res)
+    if (res) {
       plan_->committed_sizes.push_back(g.ves.size() + g.legacy.size());
+      plan_->commit_connections.push_back(connection_);
+    }
     else if (res.error() == errc::storage_conflict)
       ++plan_->conflicts;
     return res;
@@ -137,6 +147,7 @@ public:
 private:
   std::unique_ptr<storage::event_store> inner_;
   std::shared_ptr<fault_plan> plan_;
+  size_t connection_ = 0;
 };
 
 } // namespace seq::test
