@@ -5,8 +5,9 @@
 ///
 /// Role: performs the blocking storage calls of the stream sequencers (load, group commit,
 ///   conflict inspection) on ONE storage connection that it owns. Several writers share the
-///   streams through an actor pool (spawn_ingest_topology) that sends all calls of one stream
-///   to the same writer (`writer_dispatch`); a stream has at most one call in flight.
+///   streams through an actor pool (spawn_writer_pool) that keeps a stream's calls on one
+///   writer while that writer is free (`writer_dispatch`); a stream has at most one call in
+///   flight.
 /// Interface (dynamically typed `caf::actor`):
 ///   load_stream        → stream_loaded       heads + entity versions of a stream
 ///   commit_group       → group_committed     one group in one transaction
