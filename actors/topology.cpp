@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "caf/actor_system.hpp"
+#include "caf/event_based_actor.hpp"
 
 namespace seq::actors {
 

@@ -35,7 +35,7 @@ struct ingest_topology {
   /// verify_ves_batch / verify_legacy_batch (round-robin pool).
   caf::actor verify_pool;
   /// load_stream / commit_group / inspect_conflict (a pool that keeps each stream on one
-  /// writer while that writer is free: writer_dispatch).
+  /// writer while that writer is free: spawn_writer_pool).
   caf::actor writers;
   /// The verify pool's agent-key cache, for transports that verify on their own threads
   /// (verify_ves_here in actors/verify/verify_pool.hpp).

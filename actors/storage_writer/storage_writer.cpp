@@ -9,7 +9,10 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
+#include "caf/actor_pool.hpp"
 #include "caf/actor_system.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/result.hpp"
@@ -56,19 +59,19 @@ std::optional<msg::stream_key> stream_of(const caf::type_erased_tuple& c) {
   return std::nullopt;
 }
 
-} // namespace
+/// Stream calls handed to each writer of a pool and not answered yet, by writer: the pool's
+/// dispatch counts a call in, the writer counts it out when it has answered. Filled while the
+/// pool is made, only read afterwards.
+using writer_loads = std::vector<std::pair<caf::actor_id, std::shared_ptr<std::atomic<int>>>>;
 
-void writer_loads::add(caf::actor_id writer, std::shared_ptr<std::atomic<int>> calls) {
-  xs_.emplace_back(writer, std::move(calls));
-}
-
-std::atomic<int>* writer_loads::of(caf::actor_id writer) const {
-  for (const auto& [id, calls] : xs_)
-    if (id == writer)
+std::atomic<int>* load_of(const writer_loads& loads, const caf::actor& writer) {
+  for (const auto& [id, calls] : loads)
+    if (id == writer.id())
       return calls.get();
   return nullptr;
 }
 
+/// The pool's dispatch policy (see spawn_writer_pool).
 caf::actor_pool::policy writer_dispatch(std::shared_ptr<const writer_loads> loads) {
   return [loads = std::move(loads), next = std::make_shared<std::atomic<size_t>>(0)](
            caf::actor_system&, caf::actor_pool::uplock& guard,
@@ -77,13 +80,13 @@ caf::actor_pool::policy writer_dispatch(std::shared_ptr<const writer_loads> load
     const size_t n = writers.size();
     auto s = stream_of(ptr->content());
     size_t pick = s ? s->hash() % n : next->fetch_add(1) % n;
-    std::atomic<int>* calls = s ? loads->of(writers[pick].id()) : nullptr;
+    std::atomic<int>* calls = s ? load_of(*loads, writers[pick]) : nullptr;
     if (calls && calls->load() > 0) {
       // The home writer is busy: the least busy one, the home writer first on ties.
       int fewest = calls->load();
       for (size_t k = 1; k < n && fewest > 0; ++k) {
         auto i = (pick + k) % n;
-        auto* c = loads->of(writers[i].id());
+        auto* c = load_of(*loads, writers[i]);
         if (c && c->load() < fewest) {
           fewest = c->load();
           pick = i;
@@ -99,13 +102,15 @@ caf::actor_pool::policy writer_dispatch(std::shared_ptr<const writer_loads> load
   };
 }
 
+} // namespace
+
 caf::actor spawn_writer_pool(caf::actor_system& sys, size_t n, const store_factory& factory,
                              ingest_metrics* metrics, bool detached) {
   auto loads = std::make_shared<writer_loads>();
   auto make = [&sys, &factory, metrics, detached, loads] {
     auto calls = std::make_shared<std::atomic<int>>(0);
     auto w = spawn_storage_writer(sys, factory, metrics, detached, calls);
-    loads->add(w.id(), std::move(calls));
+    loads->emplace_back(w.id(), std::move(calls));
     return w;
   };
   return caf::actor_pool::make(sys.dummy_execution_unit(), std::max<size_t>(n, 1), make,

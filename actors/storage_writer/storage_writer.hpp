@@ -6,8 +6,7 @@
 /// Role: performs the blocking storage calls of the stream sequencers (load, group commit,
 ///   conflict inspection) on ONE storage connection that it owns. Several writers share the
 ///   streams through an actor pool (spawn_writer_pool) that keeps a stream's calls on one
-///   writer while that writer is free (`writer_dispatch`); a stream has at most one call in
-///   flight.
+///   writer while that writer is free; a stream has at most one call in flight.
 /// Interface (dynamically typed `caf::actor`):
 ///   load_stream        → stream_loaded       heads + entity versions of a stream
 ///   commit_group       → group_committed     one group in one transaction
@@ -28,10 +27,7 @@
 
 #include <atomic>
 #include <memory>
-#include <utility>
-#include <vector>
 
-#include "caf/actor_pool.hpp"
 #include "caf/fwd.hpp"
 #include "caf/stateful_actor.hpp"
 
@@ -50,29 +46,14 @@ caf::behavior storage_writer(caf::stateful_actor<storage_writer_state>* self,
                              store_factory factory, ingest_metrics* metrics,
                              std::shared_ptr<std::atomic<int>> calls = nullptr);
 
-/// Stream calls handed to each writer of a pool and not answered yet: the pool's dispatch
-/// counts a call in, the writer counts it out when it has answered. Counters are registered
-/// while the pool is made and only read afterwards.
-class writer_loads {
-public:
-  void add(caf::actor_id writer, std::shared_ptr<std::atomic<int>> calls);
-  /// The counter of `writer`; nullptr for an actor that has none.
-  std::atomic<int>* of(caf::actor_id writer) const;
-
-private:
-  std::vector<std::pair<caf::actor_id, std::shared_ptr<std::atomic<int>>>> xs_;
-};
-
-/// The writer pool's dispatch policy. A stream's calls (load_stream, commit_group,
-/// inspect_conflict) go to its home writer, the stream's hash modulo the pool's size, while
-/// the home writer has no call in flight; otherwise to the writer with the fewest calls in
-/// flight. Anything else goes round robin. A stream that commits single events on another
-/// connection each time costs PostgreSQL about a quarter more CPU (each backend's caches
-/// are cold again), and its slowest commits are slower (bench/README.md, tuning log); a
-/// home writer that is always taken would instead queue the streams hashed to it.
-caf::actor_pool::policy writer_dispatch(std::shared_ptr<const writer_loads> loads);
-
-/// Spawns `n` writers (at least one) into a pool with `writer_dispatch`.
+/// Spawns `n` writers (at least one) into a pool that keeps a stream on one writer. A
+/// stream's calls (load_stream, commit_group, inspect_conflict) go to its home writer, the
+/// stream's hash modulo the pool's size, while the home writer has no call in flight;
+/// otherwise to the writer with the fewest calls in flight. Anything else goes round robin.
+/// A stream that commits single events on another connection each time costs PostgreSQL
+/// about a quarter more CPU (each backend's caches are cold again), and its slowest commits
+/// are slower (bench/README.md, tuning log); a home writer that is always taken would instead
+/// queue the streams hashed to it.
 caf::actor spawn_writer_pool(caf::actor_system& sys, size_t n, const store_factory& factory,
                              ingest_metrics* metrics, bool detached);
 
