@@ -26,10 +26,13 @@ using pg::statement;
 /// the size of one protocol message.
 constexpr size_t max_rows_per_insert = 10000;
 constexpr size_t max_bytes_per_insert = size_t{32} << 20;
-/// Groups with at least this many events write them (and their receipts) with binary COPY,
-/// which costs the server less per row than `INSERT … SELECT … FROM unnest(…)` but one round
-/// trip more per table copied, plus one; smaller groups keep the single-round-trip pipeline.
-constexpr size_t copy_min_events = 32;
+/// Groups with at least this many events write them (and their receipts) with binary COPY:
+/// one round trip more per table copied, plus one, but PostgreSQL parses no text (the
+/// `INSERT … SELECT … FROM unnest(…)` form cost it about a fifth more CPU per event on a hot
+/// stream's groups of about ten, bench/README.md). A group's only event keeps the
+/// single-round-trip `INSERT … VALUES`; a group with a value COPY cannot carry (copy_fits)
+/// takes the `unnest` form, which fails on it with PostgreSQL's own error.
+constexpr size_t copy_min_events = 2;
 /// Groups touching at most this many entities run one compare-and-set statement per entity
 /// (see apply_cas).
 constexpr size_t max_scalar_cas = 8;
