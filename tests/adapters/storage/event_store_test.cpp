@@ -170,7 +170,7 @@ TEST_CASE("a group with a value PostgreSQL's columns cannot hold fails whole", "
   g.ves[1].ev.agent_key_id = uint32_t{1} << 31;
   auto res = f.store->commit_group(g);
   SEQ_REQUIRE_ERRC(res, errc::storage_failure);
-  // (COPY would have written the value's low 32 bits without complaint.)
+  // (Written by COPY, the value would have wrapped to a negative key id without complaint.)
   CHECK(error_message(res.error()).find("out of range") != std::string::npos);
   require_nothing_of(*f.store, g);
   auto heads = f.store->load_heads(f.stream);
