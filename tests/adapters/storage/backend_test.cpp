@@ -338,6 +338,20 @@ TEST_CASE("a dropped PostgreSQL connection reconnects on the next call", "[stora
     REQUIRE(found->size() == 1);
     check_same(found->front(), g.ves[0]);
   }
+  SECTION("a group commit that copies its rows in") {
+    kill_victim();
+    auto g = make_group(f.stream, 2, 4); // three VES events and their commands: binary COPY
+    g.legacy.clear();
+    g.legacy_commands.clear();
+    SEQ_REQUIRE_ERRC(f.store->commit_group(g), errc::storage_unavailable);
+    auto h = f.store->load_heads(f.stream);
+    SEQ_REQUIRE_OK(h);
+    CHECK(h->ves == 1); // nothing of the failed group
+    SEQ_REQUIRE_OK(f.store->commit_group(g));
+    auto ves = f.store->read_ves_events(f.stream, 2, 10);
+    SEQ_REQUIRE_OK(ves);
+    check_same(*ves, g.ves);
+  }
   SECTION("migrate") {
     kill_victim();
     SEQ_REQUIRE_ERRC(f.store->migrate(), errc::storage_unavailable);
