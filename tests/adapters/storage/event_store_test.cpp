@@ -94,7 +94,7 @@ TEST_CASE("the test payloads are in RFC 8785 form", "[storage]") {
 
 TEST_CASE("a committed group reads back byte-exact", "[storage]") {
   // A group of more than one event takes PostgreSQL's binary COPY path (pg_event_store.cpp,
-  // copy_min_events); 40 more events make it span more than one COPY data message.
+  // copy_min_events); the 40 more events mix plaintext and encrypted rows after the odd ones.
   const uint64_t filler = GENERATE(uint64_t{0}, uint64_t{40});
   CAPTURE(filler);
   store_fixture f;
