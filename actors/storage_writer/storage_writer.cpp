@@ -87,8 +87,10 @@ caf::actor_pool::policy writer_dispatch(std::shared_ptr<const writer_loads> load
       for (size_t k = 1; k < n && fewest > 0; ++k) {
         auto i = (pick + k) % n;
         auto* c = load_of(*loads, writers[i]);
-        if (c && c->load() < fewest) {
-          fewest = c->load();
+        if (!c)
+          continue;
+        if (auto l = c->load(); l < fewest) {
+          fewest = l;
           pick = i;
           calls = c;
         }
