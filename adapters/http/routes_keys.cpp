@@ -28,6 +28,11 @@ const char* permissions_of(const msg::api_key_record& k) {
   return k.can_admin ? "admin" : k.can_write ? "read_write" : "read";
 }
 
+/// The largest agent key id: the reference's API declares `keyId` a u32, but its tables (and
+/// this project's) keep key ids in INTEGER columns. PostgreSQL would refuse a larger id only
+/// at the insert (a 500) and SQLite would store it: it is refused here for both backends.
+constexpr uint32_t max_key_id = 2147483647;
+
 std::optional<msg::timestamp_us> opt_time(const fields& f, std::string_view key) {
   auto s = f.opt_string(key);
   if (!s)
@@ -46,6 +51,8 @@ void register_agent_key(context& ctx, const httplib::Request& req, httplib::Resp
   k.tenant_id = f.uuid("tenantId");
   k.agent_id = f.uuid("agentId");
   k.key_id = f.u32("keyId");
+  if (k.key_id > max_key_id)
+    f.bad("keyId", "expected an integer in 0..2147483647");
   auto pk_text = f.string("publicKey");
   auto algorithm = f.opt_i64("keyAlgorithm").value_or(0);
   ensure_admin(p, k.tenant_id, ves::uuid{});

@@ -88,6 +88,34 @@ TEST_CASE_METHOD(limits_fixture, "wrong types and missing fields are 422",
               422);
 }
 
+TEST_CASE_METHOD(limits_fixture, "agent key ids above 2^31 - 1 are 422 on every backend",
+                 "[integration][errors]") {
+  // The tables keep key ids in INTEGER columns: PostgreSQL used to refuse 2^31 only at the
+  // insert (500 DATABASE_ERROR) while SQLite stored it.
+  for (uint64_t id : {2147483648ull, 4294967295ull}) {
+    auto big = agent_identity::random();
+    big.key_id = static_cast<uint32_t>(id);
+    auto r = admin.post("/api/v1/agents/keys", key_registration(big));
+    check_error(r, 422, "INVALID_FIELD_VALUE");
+    CHECK(error_message(r) == "keyId: expected an integer in 0..2147483647");
+  }
+  // The largest id registers, and its events are sequenced (a one-event group, then a group of
+  // two, which PostgreSQL copies in) and read back with it.
+  auto top = agent_identity::random();
+  top.key_id = 2147483647;
+  register_key(admin, top);
+  auto one = make_event(top, spec("top-1"));
+  check_receipts(ingest(admin, top, {one}), {one}, seq_info);
+  std::vector<signed_event> two{make_event(top, spec("top-2")), make_event(top, spec("top-3"))};
+  check_receipts(ingest(admin, top, two), two, seq_info);
+  key_book book;
+  add_key(book, top);
+  auto pulled = pull_all(admin, top, book, seq_info);
+  REQUIRE(pulled.size() == 3);
+  for (auto& p : pulled)
+    CHECK(u64_of(p.raw, "agent_key_id") == 2147483647);
+}
+
 TEST_CASE_METHOD(limits_fixture, "well-typed but invalid values are 400",
                  "[integration][errors]") {
   auto empty =
