@@ -10,6 +10,36 @@ namespace seq::http {
 
 using ves::json::kind;
 
+namespace {
+
+bool has_nul(const std::string& s) {
+  return s.find('\0') != std::string::npos;
+}
+
+/// The path ("events[0].payload.note") of the first string or member name in `v` that holds
+/// U+0000, or nullopt. Checked for every body: PostgreSQL's text and jsonb cannot hold the
+/// character, and libpq's text parameters would cut the string short at it.
+std::optional<std::string> nul_path(const ves::json::value& v) {
+  if (v.is_string())
+    return has_nul(v.as_string()) ? std::optional<std::string>{""} : std::nullopt;
+  if (v.is_array()) {
+    auto& xs = v.as_array();
+    for (size_t i = 0; i < xs.size(); ++i)
+      if (auto sub = nul_path(xs[i]))
+        return "[" + std::to_string(i) + "]" + *sub;
+  } else if (v.is_object()) {
+    for (auto& [k, x] : v.as_object()) {
+      if (has_nul(k))
+        return "." + k.substr(0, k.find('\0')) + "\\u0000…";
+      if (auto sub = nul_path(x))
+        return "." + k + *sub;
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
 ves::json::value parse_body(const httplib::Request& req) {
   auto ct = req.get_header_value("Content-Type");
   if (ct.find("application/json") == std::string::npos)
@@ -22,6 +52,9 @@ ves::json::value parse_body(const httplib::Request& req) {
   auto& v = std::get<ves::json::value>(parsed);
   if (!v.is_object())
     reject(api_error::unprocessable("request body must be a JSON object"));
+  if (auto at = nul_path(v))
+    reject(api_error::bad_request(at->substr(1) + ": the character U+0000 (\\u0000) is not "
+                                                 "accepted in strings or member names"));
   return std::move(v);
 }
 

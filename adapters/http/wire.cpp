@@ -184,6 +184,13 @@ parse_result parse_request(std::string_view buf, const limits& lim, httplib::Req
   req.path = percent_decode(target.substr(0, q), false);
   if (q != std::string_view::npos)
     parse_query(target.substr(q + 1), req.params);
+  // A decoded %00 would reach storage as a NUL, which PostgreSQL's text cannot hold and
+  // libpq's parameters would cut short: no route takes one.
+  auto has_nul = [](const std::string& x) { return x.find('\0') != std::string::npos; };
+  if (has_nul(req.path)
+      || std::any_of(req.params.begin(), req.params.end(),
+                     [&](const auto& kv) { return has_nul(kv.first) || has_nul(kv.second); }))
+    return fail(400);
 
   // Header fields.
   std::optional<size_t> content_length;

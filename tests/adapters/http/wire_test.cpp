@@ -90,6 +90,18 @@ TEST_CASE("a path '+' stays a plus; only the query takes it as a space", "[http]
   CHECK(req.get_param_value("k") == "a b");
 }
 
+TEST_CASE("a %00 in the path or the query is 400", "[http][wire]") {
+  CHECK(error_of("GET /api/v1/projections/order/a%00b HTTP/1.1\r\n\r\n") == 400);
+  CHECK(error_of("GET /x?entity_id=a%00 HTTP/1.1\r\n\r\n") == 400);
+  CHECK(error_of("GET /x?a%00=1 HTTP/1.1\r\n\r\n") == 400);
+  // Other escapes, a literal "%00" (encoded as %2500) and a NUL-free query still parse.
+  httplib::Request req;
+  auto r = parse("GET /a%01?k=%2500 HTTP/1.1\r\n\r\n", req);
+  REQUIRE(r.state == parse_state::complete);
+  CHECK(req.path == std::string{"/a\x01"});
+  CHECK(req.get_param_value("k") == "%00");
+}
+
 TEST_CASE("a POST whose body arrives in two parts", "[http][wire]") {
   std::string head = "POST /ingest HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n";
   std::string body = "hello world";
