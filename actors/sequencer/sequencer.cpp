@@ -130,6 +130,25 @@ void fail_group(self_ptr self, const caf::error& e) {
   start_load(self);
 }
 
+/// Storage refused a group of several requests (errc::storage_failure: e.g. a value one of
+/// them carries that a column cannot hold). The transaction rolled back, so the requests go
+/// back to the front of the queue and are written again one per group: only the request that
+/// carries the value fails, not the others that happened to share its group. State is
+/// reloaded first, as after any failed write.
+void isolate_group(self_ptr self) {
+  auto& st = self->state;
+  st.isolate = st.in_flight.size();
+  for (auto i = st.in_flight.rbegin(); i != st.in_flight.rend(); ++i) {
+    st.queued_events += i->events;
+    st.queue.push_front(std::move(*i));
+  }
+  st.in_flight.clear();
+  st.in_flight_events = 0;
+  st.plan.reset();
+  st.writing = false;
+  start_load(self);
+}
+
 void write_plan(self_ptr self);
 
 /// Tells the companions (through the supervisor) which numbers just committed, handing them
@@ -181,6 +200,11 @@ void on_commit_error(self_ptr self, caf::error e) {
         [self](caf::error& e2) { fail_group(self, storage_error(e2)); });
     return;
   }
+  if (e == errc::storage_failure && st.in_flight.size() > 1) {
+    if (auto* m = st.deps.metrics)
+      m->write_failures.fetch_add(1, std::memory_order_relaxed);
+    return isolate_group(self);
+  }
   if (e == errc::storage_conflict)
     e = make_error(errc::storage_unavailable,
                    "storage conflict persisted after "
@@ -229,7 +253,7 @@ void flush(self_ptr self) {
   for (auto& p : st.queue) {
     if (!p.ready)
       break;
-    if (take > 0 && events + p.events > st.deps.cfg->group_commit_max_events)
+    if (take > 0 && (st.isolate > 0 || events + p.events > st.deps.cfg->group_commit_max_events))
       break;
     events += p.events;
     ++take;
@@ -242,6 +266,8 @@ void flush(self_ptr self) {
   }
   st.queued_events -= events;
   st.in_flight_events = events;
+  if (st.isolate > 0)
+    --st.isolate;
   st.conflict_retries = 0;
   write_plan(self);
 }

@@ -29,8 +29,11 @@
 ///   requests are sequenced in the order they arrived), the group in flight.
 /// Failure modes: errc::storage_conflict → inspect the conflict, apply it, plan the SAME
 ///   requests again (at most `max_conflict_retries` times, then the group fails with
-///   errc::storage_unavailable and state is reloaded); any other write error → exactly
-///   the requests of that group fail with it, then state is reloaded before the next write
+///   errc::storage_unavailable and state is reloaded); errc::storage_failure (storage
+///   refused the group, e.g. a value a column cannot hold) of a group of several requests →
+///   state is reloaded and the same requests are written again one per group, so only the
+///   request that carries the refused value fails; any other write error → exactly the
+///   requests of that group fail with it, then state is reloaded before the next write
 ///   (no gap, no duplicate); load failure → retried every `reload_retry` while requests
 ///   wait; more than `max_queued_events` unanswered events → errc::overloaded.
 
@@ -87,6 +90,8 @@ struct sequencer_state {
   size_t queued_events = 0;
   size_t in_flight_events = 0;
   size_t conflict_retries = 0;
+  /// Groups still to be written with one request each, after storage refused a group.
+  size_t isolate = 0;
   std::vector<caf::response_promise> drain_waiters;
 
   sequencer_state() = default;

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct fault_plan {
   std::vector<std::pair<size_t, msg::stream_key>> loads;
   size_t failed_commits = 0;
   size_t conflicts = 0;
+  /// Commits of a group holding a VES event of this entity fail with errc::storage_failure,
+  /// as PostgreSQL refuses a group with a value one of its columns cannot hold.
+  std::string refused_entity;
 
   void fail_next_commits(size_t n, errc code) {
     std::lock_guard<std::mutex> guard{mtx};
@@ -82,6 +86,11 @@ public:
         ++plan_->failed_commits;
         return make_error(plan_->commit_error, "injected commit failure");
       }
+      for (auto& e : g.ves)
+        if (!plan_->refused_entity.empty() && e.ev.entity_id == plan_->refused_entity) {
+          ++plan_->failed_commits;
+          return make_error(errc::storage_failure, "injected: value out of range");
+        }
     }
     auto res = inner_->commit_group(g);
     std::lock_guard<std::mutex> guard{plan_->mtx};

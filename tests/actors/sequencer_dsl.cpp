@@ -146,6 +146,55 @@ CAF_TEST(a failed write fails exactly its requests and leaves no gap) {
   CAF_CHECK_EQUAL(metrics.requests_failed.load(), 1u);
 }
 
+CAF_TEST(a group storage refuses is written again one request at a time) {
+  auto writer_gate = spawn_gate(spawn_writer());
+  auto seqr = spawn_sequencer(spawn_pool(), writer_gate);
+  sched.run();
+  auto first = ingest(seqr, events(1, 0));
+  sched.run();
+  CAF_CHECK_EQUAL(first->numbers(), iota_numbers(1, 1));
+  // While `held` is written, three requests queue up; the middle one carries a value storage
+  // refuses, so their group of three fails.
+  faults->refused_entity = "SKU-BAD";
+  gate_of(writer_gate).open = false;
+  auto held = ingest(seqr, events(1, 1));
+  sched.run();
+  auto a = ingest(seqr, {make_event(2, "SKU-A"), make_event(3, "SKU-A")});
+  auto bad = ingest(seqr, {make_event(4, "SKU-OK"), make_event(5, "SKU-BAD")});
+  auto c = ingest(seqr, {make_event(6, "SKU-C")});
+  sched.run();
+  CAF_CHECK(!a->done && !bad->done && !c->done);
+  self->send(writer_gate, caf::put_atom_v, true);
+  sched.run();
+  CAF_REQUIRE(held->done && a->done && bad->done && c->done);
+  CAF_CHECK_EQUAL(held->numbers(), iota_numbers(2, 2));
+  CAF_REQUIRE(!a->err);
+  CAF_CHECK_EQUAL(a->numbers(), iota_numbers(3, 4));
+  CAF_CHECK_EQUAL(bad->err, errc::storage_failure);
+  CAF_REQUIRE(!c->err);
+  CAF_CHECK_EQUAL(c->numbers(), iota_numbers(5, 5));
+  CAF_CHECK_EQUAL(c->ves->head, 5u);
+  // The group of three (failed), then one group per request; the refused one failed again.
+  CAF_CHECK_EQUAL(faults->failed_commits, 2u);
+  CAF_CHECK_EQUAL(faults->commits(), (std::vector<size_t>{1, 1, 2, 1}));
+  CAF_CHECK_EQUAL(stored_numbers(), iota_numbers(1, 5));
+  CAF_CHECK_EQUAL(metrics.requests_failed.load(), 1u);
+  CAF_CHECK_EQUAL(metrics.queued_events.load(), 0);
+  CAF_CHECK_EQUAL(seq_state(seqr).isolate, 0u);
+  // Back to group commits: two requests that arrive during a write share the next one.
+  gate_of(writer_gate).open = false;
+  auto d = ingest(seqr, events(1, 7));
+  sched.run();
+  auto e = ingest(seqr, events(1, 8));
+  auto f = ingest(seqr, events(2, 9));
+  sched.run();
+  self->send(writer_gate, caf::put_atom_v, true);
+  sched.run();
+  CAF_REQUIRE(d->done && e->done && f->done);
+  CAF_CHECK_EQUAL(f->numbers(), iota_numbers(8, 9));
+  CAF_CHECK_EQUAL(faults->commits(), (std::vector<size_t>{1, 1, 2, 1, 1, 3}));
+}
+
 CAF_TEST(a conflict that never resolves fails the group after the retry limit) {
   cfg.max_conflict_retries = 3;
   cfg_ptr = std::make_shared<const actors::ingest_config>(cfg);
