@@ -508,6 +508,8 @@ void anchored(context& ctx, const httplib::Request& req, httplib::Response& res)
                                   + std::to_string(bytes->size())));
   if (chain_id > std::numeric_limits<uint32_t>::max())
     reject(api_error::bad_request("chain_id must fit in u32"));
+  if (block && *block > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    reject(api_error::bad_request("block_number must fit in i64"));
   ves::hash32 tx{};
   std::copy(bytes->begin(), bytes->end(), tx.begin());
   if (got->chain_tx_hash) {

@@ -221,6 +221,15 @@ TEST_CASE("VES and legacy commitments, proofs and the anchor-service pair",
     }
   CHECK(listed);
   auto tx = std::string(64, 'a');
+  // Numbers the tables cannot hold are 400, and leave the commitment unanchored.
+  auto too_big = admin.post("/v1/commitments/" + str_of(first, "batch_id") + "/anchored",
+                            obj({{"chain_tx_hash", tx}, {"chain_id", num(84532)},
+                                 {"block_number", num(1ull << 63)}}));
+  check_error(too_big, 400, "INVALID_FIELD_VALUE");
+  CHECK(error_message(too_big) == "block_number must fit in i64");
+  check_error(admin.post("/v1/commitments/" + str_of(first, "batch_id") + "/anchored",
+                         obj({{"chain_tx_hash", tx}, {"chain_id", num(1ull << 32)}})),
+              400, "INVALID_FIELD_VALUE");
   auto mark = admin.post("/v1/commitments/" + str_of(first, "batch_id") + "/anchored",
                          obj({{"chain_tx_hash", "0x" + tx}, {"chain_id", num(84532)},
                               {"block_number", num(77)}}));
