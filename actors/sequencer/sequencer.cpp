@@ -78,6 +78,7 @@ void start_load(self_ptr self) {
           answer(self, p, err);
         st.queue.clear();
         st.queued_events = 0;
+        st.isolate = 0;
         check_drained(self);
         self->delayed_send(self, st.deps.cfg->reload_retry, msg::reload_atom_v);
       });

@@ -195,6 +195,43 @@ CAF_TEST(a group storage refuses is written again one request at a time) {
   CAF_CHECK_EQUAL(faults->commits(), (std::vector<size_t>{1, 1, 2, 1, 1, 3}));
 }
 
+CAF_TEST(a reload that fails after a refused group answers its requests and ends the isolation) {
+  auto writer_gate = spawn_gate(spawn_writer());
+  auto seqr = spawn_sequencer(spawn_pool(), writer_gate);
+  sched.run();
+  faults->refused_entity = "SKU-BAD";
+  gate_of(writer_gate).open = false;
+  auto held = ingest(seqr, events(1, 0));
+  sched.run();
+  auto a = ingest(seqr, {make_event(1, "SKU-A")});
+  auto bad = ingest(seqr, {make_event(2, "SKU-BAD")});
+  sched.run();
+  faults->fail_loads = 1; // the reload after the refused group of two
+  self->send(writer_gate, caf::put_atom_v, true);
+  sched.run();
+  CAF_REQUIRE(held->done && a->done && bad->done);
+  CAF_CHECK_EQUAL(held->numbers(), iota_numbers(1, 1));
+  CAF_CHECK_EQUAL(a->err, errc::storage_unavailable);
+  CAF_CHECK_EQUAL(bad->err, errc::storage_unavailable);
+  CAF_CHECK_EQUAL(seq_state(seqr).isolate, 0u);
+  CAF_CHECK_EQUAL(metrics.queued_events.load(), 0);
+  // The sequencer loads again after reload_retry; then requests share groups as before.
+  advance_time(std::chrono::seconds{1});
+  sched.run();
+  CAF_REQUIRE(seq_state(seqr).loaded);
+  gate_of(writer_gate).open = false;
+  auto c = ingest(seqr, events(1, 3));
+  sched.run();
+  auto d = ingest(seqr, events(1, 4));
+  auto e = ingest(seqr, events(1, 5));
+  sched.run();
+  self->send(writer_gate, caf::put_atom_v, true);
+  sched.run();
+  CAF_REQUIRE(c->done && d->done && e->done);
+  CAF_CHECK_EQUAL(e->numbers(), iota_numbers(4, 4));
+  CAF_CHECK_EQUAL(faults->commits(), (std::vector<size_t>{1, 1, 2}));
+}
+
 CAF_TEST(a conflict that never resolves fails the group after the retry limit) {
   cfg.max_conflict_retries = 3;
   cfg_ptr = std::make_shared<const actors::ingest_config>(cfg);
