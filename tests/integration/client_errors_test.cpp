@@ -218,6 +218,92 @@ TEST_CASE_METHOD(limits_fixture, "unknown routes are 404 with the JSON error sha
   CHECK(error_message(unknown_agent) == "Agent not found");
 }
 
+TEST_CASE_METHOD(limits_fixture, "no mutation of a valid body gets a 5xx",
+                 "[integration][errors]") {
+  // Each field of a well-formed body of every write route, replaced by extreme numbers, wrong
+  // types, empty and long strings, or dropped: the answer is never a 5xx, and every error has
+  // the one JSON shape. (Routes that need a chain, which this server has not, are left out.)
+  const auto t = a.tenant.str(), s = a.store.str(), ag = a.agent.str();
+  const auto hex32 = std::string(64, 'a');
+  std::vector<std::pair<std::string, json::value>> routes = {
+    {"/api/v1/agents/keys",
+     obj({{"tenantId", t}, {"agentId", ves::uuid::random_v4().str()}, {"keyId", num(7)},
+          {"publicKey", ves::to_hex(a.public_key)}, {"validFrom", "2026-01-01T00:00:00Z"},
+          {"validTo", "2027-01-01T00:00:00Z"}, {"keyAlgorithm", num(1)}})},
+    {"/api/v1/agents/" + ag + "/api-keys",
+     obj({{"tenantId", t}, {"storeIds", json::array{json::value{s}}}, {"readOnly", false},
+          {"rateLimit", num(10)}})},
+    {"/api/v1/ves/commitments",
+     obj({{"tenant_id", t}, {"store_id", s}, {"sequence_start", num(1)},
+          {"sequence_end", num(2)}})},
+    {"/api/v1/commitments",
+     obj({{"tenant_id", t}, {"store_id", s}, {"sequence_start", num(1)},
+          {"sequence_end", num(2)}})},
+    {"/api/v1/ves/proofs/verify",
+     obj({{"leaf_hash", hex32}, {"merkle_root", hex32},
+          {"proof_path", json::array{json::value{hex32}}}, {"leaf_index", num(0)},
+          {"leaf_count", num(2)}})},
+    {"/v1/commitments/" + ves::uuid::random_v4().str() + "/anchored",
+     obj({{"chain_tx_hash", hex32}, {"chain_id", num(1)}, {"block_number", num(5)}})},
+    {"/api/v1/projections/resume", obj({{"tenant_id", t}, {"store_id", s}})},
+    {"/api/v1/dlq/purge", obj({{"tenant_id", t}, {"store_id", s}, {"status", "resolved"}})},
+    {"/api/v1/x402/payments",
+     obj({{"tenant_id", t}, {"store_id", s}, {"agent_id", ag}, {"agent_key_id", num(1)},
+          {"payer_address", "0x" + std::string(40, '1')},
+          {"payee_address", "0x" + std::string(40, '2')}, {"amount", num(100)},
+          {"asset", "usdc"}, {"network", "set_chain"}, {"valid_until", num(2000000000)},
+          {"nonce", num(1)}, {"signing_hash", hex32}, {"payer_signature", std::string(128, '0')},
+          {"idempotency_key", "k"}, {"metadata", obj({{"a", num(1)}})}})},
+    {"/api/v1/x402/batches", obj({{"tenant_id", t}, {"store_id", s}, {"network", "set_chain"}})},
+    {"/api/v1/events/ingest",
+     obj({{"events",
+           json::array{obj({{"event_id", ves::uuid::random_v4().str()}, {"tenant_id", t},
+                            {"store_id", s}, {"entity_type", "order"}, {"entity_id", "o1"},
+                            {"event_type", "order.created"}, {"payload", obj({{"a", num(1)}})},
+                            {"payload_hash", hex32}, {"created_at", "2026-01-01T00:00:00Z"},
+                            {"source_agent", ag}, {"base_version", num(0)}})}}})},
+  };
+  std::vector<json::value> values = {
+    num(1ull << 31), num(1ull << 63), num(~0ull), parse_json("18446744073709551616"),
+    parse_json("-1"), parse_json("-9223372036854775809"), parse_json("1.5"),
+    parse_json("1e308"), json::value{""}, json::value{std::string(3000, 'x')},
+    json::value{std::string(300, 'e') + "\xC3\xA9"}, json::value{json::object{}},
+    json::value{json::array{}}, json::value{nullptr}, json::value{true}};
+  size_t requests = 0, expected = 0;
+  auto send = [&](const std::string& path, const json::value& body, const std::string& what) {
+    auto r = admin.post(path, body);
+    ++requests;
+    INFO(path << " " << what << ": " << r.describe());
+    REQUIRE(r.status > 0);
+    REQUIRE(r.status < 500);
+    if (r.status >= 400)
+      check_error(r, r.status);
+  };
+  for (auto& [path, tpl] : routes) {
+    send(path, tpl, "as is");
+    bool batch = tpl.find("events") != nullptr;
+    auto& fields = batch ? tpl.find("events")->as_array()[0].as_object() : tpl.as_object();
+    expected += 1 + fields.size() * (values.size() + 1);
+    for (size_t i = 0; i < fields.size(); ++i) {
+      for (size_t v = 0; v <= values.size(); ++v) {
+        auto body = parse_json(tpl.dump()); // a deep copy
+        auto& target = batch ? body.as_object()[0].second.as_array()[0] : body;
+        auto& members = target.as_object();
+        if (v == values.size())
+          members.erase(members.begin() + static_cast<std::ptrdiff_t>(i));
+        else
+          members[i].second = values[v];
+        if (batch && fields[i].first != "event_id")
+          target.set("event_id", ves::uuid::random_v4().str());
+        send(path, body,
+             fields[i].first + (v == values.size() ? " dropped" : " = " + values[v].dump()));
+      }
+    }
+  }
+  CHECK(requests == expected); // 987: 11 routes, 61 fields, 16 variants each
+  CHECK(admin.get("/health").status == 200);
+}
+
 TEST_CASE_METHOD(limits_fixture, "the server stays healthy after client mistakes",
                  "[integration][errors]") {
   auto h = admin.get("/health");
