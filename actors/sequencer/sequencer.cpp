@@ -138,6 +138,8 @@ void fail_group(self_ptr self, const caf::error& e) {
 /// reloaded first, as after any failed write.
 void isolate_group(self_ptr self) {
   auto& st = self->state;
+  if (auto* m = st.deps.metrics)
+    m->write_failures.fetch_add(1, std::memory_order_relaxed);
   st.isolate = st.in_flight.size();
   for (auto i = st.in_flight.rbegin(); i != st.in_flight.rend(); ++i) {
     st.queued_events += i->events;
@@ -201,11 +203,8 @@ void on_commit_error(self_ptr self, caf::error e) {
         [self](caf::error& e2) { fail_group(self, storage_error(e2)); });
     return;
   }
-  if (e == errc::storage_failure && st.in_flight.size() > 1) {
-    if (auto* m = st.deps.metrics)
-      m->write_failures.fetch_add(1, std::memory_order_relaxed);
+  if (e == errc::storage_failure && st.in_flight.size() > 1)
     return isolate_group(self);
-  }
   if (e == errc::storage_conflict)
     e = make_error(errc::storage_unavailable,
                    "storage conflict persisted after "

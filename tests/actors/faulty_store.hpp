@@ -86,11 +86,12 @@ public:
         ++plan_->failed_commits;
         return make_error(plan_->commit_error, "injected commit failure");
       }
-      for (auto& e : g.ves)
-        if (!plan_->refused_entity.empty() && e.ev.entity_id == plan_->refused_entity) {
-          ++plan_->failed_commits;
-          return make_error(errc::storage_failure, "injected: value out of range");
-        }
+      if (!plan_->refused_entity.empty())
+        for (auto& e : g.ves)
+          if (e.ev.entity_id == plan_->refused_entity) {
+            ++plan_->failed_commits;
+            return make_error(errc::storage_failure, "injected: value out of range");
+          }
     }
     auto res = inner_->commit_group(g);
     std::lock_guard<std::mutex> guard{plan_->mtx};

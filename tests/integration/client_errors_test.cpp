@@ -296,7 +296,7 @@ TEST_CASE_METHOD(limits_fixture, "no mutation of a valid body gets a 5xx",
   for (auto& [path, tpl] : routes) {
     send(path, tpl, "as is");
     auto copy = parse_json(tpl.dump());
-    const auto fields = target_of(copy).as_object();
+    const auto& fields = target_of(copy).as_object();
     // A legacy event gets a fresh id and entity (so that it can be stored); a VES event keeps
     // its signed fields (so that only the replaced one can make it fail).
     const bool fresh = path == "/api/v1/events/ingest";
