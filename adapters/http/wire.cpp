@@ -2,6 +2,7 @@
 #include "adapters/http/wire.hpp"
 
 #include "messages/ves/bytes.hpp"
+#include "messages/ves/json.hpp"
 
 #include <httplib.h>
 
@@ -184,12 +185,15 @@ parse_result parse_request(std::string_view buf, const limits& lim, httplib::Req
   req.path = percent_decode(target.substr(0, q), false);
   if (q != std::string_view::npos)
     parse_query(target.substr(q + 1), req.params);
-  // A decoded %00 would reach storage as a NUL, which PostgreSQL's text cannot hold and
-  // libpq's parameters would cut short: no route takes one.
-  auto has_nul = [](const std::string& x) { return x.find('\0') != std::string::npos; };
-  if (has_nul(req.path)
+  // Path and query reach storage as text once decoded: a %00 would be a NUL, which
+  // PostgreSQL's text cannot hold and libpq's parameters would cut short, and bytes that are
+  // not UTF-8 (%ff, or raw) are refused by a UTF-8 PostgreSQL. No route takes either.
+  auto unfit = [](const std::string& x) {
+    return x.find('\0') != std::string::npos || !ves::json::valid_utf8(x);
+  };
+  if (unfit(req.path)
       || std::any_of(req.params.begin(), req.params.end(),
-                     [&](const auto& kv) { return has_nul(kv.first) || has_nul(kv.second); }))
+                     [&](const auto& kv) { return unfit(kv.first) || unfit(kv.second); }))
     return fail(400);
 
   // Header fields.

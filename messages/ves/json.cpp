@@ -831,6 +831,16 @@ std::variant<value, parse_error> parse(std::string_view text) {
   return parser{text}.run();
 }
 
+bool valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    auto len = utf8_sequence_length(s, i);
+    if (len == 0)
+      return false;
+    i += len;
+  }
+  return true;
+}
+
 std::optional<value> try_parse(std::string_view text, std::string* err) {
   auto res = parse(text);
   if (auto* e = std::get_if<parse_error>(&res)) {

@@ -182,6 +182,19 @@ TEST_CASE_METHOD(limits_fixture, "bad UUIDs and numbers in queries and paths are
   check_error(admin.get("/api/v1/agents/not-a-uuid/api-keys"), 400);
 }
 
+TEST_CASE_METHOD(limits_fixture, "a path or query that is not UTF-8 is 400 on every backend",
+                 "[integration][errors]") {
+  // A UTF-8 PostgreSQL refuses such bytes in a text parameter: these reads were 500
+  // DATABASE_ERROR there.
+  check_error(admin.get("/api/v1/projections/inventory/%ff%fe" + a.query()), 400);
+  check_error(admin.get("/api/v1/entities/inventory/sku-1%ff" + a.query()), 400);
+  check_error(admin.get("/api/v1/projections/inventory" + a.query() + "&after=%ff"), 400);
+  check_error(admin.get("/api/v1/x402/payments" + a.query() + "&payer_address=%c0%80"), 400);
+  check_error(admin.get("/api/v1/dlq/%ed%a0%80"), 400);
+  // A multi-byte character is an ordinary value: an unknown projection is 404.
+  check_error(admin.get("/api/v1/projections/inventory/%C3%A9t%C3%A9" + a.query()), 404);
+}
+
 TEST_CASE_METHOD(limits_fixture, "an oversize batch, payload or body is 413",
                  "[integration][errors]") {
   std::vector<signed_event> four;

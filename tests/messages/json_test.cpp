@@ -135,6 +135,18 @@ TEST_CASE("json strings: escapes, surrogate pairs and raw UTF-8", "[json]") {
   }
 }
 
+TEST_CASE("valid_utf8 follows Unicode table 3-7", "[json]") {
+  CHECK(json::valid_utf8(""));
+  CHECK(json::valid_utf8("plain \x7f"));
+  CHECK(json::valid_utf8("\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf"));
+  CHECK_FALSE(json::valid_utf8("\xff"));
+  CHECK_FALSE(json::valid_utf8("\xc0\x80"));         // overlong
+  CHECK_FALSE(json::valid_utf8("\xed\xa0\x80"));     // a surrogate
+  CHECK_FALSE(json::valid_utf8("\xf4\x90\x80\x80")); // above U+10FFFF
+  CHECK_FALSE(json::valid_utf8("ab\xe2\x82"));        // cut short at the end
+  CHECK_FALSE(json::valid_utf8("\x80"));              // a continuation byte alone
+}
+
 TEST_CASE("json dump keeps document order and number lexemes", "[json]") {
   auto v = parse_ok(" {\"b\" : 1.50 ,\n \"a\" : [ 1e2 , -0 , 1E-7 ], \"c\": {\"z\": null, \"y\": "
                     "\"\\u00e9\\/\"}} ");

@@ -102,6 +102,21 @@ TEST_CASE("a %00 in the path or the query is 400", "[http][wire]") {
   CHECK(req.get_param_value("k") == "%00");
 }
 
+TEST_CASE("a path or query that is not UTF-8 once decoded is 400", "[http][wire]") {
+  CHECK(error_of("GET /api/v1/projections/order/%ff%fe HTTP/1.1\r\n\r\n") == 400);
+  CHECK(error_of("GET /api/v1/projections/order/a\xff HTTP/1.1\r\n\r\n") == 400);
+  CHECK(error_of("GET /x?after=%c0%80 HTTP/1.1\r\n\r\n") == 400);     // overlong NUL
+  CHECK(error_of("GET /x?after=%ed%a0%80 HTTP/1.1\r\n\r\n") == 400);  // a surrogate
+  CHECK(error_of("GET /x?k%e2%82=1 HTTP/1.1\r\n\r\n") == 400);        // cut short
+  // Multi-byte characters, encoded or raw, still parse.
+  httplib::Request req;
+  auto r = parse("GET /p/%C3%A9t%C3%A9?k=%E2%82%AC&l=\xf0\x9f\x98\x80 HTTP/1.1\r\n\r\n", req);
+  REQUIRE(r.state == parse_state::complete);
+  CHECK(req.path == "/p/\xc3\xa9t\xc3\xa9");
+  CHECK(req.get_param_value("k") == "\xe2\x82\xac");
+  CHECK(req.get_param_value("l") == "\xf0\x9f\x98\x80");
+}
+
 TEST_CASE("a POST whose body arrives in two parts", "[http][wire]") {
   std::string head = "POST /ingest HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n";
   std::string body = "hello world";
