@@ -65,7 +65,11 @@ std::string format_utc(timestamp_us t) {
   unsigned m, d;
   civil_from_days(days, y, m, d);
   char buf[64];
-  int n = std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02d:%02d:%02d",
+  // Years outside 0000–9999 as chrono writes them: a sign and at least four digits
+  // (+10000, -0001). They arise from an offset: 9999-12-31T23:00:00-05:00 is in year 10000.
+  int n = std::snprintf(buf, sizeof(buf),
+                        y >= 0 && y <= 9999 ? "%04lld-%02u-%02uT%02d:%02d:%02d"
+                                            : "%+05lld-%02u-%02uT%02d:%02d:%02d",
                         static_cast<long long>(y), m, d, static_cast<int>(sod / 3600),
                         static_cast<int>(sod / 60 % 60), static_cast<int>(sod % 60));
   std::string out(buf, static_cast<size_t>(n));

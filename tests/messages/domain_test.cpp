@@ -25,6 +25,12 @@ TEST_CASE("RFC 3339 output in chrono's forms", "[domain][time]") {
   CHECK(msg::rfc3339_z(-1) == "1969-12-31T23:59:59.999999Z");
   CHECK(msg::rfc3339_z(951'782'400 * us) == "2000-02-29T00:00:00Z");
   CHECK(msg::rfc3339_z(253'402'300'799 * us) == "9999-12-31T23:59:59Z");
+  // Outside 0000–9999 (reachable through an offset) a sign and at least four digits, as chrono.
+  CHECK(msg::rfc3339_z(253'402'300'800 * us) == "+10000-01-01T00:00:00Z");
+  CHECK(msg::parse_rfc3339("9999-12-31T23:59:60Z") == 253'402'300'800 * us);
+  CHECK(msg::rfc3339_z(*msg::parse_rfc3339("0000-01-01T00:00:00+05:00"))
+        == "-0001-12-31T19:00:00Z");
+  CHECK(msg::rfc3339_z(*msg::parse_rfc3339("0000-01-01T00:00:00Z")) == "0000-01-01T00:00:00Z");
 }
 
 TEST_CASE("RFC 3339 parsing follows chrono parse_from_rfc3339", "[domain][time]") {
