@@ -11,12 +11,15 @@ namespace seq::runtime {
 
 namespace {
 
-/// `%*`: the log message as a JSON string literal.
+/// `%*`: the log message as a JSON string literal. A message can carry client bytes (a
+/// request id, a path) that are not UTF-8; they become U+FFFD, so that the line stays JSON.
 class json_message_flag : public spdlog::custom_flag_formatter {
 public:
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
-    auto q = ves::json::quote(std::string_view{msg.payload.data(), msg.payload.size()});
+    std::string_view text{msg.payload.data(), msg.payload.size()};
+    auto q = ves::json::valid_utf8(text) ? ves::json::quote(text)
+                                         : ves::json::quote(ves::json::to_valid_utf8(text));
     dest.append(q.data(), q.data() + q.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {

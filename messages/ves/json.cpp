@@ -841,6 +841,22 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+std::string to_valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    auto len = utf8_sequence_length(s, i);
+    if (len == 0) {
+      out += "\xef\xbf\xbd";
+      ++i;
+    } else {
+      out.append(s.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
 std::optional<value> try_parse(std::string_view text, std::string* err) {
   auto res = parse(text);
   if (auto* e = std::get_if<parse_error>(&res)) {

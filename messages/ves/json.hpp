@@ -103,6 +103,9 @@ std::variant<value, parse_error> parse(std::string_view text);
 /// True when `s` is well-formed UTF-8 (Unicode table 3-7: no overlong forms, no surrogates,
 /// nothing above U+10FFFF).
 bool valid_utf8(std::string_view s);
+/// `s` with every byte that does not start a well-formed UTF-8 sequence replaced by U+FFFD
+/// (for text that must be UTF-8, such as a JSON log line, but comes from a client).
+std::string to_valid_utf8(std::string_view s);
 
 /// Convenience: nullopt on error (the error message is written to `err` if given).
 std::optional<value> try_parse(std::string_view text, std::string* err = nullptr);

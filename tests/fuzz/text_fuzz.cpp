@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The small text parsers every request goes through (messages/): RFC 3339 timestamps, hex
-// and UUIDs. Properties: what parses prints to a form that parses back to the same value.
+// and UUIDs; and the UTF-8 repair of log lines. Properties: what parses prints to a form that
+// parses back to the same value; repaired text is UTF-8, and UTF-8 text stays as it is.
 #include "messages/domain.hpp"
 #include "messages/ves/bytes.hpp"
+#include "messages/ves/json.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 #include <cstdint>
@@ -30,5 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto back = ves::uuid::parse(u->str());
     FUZZ_CHECK(back && back->str() == u->str());
   }
+  auto repaired = ves::json::to_valid_utf8(text);
+  FUZZ_CHECK(ves::json::valid_utf8(repaired));
+  FUZZ_CHECK(!ves::json::valid_utf8(text) || repaired == text);
   return 0;
 }

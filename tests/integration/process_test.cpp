@@ -131,11 +131,16 @@ TEST_CASE("LOG_FORMAT=json writes one JSON object per line with the request id",
   auto res = c.Get("/health", {{"x-request-id", "it-request-4711"}});
   REQUIRE(res);
   CHECK(res->get_header_value("x-request-id") == "it-request-4711");
+  // A request id with a quote and bytes that are not UTF-8 (obs-text, which HTTP allows).
+  auto odd = c.Get("/health", {{"x-request-id", "it-\"odd\"-\xff\xfe"}});
+  REQUIRE(odd);
+  CHECK(odd->status == 200);
   REQUIRE(srv.terminate() == std::optional<int>{0});
   std::ifstream in{srv.log_path()};
   std::string line;
   size_t lines = 0;
   bool found = false;
+  bool found_odd = false;
   while (std::getline(in, line)) {
     ++lines;
     auto v = seq::ves::json::try_parse(line);
@@ -147,7 +152,11 @@ TEST_CASE("LOG_FORMAT=json writes one JSON object per line with the request id",
     REQUIRE((msg && msg->is_string()));
     if (msg->as_string().find("request_id=it-request-4711") != std::string::npos)
       found = true;
+    if (msg->as_string().find("request_id=it-\"odd\"-\xef\xbf\xbd\xef\xbf\xbd")
+        != std::string::npos)
+      found_odd = true;
   }
   CHECK(lines >= 3);
   CHECK(found);
+  CHECK(found_odd);
 }

@@ -145,6 +145,8 @@ TEST_CASE("valid_utf8 follows Unicode table 3-7", "[json]") {
   CHECK_FALSE(json::valid_utf8("\xf4\x90\x80\x80")); // above U+10FFFF
   CHECK_FALSE(json::valid_utf8("ab\xe2\x82"));        // cut short at the end
   CHECK_FALSE(json::valid_utf8("\x80"));              // a continuation byte alone
+  CHECK(json::to_valid_utf8("ok \xc3\xa9") == "ok \xc3\xa9");
+  CHECK(json::to_valid_utf8("a\xff" "b\xe2\x82") == "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd");
 }
 
 TEST_CASE("json dump keeps document order and number lexemes", "[json]") {
