@@ -338,6 +338,118 @@ TEST_CASE_METHOD(limits_fixture, "no mutation of a valid body gets a 5xx",
   CHECK(admin.get("/health").status == 200);
 }
 
+TEST_CASE_METHOD(limits_fixture, "no odd query or path value of a read route gets a 5xx",
+                 "[integration][errors]") {
+  // Each query parameter and path segment of every read route, replaced by numbers out of
+  // range, malformed escapes, bytes that are not UTF-8, long strings, or dropped or repeated:
+  // the answer is never a 5xx, and every error has the one JSON shape. The routes read a
+  // stream with events and a commitment. (Routes that need a chain are left out.)
+  auto events = std::vector<signed_event>{make_event(a, spec("r1")), make_event(a, spec("r2"))};
+  check_receipts(ingest(admin, a, events), events, seq_info);
+  const auto t = a.tenant.str(), s = a.store.str(), some = ves::uuid::random_v4().str();
+  auto head = ves_head(admin, a);
+  auto committed = admin.post("/api/v1/ves/commitments",
+                              obj({{"tenant_id", t}, {"store_id", s},
+                                   {"sequence_start", num(head - 1)},
+                                   {"sequence_end", num(head)}}));
+  auto batch = committed.status == 200 ? member(committed.doc(), "batch_id").as_string() : some;
+  using params = std::vector<std::pair<std::string, std::string>>;
+  struct route {
+    std::string path; // {0}, {1}: the path segments of `segments`
+    params segments;
+    params query;
+  };
+  const params stream = {{"tenant_id", t}, {"store_id", s}};
+  auto with = [](params p, params more) {
+    p.insert(p.end(), more.begin(), more.end());
+    return p;
+  };
+  std::vector<route> routes = {
+    {"/api/v1/agents/{0}", {{"agent", a.agent.str()}}, {}},
+    {"/api/v1/agents/{0}/api-keys", {{"agent", a.agent.str()}}, {{"tenant_id", t}}},
+    {"/api/v1/ves/commitments/{0}", {{"batch", batch}}, {}},
+    {"/api/v1/commitments/{0}", {{"batch", some}}, {}},
+    {"/api/v1/ves/commitments", {}, with(stream, {{"anchored", "false"}, {"limit", "5"}})},
+    {"/api/v1/commitments", {}, with(stream, {{"anchored", "true"}, {"limit", "5"}})},
+    {"/api/v1/ves/proofs/{0}", {{"seq", std::to_string(head)}}, with(stream, {{"batch_id", batch}})},
+    {"/api/v1/proofs/{0}", {{"seq", "1"}}, with(stream, {{"batch_id", some}})},
+    {"/api/v1/ves/events", {}, with(stream, {{"from", "1"}, {"limit", "5"}})},
+    {"/api/v1/events", {}, with(stream, {{"from", "1"}, {"limit", "5"}})},
+    {"/api/v1/ves/head", {}, stream},
+    {"/api/v1/head", {}, stream},
+    {"/api/v1/entities/{0}/{1}", {{"type", "order"}, {"id", "r1"}},
+     with(stream, {{"from", "1"}, {"limit", "5"}})},
+    {"/api/v1/projections/status", {}, stream},
+    {"/api/v1/projections/{0}/{1}", {{"type", "order"}, {"id", "r1"}}, stream},
+    {"/api/v1/projections/{0}", {{"type", "order"}}, with(stream, {{"limit", "5"}, {"after", "a"}})},
+    {"/api/v1/dlq/{0}", {{"id", some}}, {}},
+    {"/api/v1/dlq", {}, with(stream, {{"status", "pending"}, {"limit", "5"}})},
+    {"/api/v1/x402/batches/{0}", {{"batch", some}}, {}},
+    {"/api/v1/x402/payments/{0}", {{"intent", some}}, {}},
+    {"/api/v1/x402/payments/{0}/receipt", {{"intent", some}}, {}},
+    {"/api/v1/x402/payments", {},
+     with(stream, {{"payer_address", "0x" + std::string(40, '1')}, {"status", "pending"},
+                   {"network", "set_chain"}, {"limit", "5"}})},
+    {"/v1/commitments/pending", {}, {{"limit", "5"}}},
+  };
+  std::string e_acute;
+  for (int i = 0; i < 100; ++i)
+    e_acute += "%C3%A9";
+  const std::vector<std::string> values = {
+    "", "-1", "0", "18446744073709551615", "18446744073709551616", "9223372036854775808",
+    "1e3", "1.5", "0x10", "+1", "%20", "abc", "%ff%fe", "%c0%80", "%ed%a0%80", "%", "%zz",
+    std::string(3000, 'x'), e_acute, "null", "00000000-0000-0000-0000-000000000000",
+    "%27%3B%20DROP%20TABLE%20x%3B%20--", "..", "%2F", "a%2Fb", "*"};
+  size_t requests = 0, expected = 0;
+  auto build = [](const route& r, const params& segments, const params& query) {
+    auto path = r.path;
+    for (size_t i = 0; i < segments.size(); ++i) {
+      auto at = path.find("{" + std::to_string(i) + "}");
+      path.replace(at, 3, segments[i].second);
+    }
+    for (size_t i = 0; i < query.size(); ++i)
+      path += (i == 0 ? "?" : "&") + query[i].first + "=" + query[i].second;
+    return path;
+  };
+  auto send = [&](const std::string& path) {
+    auto r = admin.get(path);
+    ++requests;
+    INFO(path.substr(0, 300) << ": " << r.describe());
+    REQUIRE(r.status > 0);
+    REQUIRE(r.status < 500);
+    if (r.status >= 400)
+      check_error(r, r.status);
+  };
+  for (const auto& r : routes) {
+    send(build(r, r.segments, r.query));
+    expected += 1 + r.query.size() * (values.size() + 2) + r.segments.size() * (values.size() - 1);
+    for (size_t i = 0; i < r.query.size(); ++i) {
+      for (const auto& v : values) {
+        auto q = r.query;
+        q[i].second = v;
+        send(build(r, r.segments, q));
+      }
+      auto dropped = r.query;
+      dropped.erase(dropped.begin() + static_cast<std::ptrdiff_t>(i));
+      send(build(r, r.segments, dropped));
+      auto repeated = r.query;
+      repeated.push_back(r.query[i]);
+      send(build(r, r.segments, repeated));
+    }
+    for (size_t i = 0; i < r.segments.size(); ++i)
+      for (const auto& v : values) {
+        if (v.empty())
+          continue; // an empty segment is another route
+        auto seg = r.segments;
+        seg[i].second = v;
+        send(build(r, seg, r.query));
+      }
+  }
+  CHECK(requests == expected);
+  CHECK(committed.status == 200);
+  CHECK(admin.get("/health").status == 200);
+}
+
 TEST_CASE_METHOD(limits_fixture, "the server stays healthy after client mistakes",
                  "[integration][errors]") {
   auto h = admin.get("/health");
