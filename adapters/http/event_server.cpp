@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -48,6 +49,7 @@ struct event_server::route {
   std::string method;
   std::regex pattern;
   std::string text;
+  bool literal = false; ///< the pattern has no regex syntax: it matches only its own text
   blocking_handler blocking;
   async_handler async;
   std::chrono::milliseconds async_timeout{0};
@@ -143,14 +145,24 @@ event_server::~event_server() {
   stop();
 }
 
+namespace {
+
+bool is_literal(const std::string& pattern) {
+  return pattern.find_first_of("()[]{}\\.*+?^$|") == std::string::npos;
+}
+
+} // namespace
+
 void event_server::add(const std::string& method, const std::string& pattern,
                        blocking_handler h) {
-  routes_.push_back(route{method, std::regex{pattern}, pattern, std::move(h), {}, {}});
+  routes_.push_back(
+    route{method, std::regex{pattern}, pattern, is_literal(pattern), std::move(h), {}, {}});
 }
 
 void event_server::add_async(const std::string& method, const std::string& pattern,
                              async_handler h, std::chrono::milliseconds async_timeout) {
-  routes_.push_back(route{method, std::regex{pattern}, pattern, {}, std::move(h), async_timeout});
+  routes_.push_back(route{method, std::regex{pattern}, pattern, is_literal(pattern), {},
+                          std::move(h), async_timeout});
 }
 
 std::variant<uint16_t, std::string> event_server::start() {
@@ -456,15 +468,37 @@ void event_server::dispatch(exchange_ptr ex) {
   if (stopping_.load(std::memory_order_acquire))
     return answer_transport_error(ex, 503);
   std::string_view method = ex->head_ ? std::string_view{"GET"} : std::string_view{req.method};
+  // A route without parameters owns its path: `GET /api/v1/agents/keys` is the POST route's
+  // path with another method, not an agent called "keys".
+  bool literal = std::any_of(routes_.begin(), routes_.end(), [&](const route& r) {
+    return r.literal && r.text == req.path;
+  });
+  auto serves_path = [&](const route& r) {
+    return literal ? r.literal && r.text == req.path
+                   : std::regex_match(req.path, req.matches, r.pattern);
+  };
   const route* found = nullptr;
   for (auto& r : routes_) {
-    if (r.method == method && std::regex_match(req.path, req.matches, r.pattern)) {
+    if (r.method == method && serves_path(r)) {
       found = &r;
       break;
     }
   }
-  if (!found)
-    return answer_transport_error(ex, 404);
+  if (!found) {
+    std::vector<std::string_view> methods;
+    for (auto& r : routes_)
+      if (serves_path(r) && std::find(methods.begin(), methods.end(), r.method) == methods.end())
+        methods.push_back(r.method);
+    if (methods.empty())
+      return answer_transport_error(ex, 404);
+    std::string allow;
+    for (auto m : methods) {
+      allow += allow.empty() ? "" : ", ";
+      allow += m == "GET" ? std::string_view{"GET, HEAD"} : m;
+    }
+    ex->res.set_header("Allow", allow);
+    return answer_transport_error(ex, 405);
+  }
   ex->route = found->text;
   auto guarded = [](const exchange_ptr& e, auto&& body) {
     try {

@@ -539,10 +539,6 @@ msg::x402_batch readable_batch(context& ctx, const ves::uuid& id) {
 }
 
 void get_batch(context& ctx, const httplib::Request& req, httplib::Response& res) {
-  if (path_param(req, 1) == "settle") { // a static segment beats the parameter
-    res.status = 405;
-    return;
-  }
   auto p = ctx.auth->authenticate(req);
   auto b = readable_batch(ctx, path_uuid(req, 1, "batch_id"));
   ensure_read(p, b.stream.tenant_id, b.stream.store_id);

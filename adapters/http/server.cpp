@@ -45,6 +45,11 @@ void fill_transport_error(const httplib::Request& req, httplib::Response& res) {
     return write_error(res, api_error::too_large("Request body exceeds the configured limit"));
   case 404:
     return write_error(res, api_error::not_found("No route for " + req.method + " " + req.path));
+  case 405:
+    return write_error(res, {405, "INVALID_REQUEST_BODY", 3001,
+                             req.method + " is not allowed on " + req.path + " (allowed: "
+                               + res.get_header_value("Allow") + ")",
+                             {}, 0});
   case 431:
     return write_error(res, {431, "INVALID_REQUEST_BODY", 3001,
                              "Request line and headers exceed the server's limit", {}, 0});

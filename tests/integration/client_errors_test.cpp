@@ -240,6 +240,20 @@ TEST_CASE_METHOD(limits_fixture, "unknown routes are 404 with the JSON error sha
   CHECK(error_message(unknown_agent) == "Agent not found");
 }
 
+TEST_CASE_METHOD(limits_fixture, "a known path with another method is 405 with the JSON error shape",
+                 "[integration][errors]") {
+  // A route without path parameters owns its path (as in the reference): these are the POST
+  // routes' paths, not lookups of an id called "keys", "anchor" or "verify".
+  for (auto path : {"/api/v1/agents/keys", "/api/v1/ves/commitments/anchor",
+                    "/api/v1/ves/proofs/verify", "/api/v1/proofs/verify",
+                    "/api/v1/x402/batches/settle", "/api/v1/ves/events/ingest"})
+    check_error(admin.get(path), 405, "INVALID_REQUEST_BODY");
+  check_error(admin.del("/api/v1/ves/events"), 405, "INVALID_REQUEST_BODY");
+  // The parameter routes still take their ids.
+  check_error(admin.get("/api/v1/agents/" + ves::uuid::random_v4().str()), 404,
+              "RESOURCE_NOT_FOUND");
+}
+
 TEST_CASE_METHOD(limits_fixture, "no mutation of a valid body gets a 5xx",
                  "[integration][errors]") {
   // Each field of a well-formed body of every write route, replaced by extreme numbers, wrong

@@ -311,7 +311,7 @@ TEST_CASE("receipts wait for batches; manual batches and settlement follow the r
   CHECK(u64_of(totals[0], "total_amount") == 400);
   check_error(admin.get("/api/v1/x402/batches/" + ves::uuid::random_v4().str()), 404,
               "BATCH_NOT_FOUND");
-  CHECK(admin.get("/api/v1/x402/batches/settle").status == 405);
+  check_error(admin.get("/api/v1/x402/batches/settle"), 405, "INVALID_REQUEST_BODY");
 
   auto receipt = admin.get("/api/v1/x402/payments/" + ids[2] + "/receipt");
   INFO(receipt.describe());

@@ -305,10 +305,12 @@ TEST_CASE("event_server: a blocking route with a regex capture and a query", "[h
   CHECK(partial->status == 404);
   CHECK(partial->body == "transport 404");
 
-  // A POST to a GET route is not routed.
+  // A POST to a GET route is not routed: the path exists, the method does not.
   auto post = cli.Post("/items/42", "x", "text/plain");
   REQUIRE(post);
-  CHECK(post->status == 404);
+  CHECK(post->status == 405);
+  CHECK(post->body == "transport 405");
+  CHECK(post->get_header_value("Allow") == "GET, HEAD");
 
   CHECK(in_flight_reaches_zero(srv, 1s));
   srv.stop();
@@ -414,6 +416,46 @@ TEST_CASE("event_server: an unknown path is a 404 from transport_error", "[http]
   REQUIRE(ok);
   CHECK(ok->status == 200);
   CHECK(ok->body == "known");
+}
+
+TEST_CASE("event_server: a route without parameters owns its path; another method is a 405",
+          "[http][event_server]") {
+  event_server srv{test_options(), test_hooks()};
+  auto answer = [](std::string body) {
+    return [body](const httplib::Request&, httplib::Response& res) {
+      res.set_content(body, "text/plain");
+    };
+  };
+  srv.add("GET", R"(/batches/([^/]+))", answer("lookup"));
+  srv.add("POST", "/batches/settle", answer("settle"));
+  srv.add("DELETE", R"(/batches/([^/]+))", answer("delete"));
+  auto port = start(srv);
+  auto cli = client(port);
+
+  auto settle = cli.Post("/batches/settle", "x", "text/plain");
+  REQUIRE(settle);
+  CHECK(settle->body == "settle");
+  auto lookup = cli.Get("/batches/b1");
+  REQUIRE(lookup);
+  CHECK(lookup->body == "lookup");
+
+  // The parameter route would match "settle", but the literal route owns the path.
+  auto get_settle = cli.Get("/batches/settle");
+  REQUIRE(get_settle);
+  CHECK(get_settle->status == 405);
+  CHECK(get_settle->body == "transport 405");
+  CHECK(get_settle->get_header_value("Allow") == "POST");
+
+  // A path served by two methods lists both (GET with HEAD), each once.
+  auto put = cli.Put("/batches/b1", "x", "text/plain");
+  REQUIRE(put);
+  CHECK(put->status == 405);
+  CHECK(put->get_header_value("Allow") == "GET, HEAD, DELETE");
+
+  auto none = cli.Get("/batches/b1/items");
+  REQUIRE(none);
+  CHECK(none->status == 404);
+  CHECK_FALSE(none->has_header("Allow"));
 }
 
 TEST_CASE("event_server: malformed requests get the error and a closed connection",
