@@ -404,6 +404,28 @@ size_t auto_storage_writers(unsigned cores) {
   return std::clamp<size_t>(2 * static_cast<size_t>(cores), 4, 16);
 }
 
+std::optional<std::string> rust_log_level(std::string_view filter) {
+  // env_logger's syntax: comma-separated directives, `module=level` or a bare level that sets
+  // the default; the last bare level wins. Module directives have no counterpart here.
+  std::optional<std::string> level;
+  while (!filter.empty()) {
+    auto comma = filter.find(',');
+    auto item = filter.substr(0, comma);
+    filter = comma == std::string_view::npos ? std::string_view{} : filter.substr(comma + 1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
+      item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
+      item.remove_suffix(1);
+    std::string lower;
+    for (char c : item)
+      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto lvl : {"trace", "debug", "info", "warn", "error", "off"})
+      if (lower == lvl)
+        level = lower;
+  }
+  return level;
+}
+
 bool is_postgres_url(const std::string& url) {
   return url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0;
 }
@@ -432,10 +454,11 @@ settings load(const std::string& path, const env_map& env) {
       throw config_error(std::string{e.what()} + " (from $" + var + ")");
     }
   }
-  if (auto i = env.find("RUST_LOG"); i != env.end() && env.find("LOG_LEVEL") == env.end()) {
-    for (auto lvl : {"trace", "debug", "info", "warn", "error", "off"})
-      if (i->second == lvl)
-        s.log.level = lvl;
+  auto log_level = env.find("LOG_LEVEL");
+  if (auto i = env.find("RUST_LOG");
+      i != env.end() && (log_level == env.end() || log_level->second.empty())) {
+    if (auto lvl = rust_log_level(i->second))
+      s.log.level = *lvl;
   }
   // cross-field checks
   {

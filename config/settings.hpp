@@ -13,13 +13,14 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace seq::config {
 
 /// A rejected setting. what() is one line that names the key, e.g.
-/// `config: http.port: expected an integer in 1..65535, got "80a"`.
+/// `config: http.port: expected an integer in 0..65535, got "80a"` (0 = any free port).
 struct config_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -63,7 +64,7 @@ struct sequencer_settings {
   /// started again when needed); 0: they run as long as their stream.
   std::chrono::milliseconds companion_idle_stop{1000};
   size_t verify_workers = 0;            ///< 0: hardware threads
-  size_t scheduler_threads = 0;         ///< 0: hardware threads
+  size_t scheduler_threads = 0;         ///< 0: hardware threads, at least 2
 };
 
 struct limits_settings {
@@ -184,5 +185,10 @@ size_t auto_storage_writers(unsigned cores);
 
 /// True for a storage URL that selects PostgreSQL.
 bool is_postgres_url(const std::string& url);
+
+/// The log level a RUST_LOG filter sets (env_logger's syntax): its last bare level directive,
+/// case-insensitive ("info" in "info,tower_http=debug"); none when it has only module
+/// directives or nothing this server knows.
+std::optional<std::string> rust_log_level(std::string_view filter);
 
 } // namespace seq::config

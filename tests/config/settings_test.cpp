@@ -120,6 +120,25 @@ TEST_CASE("bad values are rejected with one line naming the key", "[config]") {
   CHECK(msg.find('\n') == std::string::npos);
 }
 
+TEST_CASE("RUST_LOG sets the level by its bare directive when LOG_LEVEL is absent", "[config]") {
+  using seq::config::rust_log_level;
+  CHECK(rust_log_level("debug") == "debug");
+  CHECK(rust_log_level("INFO,tower_http=debug") == "info");
+  CHECK(rust_log_level("sqlx=warn, Warn ,ves=trace") == "warn");
+  CHECK(rust_log_level("error,debug") == "debug"); // the last bare level wins, as in env_logger
+  CHECK_FALSE(rust_log_level("stateset_sequencer=debug").has_value());
+  CHECK_FALSE(rust_log_level("verbose").has_value());
+  CHECK_FALSE(rust_log_level("").has_value());
+
+  CHECK(seq::config::load("", {{"RUST_LOG", "info,hyper=warn,ves=debug"}}).log.level == "info");
+  CHECK(seq::config::load("", {{"RUST_LOG", "warn"}, {"LOG_LEVEL", "error"}}).log.level
+        == "error");
+  CHECK(seq::config::load("", {{"RUST_LOG", "warn"}, {"LOG_LEVEL", ""}}).log.level == "warn");
+  // Only module directives: the default stays, and the server starts.
+  CHECK(seq::config::load("", {{"RUST_LOG", "ves=trace"}}).log.level
+        == seq::config::settings{}.log.level);
+}
+
 TEST_CASE("the signing key is taken as hex with or without 0x, or as base64", "[config]") {
   std::string hex = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
   auto a = parse_seed("k", hex);
