@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake ninja-build pkg-config python3
   libcaf-dev libpq-dev libsodium-dev libssl-dev libcpp-httplib-dev libyaml-cpp-dev catch2
-  libsqlite3-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libsecp256k1-dev libcrypto++-dev)
+  libsqlite3-dev libspdlog-dev libcli11-dev libsecp256k1-dev libcrypto++-dev)
 # Node.js + npm run the chain tests' ganache and solc-js (root package-lock.json). A node that
 # ships its own npm (e.g. NodeSource's nodejs package) is kept as it is.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
