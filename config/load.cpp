@@ -454,6 +454,9 @@ settings load(const std::string& path, const env_map& env) {
       throw config_error(std::string{e.what()} + " (from $" + var + ")");
     }
   }
+  if (auto refusal = reference_env_refusal(env))
+    throw config_error(*refusal);
+  s.notices = reference_env_notices(env);
   auto log_level = env.find("LOG_LEVEL");
   if (auto i = env.find("RUST_LOG");
       i != env.end() && (log_level == env.end() || log_level->second.empty())) {

@@ -163,6 +163,8 @@ struct settings {
   x402_settings x402;
   log_settings log;
   std::chrono::seconds shutdown_deadline{30};
+  /// Lines to log as warnings at start: reference variables that are set but not read.
+  std::vector<std::string> notices;
 };
 
 using env_map = std::map<std::string, std::string>;
@@ -185,6 +187,14 @@ size_t auto_storage_writers(unsigned cores);
 
 /// True for a storage URL that selects PostgreSQL.
 bool is_postgres_url(const std::string& url);
+
+/// One line for each of the reference's environment variables that is set (non-empty) but that
+/// this server does not read, saying what it does instead (the notices of `load`).
+std::vector<std::string> reference_env_notices(const env_map& env);
+
+/// The error for a set reference variable whose absence would weaken access control
+/// (ADMIN_IP_ALLOWLIST); `load` throws it.
+std::optional<std::string> reference_env_refusal(const env_map& env);
 
 /// The log level a RUST_LOG filter sets (env_logger's syntax): its last bare level directive,
 /// case-insensitive ("info" in "info,tower_http=debug"); none when it has only module

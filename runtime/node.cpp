@@ -192,6 +192,8 @@ struct system_config : caf::actor_system_config {
 
 int run_node(const config::settings& s, const sigset_t& signals) {
   setup_logging(s.log.format, s.log.level);
+  for (auto& line : s.notices)
+    spdlog::warn("config: {}", line);
   identity id;
   try {
     id = load_identity(s.sequencer.data_dir, s.sequencer.signing_key, s.sequencer.id);

@@ -290,6 +290,12 @@ void add_key_routes(context& ctx, const route_adder& add) {
   using R = const httplib::Request&;
   using S = httplib::Response&;
   add("POST", "/api/v1/agents/keys", [&ctx](R req, S res) { register_agent_key(ctx, req, res); });
+  // The reference's public registration: not served, but its path is taken, as in the
+  // reference (GET /api/v1/agents/register is a 405, not a lookup of an agent "register").
+  add("POST", "/api/v1/agents/register", [](R, S) {
+    reject(api_error::not_found("POST /api/v1/agents/register is not served: this server has "
+                                "no public agent registration (an admin registers agent keys)"));
+  });
   add("GET", R"(/api/v1/agents/([^/]+))", [&ctx](R req, S res) { get_agent(ctx, req, res); });
   add("POST", R"(/api/v1/agents/([^/]+)/api-keys)",
       [&ctx](R req, S res) { mint_api_key(ctx, req, res); });

@@ -139,6 +139,29 @@ TEST_CASE("RUST_LOG sets the level by its bare directive when LOG_LEVEL is absen
         == seq::config::settings{}.log.level);
 }
 
+TEST_CASE("the reference's variables this server does not read are named at start",
+          "[config]") {
+  auto s = load("", {{"JWT_SECRET", "s3cret"},
+                     {"RATE_LIMIT_PER_MINUTE", "60"},
+                     {"CORS_ALLOW_ORIGINS", ""}, // empty: unset
+                     {"PORT", "0"}});
+  REQUIRE(s.notices.size() == 2);
+  CHECK(s.notices[0]
+        == "JWT_SECRET is set but not read: JWTs are not accepted: a Bearer token gets 401 "
+           "INVALID_TOKEN");
+  CHECK(s.notices[1] == "RATE_LIMIT_PER_MINUTE is set but not read: requests are not rate-limited");
+  CHECK(load("", {}).notices.empty());
+  // Every variable the server reads itself is left out.
+  CHECK(reference_env_notices({{"DATABASE_URL", "sqlite://x.db"}, {"LOG_LEVEL", "info"},
+                               {"X402_BATCH_MAX_SIZE", "5"}})
+          .empty());
+
+  // Access control the operator asked for and this server lacks stops the start.
+  auto err = error_of("", {{"ADMIN_IP_ALLOWLIST", "10.0.0.0/8"}});
+  CHECK(err.rfind("config: ADMIN_IP_ALLOWLIST is set, but this server has no admin IP", 0) == 0);
+  CHECK(load("", {{"ADMIN_IP_ALLOWLIST", ""}}).notices.empty());
+}
+
 TEST_CASE("the signing key is taken as hex with or without 0x, or as base64", "[config]") {
   std::string hex = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
   auto a = parse_seed("k", hex);

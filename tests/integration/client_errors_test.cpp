@@ -249,6 +249,16 @@ TEST_CASE_METHOD(limits_fixture, "a known path with another method is 405 with t
                     "/api/v1/x402/batches/settle", "/api/v1/ves/events/ingest"})
     check_error(admin.get(path), 405, "INVALID_REQUEST_BODY");
   check_error(admin.del("/api/v1/ves/events"), 405, "INVALID_REQUEST_BODY");
+  check_error(admin.get("/api/v1/agents/register"), 405, "INVALID_REQUEST_BODY");
+  // The reference's routes this server does not serve are 404, and say so where a parameter
+  // route would otherwise have taken the path.
+  auto reg = admin.post("/api/v1/agents/register", std::string{"{}"});
+  check_error(reg, 404, "RESOURCE_NOT_FOUND");
+  CHECK(error_message(reg).find("is not served") != std::string::npos);
+  for (const std::string& path : std::vector<std::string>{
+         "/admin", "/api/v1/admin/overview", "/api/v1/schemas",
+         "/api/v1/ves/validity/proofs/" + ves::uuid::random_v4().str()})
+    check_error(admin.get(path), 404, "RESOURCE_NOT_FOUND");
   // The parameter routes still take their ids.
   check_error(admin.get("/api/v1/agents/" + ves::uuid::random_v4().str()), 404,
               "RESOURCE_NOT_FOUND");

@@ -90,6 +90,27 @@ TEST_CASE("a bad configuration is rejected at start with one line naming the key
   CHECK(r.out.find("sequencer.group_commit_max_events") != std::string::npos);
 }
 
+TEST_CASE("the reference's variables it does not read are named at start; an IP allowlist "
+          "stops it",
+          "[config][process]") {
+  temp_dir dir{"ves-it-refenv"};
+  auto bin = env_or("SEQ_SERVER_BIN");
+  REQUIRE(!bin.empty());
+  auto base = "cd " + dir.path() + " && PORT=0 DATABASE_URL=sqlite://" + dir.path()
+              + "/ref.db VES_DATA_DIR=" + dir.path() + "/data BOOTSTRAP_ADMIN_API_KEY=k ";
+  auto r = sh(base + "JWT_SECRET=x GRPC_PORT=50051 LOG_LEVEL=warn timeout -s TERM 3 " + bin);
+  CHECK(r.out.find("config: JWT_SECRET is set but not read: JWTs are not accepted")
+        != std::string::npos);
+  CHECK(r.out.find("config: GRPC_PORT is set but not read: this server has no gRPC service")
+        != std::string::npos);
+  CHECK(r.out.find("listening on http://127.0.0.1:") != std::string::npos);
+
+  r = sh(base + "ADMIN_IP_ALLOWLIST=10.0.0.0/8 " + bin);
+  CHECK(r.exit_code == 2);
+  CHECK(last_line(r.out).rfind("config: ADMIN_IP_ALLOWLIST is set, but this server has no", 0)
+        == 0);
+}
+
 TEST_CASE("without a configured key the server prints a generated admin key once",
           "[auth][process]") {
   temp_dir dir{"ves-it-boot"};
