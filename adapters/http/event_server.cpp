@@ -468,14 +468,19 @@ void event_server::dispatch(exchange_ptr ex) {
   if (stopping_.load(std::memory_order_acquire))
     return answer_transport_error(ex, 503);
   std::string_view method = ex->head_ ? std::string_view{"GET"} : std::string_view{req.method};
+  // Routes match the path as sent, before percent-decoding (as the reference's router does):
+  // an encoded `/` (%2F) stays inside its segment, and path_param decodes the captures.
+  auto raw_len = std::min(req.target.find('?'), req.target.size());
+  std::string_view raw_path{req.target.data(), raw_len};
+  auto raw_end = req.target.cbegin() + static_cast<std::ptrdiff_t>(raw_len);
   // A route without parameters owns its path: `GET /api/v1/agents/keys` is the POST route's
   // path with another method, not an agent called "keys".
   bool literal = std::any_of(routes_.begin(), routes_.end(), [&](const route& r) {
-    return r.literal && r.text == req.path;
+    return r.literal && r.text == raw_path;
   });
   auto serves_path = [&](const route& r) {
-    return literal ? r.literal && r.text == req.path
-                   : std::regex_match(req.path, req.matches, r.pattern);
+    return literal ? r.literal && r.text == raw_path
+                   : std::regex_match(req.target.cbegin(), raw_end, req.matches, r.pattern);
   };
   const route* found = nullptr;
   for (auto& r : routes_) {

@@ -14,6 +14,10 @@
 /// writes per response and the wake-ups between them cost T1 and T3 12–28 % of the server's
 /// CPU per event: bench/README.md, tuning log).
 ///
+/// Routes match the path as sent (before percent-decoding, so `%2F` stays inside a segment);
+/// their captures in `req.matches` are raw, `req.path` is decoded. A route without regex syntax
+/// owns its path: another method there is a 405 with `Allow`, not a match of a parameter route.
+///
 /// A connection is owned by one thread at a time: the loop while it waits for bytes (armed in
 /// epoll with EPOLLONESHOT), otherwise the thread that handles its request. One request per
 /// connection is handled at a time; pipelined requests are taken in order.

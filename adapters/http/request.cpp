@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "adapters/http/request.hpp"
+#include "adapters/http/wire.hpp"
 
 #include <httplib.h>
 
@@ -80,6 +81,13 @@ const ves::json::value* fields::get(std::string_view key) const {
 
 const ves::json::value& fields::require(std::string_view key) const {
   auto* v = get(key);
+  if (!v)
+    reject(api_error::missing_field("missing field `" + path(key) + "`"));
+  return *v;
+}
+
+const ves::json::value& fields::require_value(std::string_view key) const {
+  auto* v = obj_.find(key);
   if (!v)
     reject(api_error::missing_field("missing field `" + path(key) + "`"));
   return *v;
@@ -193,7 +201,7 @@ std::optional<uint64_t> query_u64(const httplib::Request& req, const char* name)
 std::string path_param(const httplib::Request& req, size_t index) {
   if (index >= req.matches.size())
     return {};
-  return req.matches[index].str();
+  return wire::percent_decode(req.matches[index].str(), /*plus_is_space=*/false);
 }
 
 ves::uuid path_uuid(const httplib::Request& req, size_t index, const char* name) {

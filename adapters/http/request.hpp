@@ -38,6 +38,8 @@ public:
   fields(const ves::json::value& obj, std::string where);
   const ves::json::value* get(std::string_view key) const; ///< nullptr if absent or null
   const ves::json::value& require(std::string_view key) const;
+  /// Required, but any JSON value, null included (serde's `Value` field: only absence fails).
+  const ves::json::value& require_value(std::string_view key) const;
   std::string string(std::string_view key) const;
   std::optional<std::string> opt_string(std::string_view key) const;
   ves::uuid uuid(std::string_view key) const;
@@ -71,6 +73,7 @@ ves::uuid query_uuid(const httplib::Request& req, const char* name); ///< requir
 std::optional<uint64_t> query_u64(const httplib::Request& req, const char* name);
 
 /// A path parameter from the route regex (1-based match group).
+/// The route's capture `index`, percent-decoded (routes match the path as sent).
 std::string path_param(const httplib::Request& req, size_t index);
 ves::uuid path_uuid(const httplib::Request& req, size_t index, const char* name);
 

@@ -13,6 +13,7 @@
 
 #include <httplib.h>
 
+#include <limits>
 #include <optional>
 
 namespace seq::http {
@@ -95,8 +96,10 @@ msg::ves_candidate decode_ves(const value& v, size_t i) {
   e.command_id = f.opt_uuid("command_id");
   e.base_version = f.opt_u64("base_version");
   if (auto s = f.opt_i64("agent_signature_scheme")) {
-    if (*s < 0 || *s > 1)
-      f.bad("agent_signature_scheme", "only 0 and 1 (Ed25519) are supported by this server");
+    // Any i32, as in the reference: the verifier rejects the event alone (invalid_signature)
+    // unless the scheme is 0 or 1 (Ed25519), the only one this server verifies.
+    if (*s < std::numeric_limits<int32_t>::min() || *s > std::numeric_limits<int32_t>::max())
+      f.bad("agent_signature_scheme", "expected a 32-bit integer");
     e.agent_signature_scheme = static_cast<int32_t>(*s);
   }
   return c;
@@ -216,7 +219,7 @@ msg::legacy_candidate decode_legacy(const value& v, size_t i) {
   e.entity_type = f.string("entity_type");
   e.entity_id = f.string("entity_id");
   e.event_type = f.string("event_type");
-  c.payload = f.require("payload");
+  c.payload = f.require_value("payload"); // any JSON, null included, as the reference's
   e.payload = c.payload.dump();
   auto hash = f.string("payload_hash");
   auto h = ves::from_hex_fixed<32>(hash, /*allow_0x=*/false);

@@ -16,6 +16,11 @@ namespace seq::http {
 
 namespace {
 
+/// The database's name in /health/detailed: the reference's "postgresql", or "sqlite".
+std::string database_name(const std::string& backend) {
+  return backend == "postgres" ? "postgresql" : backend;
+}
+
 /// The chain breaker's state, or none when no chain is configured or it does not answer.
 std::optional<msg::breaker_status> breaker_status(context& ctx) {
   if (!ctx.chain_breaker || !ctx.sys)
@@ -98,12 +103,12 @@ void detailed_health(context& ctx, const httplib::Request& req, httplib::Respons
     .field("status", overall)
     .field("service", "ves-sequencer")
     .field("version", ctx.version)
-    .field("timestamp", msg::rfc3339_z(msg::now_us()))
+    .field("timestamp", msg::rfc3339_offset(msg::now_us()))
     .key("components")
     .begin_object()
     .key("database")
     .begin_object()
-    .field("name", conn ? (*conn)->backend() : std::string{"unknown"})
+    .field("name", conn ? database_name((*conn)->backend()) : std::string{"unknown"})
     .field("status", db_status)
     .field("response_time_ms", static_cast<uint64_t>(ms));
   if (!ok)
@@ -151,11 +156,17 @@ void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m,
                     std::function<int64_t()> in_flight) {
   add("GET", "/health", [&ctx](const httplib::Request&, httplib::Response& res) {
     json_writer w;
-    w.begin_object().field("status", "healthy").field("version", ctx.version).end_object();
+    w.begin_object()
+      .field("status", "healthy")
+      .field("service", "ves-sequencer")
+      .field("version", ctx.version)
+      .field("timestamp", msg::rfc3339_offset(msg::now_us()))
+      .end_object();
     write_json(res, w.take());
   });
 
   add("GET", "/ready", [&ctx](const httplib::Request&, httplib::Response& res) {
+    auto t0 = std::chrono::steady_clock::now();
     auto conn = ctx.pool->acquire();
     caf::expected<void> ok = conn ? (*conn)->ping() : caf::expected<void>{conn.error()};
     if (!ok) {
@@ -167,8 +178,20 @@ void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m,
       e.retry_after_s = 1;
       reject(e);
     }
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - t0)
+                .count();
     json_writer w;
-    w.begin_object().field("status", "ready").field("database", "ok").end_object();
+    w.begin_object()
+      .field("status", "ready")
+      .key("database")
+      .begin_object()
+      .field("connected", true)
+      .field("response_time_ms", static_cast<uint64_t>(ms))
+      .end_object()
+      .key("pool")
+      .null()
+      .end_object();
     write_json(res, w.take());
   });
 

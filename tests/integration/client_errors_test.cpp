@@ -481,9 +481,27 @@ TEST_CASE_METHOD(limits_fixture, "the server stays healthy after client mistakes
                  "[integration][errors]") {
   auto h = admin.get("/health");
   REQUIRE(h.status == 200);
+  REQUIRE(h.json.has_value());
+  CHECK(str_of(*h.json, "status") == "healthy");
+  CHECK(str_of(*h.json, "service") == "ves-sequencer");
+  CHECK(!str_of(*h.json, "version").empty());
+  CHECK(str_of(*h.json, "timestamp").ends_with("+00:00")); // chrono's to_rfc3339, as the reference
   auto ready = admin.get("/ready");
   INFO(ready.describe());
   REQUIRE(ready.status == 200);
+  REQUIRE(ready.json.has_value());
+  CHECK(str_of(*ready.json, "status") == "ready");
+  CHECK(member(member(*ready.json, "database"), "connected").as_bool());
+  CHECK(member(member(*ready.json, "database"), "response_time_ms").is_number());
+  auto* pool = ready.json->find("pool");
+  REQUIRE(pool != nullptr);
+  CHECK(pool->is_null()); // the reference's "pool may be null": this server has no pool gauge
+  auto detailed = admin.get("/health/detailed");
+  REQUIRE(detailed.status == 200);
+  REQUIRE(detailed.json.has_value());
+  CHECK(str_of(*detailed.json, "timestamp").ends_with("+00:00"));
+  CHECK(str_of(member(member(*detailed.json, "components"), "database"), "name")
+        == (is_postgres() ? "postgresql" : "sqlite"));
   auto e = make_event(a);
   check_receipts(ingest(admin, a, {e}), {e}, seq_info);
 }

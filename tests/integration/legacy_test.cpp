@@ -150,6 +150,57 @@ TEST_CASE("legacy events are ingested, read back in order, and kept apart from V
   CHECK(u64_of(head2.doc(), "head_sequence") == 4);
 }
 
+TEST_CASE("a legacy payload may be JSON null, but not absent", "[integration][legacy]") {
+  auto& srv = shared_server();
+  api_client admin{srv.port()};
+  auto a = agent_identity::random();
+  json::value null_payload;
+  auto e = make_legacy(a, "n-1", null_payload);
+  CHECK(str_of(e.envelope, "payload_hash") == ves::to_hex(ves::sha256(std::string{"null"})));
+  auto r = legacy_ingest(admin, a, {e});
+  INFO(r.describe());
+  REQUIRE(r.status == 200);
+  CHECK(u64_of(r.doc(), "events_accepted") == 1);
+
+  auto pull = admin.get("/api/v1/events" + a.query());
+  REQUIRE(pull.status == 200);
+  auto& events = arr_of(pull.doc(), "events");
+  REQUIRE(events.size() == 1);
+  auto* payload = member(events[0], "envelope").find("payload");
+  REQUIRE(payload != nullptr);
+  CHECK(payload->is_null());
+
+  auto absent = make_legacy(a, "n-2", parse_json("{}"));
+  auto o = absent.envelope.as_object();
+  std::erase_if(o, [](const auto& kv) { return kv.first == "payload"; });
+  absent.envelope = obj(std::move(o));
+  check_error(legacy_ingest(admin, a, {absent}), 422, "MISSING_REQUIRED_FIELD");
+  // The server goes on: the next event follows the null one.
+  auto next = legacy_ingest(admin, a, {make_legacy(a, "n-3", parse_json(R"({"k":1})"))});
+  REQUIRE(next.status == 200);
+  CHECK(u64_of(next.doc(), "head_sequence") == 2);
+}
+
+TEST_CASE("an entity id with a slash or a space is read back through its encoded form",
+          "[integration][legacy]") {
+  auto& srv = shared_server();
+  api_client admin{srv.port()};
+  auto a = agent_identity::random();
+  auto p = parse_json(R"({"k":"v"})");
+  auto r = legacy_ingest(admin, a, {make_legacy(a, "sku/1 a", p), make_legacy(a, "sku", p)});
+  INFO(r.describe());
+  REQUIRE(r.status == 200);
+  CHECK(u64_of(r.doc(), "events_accepted") == 2);
+  // %2F stays inside its segment, as the reference routes the path before decoding it.
+  auto ent = admin.get("/api/v1/entities/order/sku%2F1%20a" + a.query());
+  INFO(ent.describe());
+  REQUIRE(ent.status == 200);
+  CHECK(str_of(ent.doc(), "entity_id") == "sku/1 a");
+  CHECK(u64_of(ent.doc(), "total") == 1);
+  // A raw slash is another path: no route has three segments there.
+  check_error(admin.get("/api/v1/entities/order/sku/1" + a.query()), 404, "RESOURCE_NOT_FOUND");
+}
+
 TEST_CASE("legacy ingest refuses malformed and mixed batches", "[integration][legacy]") {
   auto& srv = shared_server();
   api_client admin{srv.port()};

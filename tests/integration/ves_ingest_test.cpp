@@ -169,6 +169,31 @@ TEST_CASE("a tampered payload is rejected and never stored", "[integration][inge
   CHECK(pulled[0].event_id == good.id());
 }
 
+TEST_CASE("an event with a signature scheme this server does not verify is rejected alone",
+          "[integration][ingest]") {
+  fixture f;
+  auto good = make_event(f.agent, spec("s-good"));
+  auto ml_dsa = make_event(f.agent, spec("s-2"));
+  ml_dsa.envelope.set("agent_signature_scheme", num(2));
+  auto hybrid = make_event(f.agent, spec("s-3"));
+  hybrid.envelope.set("agent_signature_scheme", num(3));
+  auto ed25519 = make_event(f.agent, spec("s-1"));
+  ed25519.envelope.set("agent_signature_scheme", num(1));
+
+  auto r = ingest(f.admin, f.agent, {ml_dsa, good, hybrid, ed25519});
+  INFO(r.describe());
+  REQUIRE(r.status == 200);
+  CHECK(u64_of(r.doc(), "eventsAccepted") == 2);
+  check_rejected(r, ml_dsa.id(), "invalid_signature");
+  check_rejected(r, hybrid.id(), "invalid_signature");
+  CHECK(arr_of(r.doc(), "receipts").size() == 2);
+
+  // Beyond i32 the field itself is malformed, as for the reference's serde.
+  auto huge = make_event(f.agent, spec("s-big"));
+  huge.envelope.set("agent_signature_scheme", num(uint64_t{1} << 40));
+  check_error(ingest(f.admin, f.agent, {huge}), 422, "INVALID_FIELD_VALUE");
+}
+
 TEST_CASE("an event signed by a key other than the registered one is rejected",
           "[integration][ingest]") {
   fixture f;

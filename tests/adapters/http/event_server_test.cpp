@@ -418,6 +418,32 @@ TEST_CASE("event_server: an unknown path is a 404 from transport_error", "[http]
   CHECK(ok->body == "known");
 }
 
+TEST_CASE("event_server: routes match the path as sent, before percent-decoding",
+          "[http][event_server]") {
+  event_server srv{test_options(), test_hooks()};
+  srv.add("GET", R"(/names/([^/]+))", [](const httplib::Request& req, httplib::Response& res) {
+    res.set_content(req.matches[1].str() + " " + req.path, "text/plain");
+  });
+  srv.add("GET", "/plain", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("plain", "text/plain");
+  });
+  auto port = start(srv);
+  auto cli = client(port);
+  // An encoded slash stays inside its segment; the capture is raw (path_param decodes it) and
+  // req.path is decoded.
+  auto r = cli.Get("/names/a%2Fb%20c");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body == "a%2Fb%20c /names/a/b c");
+  auto two = cli.Get("/names/a/b");
+  REQUIRE(two);
+  CHECK(two->status == 404);
+  // A literal route matches only its own text, not an encoded spelling of it.
+  auto spelled = cli.Get("/pl%61in");
+  REQUIRE(spelled);
+  CHECK(spelled->status == 404);
+}
+
 TEST_CASE("event_server: a route without parameters owns its path; another method is a 405",
           "[http][event_server]") {
   event_server srv{test_options(), test_hooks()};
