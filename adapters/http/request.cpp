@@ -4,6 +4,7 @@
 
 #include <httplib.h>
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -41,9 +42,27 @@ std::optional<std::string> nul_path(const ves::json::value& v) {
 
 } // namespace
 
+bool is_json_content_type(std::string_view value) {
+  // The media type before any parameter, without case (RFC 9110 §8.3.1); JSON is
+  // application/json or a structured `+json` subtype, as the reference's framework takes.
+  auto type = value.substr(0, value.find(';'));
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t'))
+    type.remove_prefix(1);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t'))
+    type.remove_suffix(1);
+  std::string lower;
+  for (char c : type)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string_view t = lower;
+  constexpr std::string_view app = "application/";
+  if (!t.starts_with(app))
+    return false;
+  auto sub = t.substr(app.size());
+  return sub == "json" || (sub.size() > 5 && sub.ends_with("+json"));
+}
+
 ves::json::value parse_body(const httplib::Request& req) {
-  auto ct = req.get_header_value("Content-Type");
-  if (ct.find("application/json") == std::string::npos)
+  if (!is_json_content_type(req.get_header_value("Content-Type")))
     reject({415, "INVALID_REQUEST_BODY", 3001,
             "Expected request with `Content-Type: application/json`", {}, 0});
   auto parsed = ves::json::parse(req.body);

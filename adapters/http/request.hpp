@@ -73,6 +73,10 @@ ves::uuid query_uuid(const httplib::Request& req, const char* name); ///< requir
 std::optional<uint64_t> query_u64(const httplib::Request& req, const char* name);
 
 /// A path parameter from the route regex (1-based match group).
+/// True for a Content-Type whose media type is application/json or application/…+json, in
+/// any case, with any parameters (`application/json; charset=utf-8`).
+bool is_json_content_type(std::string_view value);
+
 /// The route's capture `index`, percent-decoded (routes match the path as sent).
 std::string path_param(const httplib::Request& req, size_t index);
 ves::uuid path_uuid(const httplib::Request& req, size_t index, const char* name);

@@ -64,6 +64,13 @@ TEST_CASE_METHOD(limits_fixture, "a body without a JSON content type is 415",
   check_error(admin.post(ingest_path, ingest_body(a.agent, {make_event(a)}).dump(),
                          "text/plain"),
               415);
+  // The media type is matched without case, with parameters, and as any +json subtype.
+  for (auto type : {"Application/JSON; charset=UTF-8", "application/vnd.api+json"}) {
+    auto e = make_event(a);
+    auto r = admin.post(ingest_path, ingest_body(a.agent, {e}).dump(), type);
+    INFO(type << ": " << r.describe());
+    CHECK(r.status == 200);
+  }
 }
 
 TEST_CASE_METHOD(limits_fixture, "wrong types and missing fields are 422",
