@@ -2,7 +2,6 @@
 #include "adapters/http/request.hpp"
 
 #include <catch2/catch.hpp>
-#include <httplib.h>
 
 using seq::http::is_json_content_type;
 
@@ -21,14 +20,4 @@ TEST_CASE("a JSON body is recognised by its media type, in any case, with parame
   CHECK_FALSE(is_json_content_type("application/json-seq"));
   CHECK_FALSE(is_json_content_type("application/+json"));
   CHECK_FALSE(is_json_content_type("text/json"));
-}
-
-TEST_CASE("path parameters are percent-decoded from the raw capture", "[http][request]") {
-  httplib::Request req;
-  req.target = "/entities/order/sku%2F1%20a";
-  std::regex re{R"(/entities/([^/]+)/([^/]+))"};
-  REQUIRE(std::regex_match(req.target.cbegin(), req.target.cend(), req.matches, re));
-  CHECK(seq::http::path_param(req, 1) == "order");
-  CHECK(seq::http::path_param(req, 2) == "sku/1 a");
-  CHECK(seq::http::path_param(req, 3).empty()); // no such capture
 }
