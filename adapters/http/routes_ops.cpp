@@ -21,6 +21,25 @@ std::string database_name(const std::string& backend) {
   return backend == "postgres" ? "postgresql" : backend;
 }
 
+/// One ping of the database through a read connection, timed from taking the connection.
+struct database_ping {
+  caf::expected<void> ok;
+  uint64_t ms = 0;
+  std::string name = "unknown"; ///< database_name of the backend; "unknown" without a connection
+};
+
+database_ping ping_database(context& ctx) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto conn = ctx.pool->acquire();
+  database_ping p{conn ? (*conn)->ping() : caf::expected<void>{conn.error()}};
+  p.ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - t0)
+                                 .count());
+  if (conn)
+    p.name = database_name((*conn)->backend());
+  return p;
+}
+
 /// The chain breaker's state, or none when no chain is configured or it does not answer.
 std::optional<msg::breaker_status> breaker_status(context& ctx) {
   if (!ctx.chain_breaker || !ctx.sys)
@@ -85,14 +104,11 @@ void detailed_health(context& ctx, const httplib::Request& req, httplib::Respons
   auto p = ctx.auth->authenticate(req);
   if (!p.admin)
     reject(api_error::forbidden("Admin permission required"));
-  auto t0 = std::chrono::steady_clock::now();
-  auto conn = ctx.pool->acquire();
-  caf::expected<void> ok = conn ? (*conn)->ping() : caf::expected<void>{conn.error()};
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::steady_clock::now() - t0)
-              .count();
-  std::string db_status = !ok ? "unhealthy" : ms < 100 ? "healthy" : ms < 500 ? "degraded"
-                                                                              : "unhealthy";
+  auto db = ping_database(ctx);
+  std::string db_status = !db.ok        ? "unhealthy"
+                          : db.ms < 100 ? "healthy"
+                          : db.ms < 500 ? "degraded"
+                                        : "unhealthy";
   auto b = breaker_status(ctx);
   auto a = anchor_status(ctx);
   std::string overall = db_status;
@@ -108,10 +124,10 @@ void detailed_health(context& ctx, const httplib::Request& req, httplib::Respons
     .begin_object()
     .key("database")
     .begin_object()
-    .field("name", conn ? database_name((*conn)->backend()) : std::string{"unknown"})
+    .field("name", db.name)
     .field("status", db_status)
-    .field("response_time_ms", static_cast<uint64_t>(ms));
-  if (!ok)
+    .field("response_time_ms", db.ms);
+  if (!db.ok)
     w.field("message", "Connection failed");
   w.end_object();
   if (b) {
@@ -166,11 +182,9 @@ void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m,
   });
 
   add("GET", "/ready", [&ctx](const httplib::Request&, httplib::Response& res) {
-    auto t0 = std::chrono::steady_clock::now();
-    auto conn = ctx.pool->acquire();
-    caf::expected<void> ok = conn ? (*conn)->ping() : caf::expected<void>{conn.error()};
-    if (!ok) {
-      auto e = from_error(ok.error());
+    auto db = ping_database(ctx);
+    if (!db.ok) {
+      auto e = from_error(db.ok.error());
       e.status = 503;
       e.code = "SERVICE_UNAVAILABLE";
       e.numeric_code = 8002;
@@ -178,16 +192,13 @@ void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m,
       e.retry_after_s = 1;
       reject(e);
     }
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - t0)
-                .count();
     json_writer w;
     w.begin_object()
       .field("status", "ready")
       .key("database")
       .begin_object()
       .field("connected", true)
-      .field("response_time_ms", static_cast<uint64_t>(ms))
+      .field("response_time_ms", db.ms)
       .end_object()
       .key("pool")
       .null()
