@@ -410,18 +410,12 @@ std::optional<std::string> rust_log_level(std::string_view filter) {
   std::optional<std::string> level;
   while (!filter.empty()) {
     auto comma = filter.find(',');
-    auto item = filter.substr(0, comma);
+    auto item = trim(filter.substr(0, comma));
     filter = comma == std::string_view::npos ? std::string_view{} : filter.substr(comma + 1);
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
-      item.remove_prefix(1);
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
-      item.remove_suffix(1);
-    std::string lower;
-    for (char c : item)
-      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::transform(item.begin(), item.end(), item.begin(), ::tolower);
     for (auto lvl : {"trace", "debug", "info", "warn", "error", "off"})
-      if (lower == lvl)
-        level = lower;
+      if (item == lvl)
+        level = item;
   }
   return level;
 }

@@ -4,7 +4,6 @@
 
 #include <httplib.h>
 
-#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -45,20 +44,14 @@ std::optional<std::string> nul_path(const ves::json::value& v) {
 bool is_json_content_type(std::string_view value) {
   // The media type before any parameter, without case (RFC 9110 §8.3.1); JSON is
   // application/json or a structured `+json` subtype, as the reference's framework takes.
-  auto type = value.substr(0, value.find(';'));
-  while (!type.empty() && (type.front() == ' ' || type.front() == '\t'))
-    type.remove_prefix(1);
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t'))
-    type.remove_suffix(1);
-  std::string lower;
-  for (char c : type)
-    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string_view t = lower;
-  constexpr std::string_view app = "application/";
-  if (!t.starts_with(app))
+  auto type = wire::trim(value.substr(0, value.find(';')));
+  constexpr std::string_view app = "application/", suffix = "+json";
+  if (type.size() <= app.size() || !wire::iequals(type.substr(0, app.size()), app))
     return false;
-  auto sub = t.substr(app.size());
-  return sub == "json" || (sub.size() > 5 && sub.ends_with("+json"));
+  auto sub = type.substr(app.size());
+  return wire::iequals(sub, "json")
+         || (sub.size() > suffix.size()
+             && wire::iequals(sub.substr(sub.size() - suffix.size()), suffix));
 }
 
 ves::json::value parse_body(const httplib::Request& req) {

@@ -13,10 +13,6 @@
 
 namespace seq::http::wire {
 
-namespace {
-
-constexpr std::string_view crlf = "\r\n";
-
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size()
          && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -32,6 +28,12 @@ std::string_view trim(std::string_view s) {
     s.remove_suffix(1);
   return s;
 }
+
+namespace {
+
+constexpr std::string_view crlf = "\r\n";
+
+
 
 /// A comma-separated header value holds `token` (case-insensitive).
 bool has_token(std::string_view value, std::string_view token) {

@@ -52,6 +52,12 @@ std::string serialize_response(const httplib::Response& res, bool keep_alive, bo
 /// The reason phrase for a status code ("OK", "Not Found", …; "Unknown" otherwise).
 std::string_view reason_phrase(int status);
 
+/// ASCII case-insensitive equality (header names, tokens, media types).
+bool iequals(std::string_view a, std::string_view b);
+
+/// `s` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+std::string_view trim(std::string_view s);
+
 /// %XX decoding (and '+' as a space when `plus_is_space`); a malformed escape stays as is.
 std::string percent_decode(std::string_view s, bool plus_is_space);
 
