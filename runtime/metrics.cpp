@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime/metrics.hpp"
+#include "runtime/prometheus_text.hpp"
 
 #include "adapters/storage/event_store.hpp"
 #include "adapters/storage/sqlite/wal_checkpointer.hpp"
@@ -11,31 +12,9 @@ namespace seq::runtime {
 
 namespace {
 
-void counter(std::ostringstream& out, const char* name, const char* help, uint64_t v,
-             const char* type = "counter") {
-  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
-      << name << ' ' << v << '\n';
-}
-
-template <size_t N>
-void histogram(std::ostringstream& out, const char* name, const char* help,
-               const actors::histogram<N>& h, double scale) {
-  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " histogram\n";
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i < N; ++i) {
-    cumulative += h.buckets[i].load(std::memory_order_relaxed);
-    out << name << "_bucket{le=\"" << static_cast<double>(h.bounds[i]) * scale << "\"} "
-        << cumulative << '\n';
-  }
-  cumulative += h.buckets[N].load(std::memory_order_relaxed);
-  out << name << "_bucket{le=\"+Inf\"} " << cumulative << '\n'
-      << name << "_sum " << static_cast<double>(h.sum.load()) * scale << '\n'
-      << name << "_count " << h.count.load() << '\n';
-}
-
-void header(std::ostringstream& out, const char* name, const char* help, const char* type) {
-  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
-}
+using prometheus::counter;
+using prometheus::header;
+using prometheus::histogram;
 
 void projection_counters(std::ostringstream& out,
                          const actors::projection::projection_metrics& p) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The x402 part of /metrics (see metrics.hpp).
 #include "runtime/metrics.hpp"
+#include "runtime/prometheus_text.hpp"
 
 #include "adapters/storage/event_store.hpp"
 #include "messages/errc.hpp"
@@ -12,27 +13,8 @@ namespace seq::runtime {
 
 namespace {
 
-void counter(std::ostringstream& out, const char* name, const char* help, uint64_t v,
-             const char* type = "counter") {
-  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
-      << name << ' ' << v << '\n';
-}
-
-template <size_t N>
-void histogram(std::ostringstream& out, const char* name, const char* help,
-               const actors::histogram<N>& h, double scale) {
-  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " histogram\n";
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i < N; ++i) {
-    cumulative += h.buckets[i].load(std::memory_order_relaxed);
-    out << name << "_bucket{le=\"" << static_cast<double>(h.bounds[i]) * scale << "\"} "
-        << cumulative << '\n';
-  }
-  cumulative += h.buckets[N].load(std::memory_order_relaxed);
-  out << name << "_bucket{le=\"+Inf\"} " << cumulative << '\n'
-      << name << "_sum " << static_cast<double>(h.sum.load()) * scale << '\n'
-      << name << "_count " << h.count.load() << '\n';
-}
+using prometheus::counter;
+using prometheus::histogram;
 
 /// Intents per status, read from storage on each scrape.
 void intents_by_status(std::ostringstream& out, storage::store_pool& pool) {
@@ -44,8 +26,7 @@ void intents_by_status(std::ostringstream& out, storage::store_pool& pool) {
       counts = xs->x402_status_counts();
   }
   if (counts) {
-    out << "# HELP ves_x402_intents Payment intents per status.\n"
-           "# TYPE ves_x402_intents gauge\n";
+    prometheus::header(out, "ves_x402_intents", "Payment intents per status.", "gauge");
     // Every status, so a dashboard sees zeros rather than gaps.
     for (auto s : {msg::x402_status::pending, msg::x402_status::sequenced,
                    msg::x402_status::batched, msg::x402_status::settled,

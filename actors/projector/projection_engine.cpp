@@ -510,6 +510,31 @@ projection_engine::run_batch(const msg::projection_batch_request& req) {
   return out;
 }
 
+caf::expected<projection_engine::reapplied>
+projection_engine::reapply(const msg::stream_key& s, const msg::dlq_entry& r) {
+  reapplied out;
+  auto ev = event_of(s, r);
+  if (!ev) {
+    if (ev.error() != errc::not_found)
+      return std::move(ev.error());
+    out.res.failure = msg::dlq_reason::handler_error;
+    out.res.message = error_message(ev.error());
+    return out;
+  }
+  out.ev = std::move(*ev);
+  auto cur = current(s, key_of(r));
+  if (cur) {
+    out.cur = std::move(*cur);
+    out.res = evaluate(out.cur, *out.ev);
+  } else if (cur.error() == errc::internal) {
+    out.res.failure = msg::dlq_reason::handler_error;
+    out.res.message = error_message(cur.error());
+  } else {
+    return std::move(cur.error());
+  }
+  return out;
+}
+
 caf::expected<void> projection_engine::run_chain(const msg::stream_key& s, uint8_t space,
                                                  const msg::entity_key& k,
                                                  msg::dlq_retry_outcome& out) {
@@ -531,26 +556,10 @@ caf::expected<void> projection_engine::run_chain(const msg::stream_key& s, uint8
       return caf::unit;
     std::sort(chain.begin(), chain.end(), by_sequence);
     for (auto& r : chain) {
-      auto ev = event_of(s, r);
-      apply_result res;
-      state_t cur_state;
-      if (!ev) {
-        if (ev.error() != errc::not_found)
-          return std::move(ev.error());
-        res.failure = msg::dlq_reason::handler_error;
-        res.message = error_message(ev.error());
-      } else {
-        auto cur = current(s, k);
-        if (cur) {
-          cur_state = *cur;
-          res = evaluate(cur_state, *ev);
-        } else if (cur.error() == errc::internal) {
-          res.failure = msg::dlq_reason::handler_error;
-          res.message = error_message(cur.error());
-        } else {
-          return std::move(cur.error());
-        }
-      }
+      auto x = reapply(s, r);
+      if (!x)
+        return std::move(x.error());
+      auto& res = x->res;
       msg::projection_step st;
       st.stream = s;
       st.space = r.space;
@@ -567,7 +576,7 @@ caf::expected<void> projection_engine::run_chain(const msg::stream_key& s, uint8
         return caf::unit;
       }
       if (res.applied())
-        st.upsert = row_for(s, *ev, cur_state, res.state);
+        st.upsert = row_for(s, *x->ev, x->cur, res.state);
       st.resolve = r.id;
       if (auto w = store_.apply_step(st); !w)
         return std::move(w.error());
@@ -597,26 +606,10 @@ projection_engine::retry(const msg::dlq_retry_request& req) {
                           + r.id.str() + " (" + to_string(r.status) + ") of the same entity");
   msg::dlq_retry_outcome out;
   out.entry = req.entry;
-  auto ev = event_of(s, req.entry);
-  apply_result res;
-  state_t cur_state;
-  if (!ev) {
-    if (ev.error() != errc::not_found)
-      return std::move(ev.error());
-    res.failure = msg::dlq_reason::handler_error;
-    res.message = error_message(ev.error());
-  } else {
-    auto cur = current(s, key);
-    if (cur) {
-      cur_state = *cur;
-      res = evaluate(cur_state, *ev);
-    } else if (cur.error() == errc::internal) {
-      res.failure = msg::dlq_reason::handler_error;
-      res.message = error_message(cur.error());
-    } else {
-      return std::move(cur.error());
-    }
-  }
+  auto x = reapply(s, req.entry);
+  if (!x)
+    return std::move(x.error());
+  auto& res = x->res;
   msg::projection_step st;
   st.stream = s;
   st.space = req.entry.space;
@@ -634,7 +627,7 @@ projection_engine::retry(const msg::dlq_retry_request& req) {
   // event never moves it backwards.
   st.advance_checkpoint = req.entry.sequence_number == req.checkpoint + 1;
   if (res.applied())
-    st.upsert = row_for(s, *ev, cur_state, res.state);
+    st.upsert = row_for(s, *x->ev, x->cur, res.state);
   st.resolve = req.entry.id;
   if (auto w = store_.apply_step(st); !w)
     return std::move(w.error());

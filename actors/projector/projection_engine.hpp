@@ -148,6 +148,16 @@ private:
   caf::expected<msg::projectable_event> event_of(const msg::stream_key& s,
                                                  const msg::dlq_entry& e);
 
+  /// A DLQ row's event run through the handlers again, against its entity's current state.
+  struct reapplied {
+    std::optional<msg::projectable_event> ev; ///< none when the event could not be read
+    state_t cur;                              ///< the state `res` was computed from
+    apply_result res;
+  };
+  /// A missing event or a corrupt state row is a handler_error result; any other storage
+  /// error is returned.
+  caf::expected<reapplied> reapply(const msg::stream_key& s, const msg::dlq_entry& r);
+
   /// Unresolved rows (pending, retrying, dead) of one entity in one space, by sequence.
   caf::expected<std::vector<msg::dlq_entry>>
   unresolved_rows(const msg::stream_key& s, uint8_t space, const msg::entity_key& k);

@@ -29,24 +29,6 @@ msg::ves_verdict schema(const msg::ves_event& ev, const std::string& field) {
   return reject(ev, "schema_validation: " + field, "Schema validation failed: invalid " + field);
 }
 
-ves::event_header header_of(const msg::ves_event& ev) {
-  ves::event_header h;
-  h.ves_version = ev.ves_version;
-  h.tenant_id = ev.tenant_id;
-  h.store_id = ev.store_id;
-  h.event_id = ev.event_id;
-  h.source_agent_id = ev.source_agent_id;
-  h.agent_key_id = ev.agent_key_id;
-  h.entity_type = ev.entity_type;
-  h.entity_id = ev.entity_id;
-  h.event_type = ev.event_type;
-  h.created_at = ev.created_at;
-  h.payload_kind = ev.payload_kind;
-  h.payload_plain_hash = ev.payload_plain_hash;
-  h.payload_cipher_hash = ev.payload_cipher_hash;
-  return h;
-}
-
 bool all_zero(const msg::hash32& h) {
   return std::all_of(h.begin(), h.end(), [](uint8_t b) { return b == 0; });
 }
@@ -143,6 +125,24 @@ std::variant<enc_parts, std::string> parse_encrypted(const value& v) {
 
 } // namespace
 
+ves::event_header verifier::signing_header(const msg::ves_event& ev) {
+  ves::event_header h;
+  h.ves_version = ev.ves_version;
+  h.tenant_id = ev.tenant_id;
+  h.store_id = ev.store_id;
+  h.event_id = ev.event_id;
+  h.source_agent_id = ev.source_agent_id;
+  h.agent_key_id = ev.agent_key_id;
+  h.entity_type = ev.entity_type;
+  h.entity_id = ev.entity_id;
+  h.event_type = ev.event_type;
+  h.created_at = ev.created_at;
+  h.payload_kind = ev.payload_kind;
+  h.payload_plain_hash = ev.payload_plain_hash;
+  h.payload_cipher_hash = ev.payload_cipher_hash;
+  return h;
+}
+
 verifier::verifier(key_lookup lookup) : lookup_(std::move(lookup)) {
 }
 
@@ -179,7 +179,7 @@ caf::expected<msg::ves_verdict> verifier::check(msg::ves_candidate& c, msg::time
   } else {
     ev.payload_encrypted.clear();
   }
-  auto header = header_of(ev);
+  auto header = signing_header(ev);
   ev.event_signing_hash = ves::event_signing_hash(header);
   // ves_version.
   if (ev.ves_version != 1)

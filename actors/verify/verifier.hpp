@@ -15,6 +15,7 @@
 
 #include "messages/domain.hpp"
 #include "messages/ingest.hpp"
+#include "messages/ves/ves.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -39,6 +40,9 @@ public:
   };
 
   explicit verifier(key_lookup lookup);
+
+  /// The header of `ev` whose event signing hash the agent signs (ves-crypto §4).
+  static ves::event_header signing_header(const msg::ves_event& ev);
 
   /// Checks one candidate at time `now` (µs since the epoch), filling its derived fields.
   /// Returns the verdict, or the key lookup's error when it is not errc::not_found.

@@ -5,24 +5,12 @@
 /// (routes_anchor.cpp). Each rejects (throws request_error) instead of returning an error.
 
 #include "adapters/http/json_writer.hpp"
-#include "adapters/http/request.hpp"
-#include "adapters/http/server.hpp"
+#include "adapters/http/route_common.hpp"
 #include "messages/commitment.hpp"
 
 #include "caf/actor.hpp"
 
 namespace seq::http {
-
-/// A read connection from the pool.
-storage::store_pool::lease conn(context& ctx);
-
-/// The value, or the mapped error.
-template <class T>
-T value_or_reject(caf::expected<T>&& x) {
-  if (!x)
-    reject(from_error(x.error()));
-  return std::move(*x);
-}
 
 /// The stream's committer companion (through the registry); 503 when none runs.
 caf::actor committer_of(context& ctx, const msg::stream_key& s);

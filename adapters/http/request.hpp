@@ -72,7 +72,6 @@ std::optional<std::string> query(const httplib::Request& req, const char* name);
 ves::uuid query_uuid(const httplib::Request& req, const char* name); ///< required; 400 otherwise
 std::optional<uint64_t> query_u64(const httplib::Request& req, const char* name);
 
-/// A path parameter from the route regex (1-based match group).
 /// True for a Content-Type whose media type is application/json or application/…+json, in
 /// any case, with any parameters (`application/json; charset=utf-8`).
 bool is_json_content_type(std::string_view value);

@@ -93,13 +93,6 @@ std::vector<ves::hash32> bare_path(const fields& f, std::string_view key) {
 
 // -- shared with routes_anchor.cpp (commitment_common.hpp) ----------------------------------------
 
-storage::store_pool::lease conn(context& ctx) {
-  auto c = ctx.pool->acquire();
-  if (!c)
-    reject(from_error(c.error()));
-  return std::move(*c);
-}
-
 caf::actor committer_of(context& ctx, const msg::stream_key& s) {
   if (ctx.committer_role.empty() || !ctx.registry || !ctx.sys)
     reject({503, "SERVICE_UNAVAILABLE", 8002, "Commitments are not enabled", {}, 1});

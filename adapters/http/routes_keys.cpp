@@ -6,6 +6,7 @@
 // the one JSON error shape.
 #include "adapters/http/json_writer.hpp"
 #include "adapters/http/request.hpp"
+#include "adapters/http/route_common.hpp"
 #include "adapters/http/server.hpp"
 #include "messages/ves/ves.hpp"
 
@@ -16,13 +17,6 @@
 namespace seq::http {
 
 namespace {
-
-storage::store_pool::lease conn(context& ctx) {
-  auto c = ctx.pool->acquire();
-  if (!c)
-    reject(from_error(c.error()));
-  return std::move(*c);
-}
 
 const char* permissions_of(const msg::api_key_record& k) {
   return k.can_admin ? "admin" : k.can_write ? "read_write" : "read";

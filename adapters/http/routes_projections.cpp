@@ -15,6 +15,7 @@
 #include "adapters/http/json_writer.hpp"
 #include "adapters/http/projection_json.hpp"
 #include "adapters/http/request.hpp"
+#include "adapters/http/route_common.hpp"
 #include "adapters/http/server.hpp"
 #include "messages/projector.hpp"
 #include "messages/sequencing.hpp"
@@ -30,20 +31,6 @@ constexpr uint32_t default_page = 100;
 constexpr uint32_t max_page = 1000;
 /// How long the status route waits for the projector's live view before answering without.
 constexpr auto live_status_timeout = std::chrono::seconds{2};
-
-storage::store_pool::lease conn(context& ctx) {
-  auto c = ctx.pool->acquire();
-  if (!c)
-    reject(from_error(c.error()));
-  return std::move(*c);
-}
-
-template <class T>
-T value_or_reject(caf::expected<T>&& x) {
-  if (!x)
-    reject(from_error(x.error()));
-  return std::move(*x);
-}
 
 msg::stream_key query_stream(const httplib::Request& req) {
   return {query_uuid(req, "tenant_id"), query_uuid(req, "store_id")};

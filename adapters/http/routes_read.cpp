@@ -4,6 +4,7 @@
 // /api/v1/entities/{type}/{id}. Ranges are checked for gaps (409 SEQUENCE_GAP).
 #include "adapters/http/json_writer.hpp"
 #include "adapters/http/request.hpp"
+#include "adapters/http/route_common.hpp"
 #include "adapters/http/server.hpp"
 #include "messages/ves/ves.hpp"
 
@@ -29,20 +30,6 @@ stream_query read_query(const httplib::Request& req, uint32_t default_limit, uin
     reject(api_error::bad_request("limit must be greater than 0"));
   q.limit = static_cast<uint32_t>(std::min<uint64_t>(limit, max_limit));
   return q;
-}
-
-storage::store_pool::lease conn(context& ctx) {
-  auto c = ctx.pool->acquire();
-  if (!c)
-    reject(from_error(c.error()));
-  return std::move(*c);
-}
-
-template <class T>
-T value_or_reject(caf::expected<T>&& x) {
-  if (!x)
-    reject(from_error(x.error()));
-  return std::move(*x);
 }
 
 /// 409 when the rows are not exactly from, from+1, … or stop short of the head.

@@ -14,6 +14,7 @@
 #include "adapters/http/ask.hpp"
 #include "adapters/http/json_writer.hpp"
 #include "adapters/http/request.hpp"
+#include "adapters/http/route_common.hpp"
 #include "adapters/http/server.hpp"
 #include "messages/x402.hpp"
 #include "messages/x402_store.hpp"
@@ -29,20 +30,6 @@ namespace {
 
 constexpr uint64_t max_batch = 1000;
 constexpr uint64_t max_offset = 10000;
-
-storage::store_pool::lease conn(context& ctx) {
-  auto c = ctx.pool->acquire();
-  if (!c)
-    reject(from_error(c.error()));
-  return std::move(*c);
-}
-
-template <class T>
-T value_or_reject(caf::expected<T>&& x) {
-  if (!x)
-    reject(from_error(x.error()));
-  return std::move(*x);
-}
 
 api_error violation(const msg::x402_violation& v) {
   if (v.what == msg::x402_violation::kind::too_large)

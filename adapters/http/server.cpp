@@ -6,6 +6,7 @@
 #include "adapters/http/json_writer.hpp"
 #include "adapters/http/metrics.hpp"
 #include "adapters/http/request.hpp"
+#include "adapters/http/route_common.hpp"
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
@@ -162,6 +163,13 @@ std::variant<uint16_t, std::string> server::start() {
 void server::stop() {
   if (svr_)
     svr_->stop();
+}
+
+storage::store_pool::lease conn(context& ctx) {
+  auto c = ctx.pool->acquire();
+  if (!c)
+    reject(from_error(c.error()));
+  return std::move(*c);
 }
 
 } // namespace seq::http

@@ -7,6 +7,13 @@
 
 #include "adapters/storage/rows.hpp"
 #include "messages/commitment.hpp"
+#include "messages/errc.hpp"
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "caf/expected.hpp"
 
 namespace seq::storage::detail {
 
@@ -25,6 +32,26 @@ msg::legacy_commitment decode_legacy_commitment(const row_view& r);
 /// (0 unanchored, 1 anchored, 2 all).
 inline int64_t anchored_code(msg::anchored_filter f) {
   return static_cast<int64_t>(f);
+}
+
+/// The first row of a look-up that may find nothing.
+template <class T>
+caf::expected<std::optional<T>> first_of(caf::expected<std::vector<T>> xs) {
+  if (!xs)
+    return xs.error();
+  if (xs->empty())
+    return std::optional<T>{};
+  return std::optional<T>{std::move(xs->front())};
+}
+
+/// The first row of a look-up by batch id; errc::not_found when there is none.
+template <class T>
+caf::expected<T> found(caf::expected<std::vector<T>> xs, const msg::uuid& id) {
+  if (!xs)
+    return xs.error();
+  if (xs->empty())
+    return make_error(errc::not_found, "commitment " + id.str() + " not found");
+  return std::move(xs->front());
 }
 
 } // namespace seq::storage::detail

@@ -198,18 +198,8 @@ struct projection_fixture : ingest_fixture {
     ev.event_type = d.event_type;
     c.payload = *ves::json::try_parse(d.payload);
     ev.payload_plain_hash = ves::payload_plain_hash(c.payload->jcs());
-    ves::event_header h;
-    h.tenant_id = ev.tenant_id;
-    h.store_id = ev.store_id;
-    h.event_id = ev.event_id;
-    h.source_agent_id = ev.source_agent_id;
-    h.agent_key_id = ev.agent_key_id;
-    h.entity_type = ev.entity_type;
-    h.entity_id = ev.entity_id;
-    h.event_type = ev.event_type;
-    h.created_at = ev.created_at;
-    h.payload_plain_hash = ev.payload_plain_hash;
-    ev.agent_signature = ves::ed25519_sign(agent_seed, ves::event_signing_hash(h));
+    ev.agent_signature = ves::ed25519_sign(
+      agent_seed, ves::event_signing_hash(actors::verifier::signing_header(ev)));
     return c;
   }
 

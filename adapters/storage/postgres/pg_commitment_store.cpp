@@ -13,6 +13,7 @@ namespace seq::storage {
 
 namespace {
 
+using pg::decode_all;
 using pg::params;
 
 const std::string& ves_select() {
@@ -34,36 +35,8 @@ const std::string& legacy_select() {
   return sql;
 }
 
-template <class T, class Decode>
-caf::expected<std::vector<T>> decode_all(const pg::result& r, Decode decode, const char* table) {
-  std::vector<T> out;
-  out.reserve(static_cast<size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) {
-    pg::row row{r.get(), i};
-    out.push_back(decode(row));
-    if (row.failed())
-      return detail::corrupt_row(table, row);
-  }
-  return out;
-}
-
-template <class T>
-caf::expected<std::optional<T>> first_of(caf::expected<std::vector<T>> xs) {
-  if (!xs)
-    return xs.error();
-  if (xs->empty())
-    return std::optional<T>{};
-  return std::optional<T>{std::move(xs->front())};
-}
-
-template <class T>
-caf::expected<T> found(caf::expected<std::vector<T>> xs, const uuid& id) {
-  if (!xs)
-    return xs.error();
-  if (xs->empty())
-    return make_error(errc::not_found, "commitment " + id.str() + " not found");
-  return std::move(xs->front());
-}
+using detail::first_of;
+using detail::found;
 
 std::string stream_where(params& p, const stream_key& s) {
   return "WHERE tenant_id = " + p.id(s.tenant_id) + " AND store_id = " + p.id(s.store_id);

@@ -143,6 +143,21 @@ private:
   int i_;
 };
 
+/// Every row of `r` decoded by `decode(row)`; the first row that fails to decode ends it with
+/// detail::corrupt_row (naming `table`).
+template <class T, class Decode>
+caf::expected<std::vector<T>> decode_all(const result& r, Decode decode, const char* table) {
+  std::vector<T> out;
+  out.reserve(static_cast<size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    row x{r.get(), i};
+    out.push_back(decode(x));
+    if (x.failed())
+      return detail::corrupt_row(table, x);
+  }
+  return out;
+}
+
 /// One statement of a pipeline. A `prepared` statement is parsed once per connection (a named
 /// server-side statement, created in the same pipeline the first time its text is seen); use
 /// it only for SQL whose text does not depend on the values.

@@ -18,6 +18,7 @@ namespace seq::storage {
 namespace {
 
 using pg::copy_buffer;
+using pg::decode_all;
 using pg::params;
 using pg::pg_epoch_offset_us;
 using pg::statement;
@@ -90,19 +91,6 @@ bool canonicalize(std::string& text) {
     return false;
   text = v->jcs();
   return true;
-}
-
-template <class T, class Decode>
-caf::expected<std::vector<T>> decode_all(const pg::result& r, Decode decode, const char* table) {
-  std::vector<T> out;
-  out.reserve(static_cast<size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) {
-    pg::row row{r.get(), i};
-    out.push_back(decode(row));
-    if (row.failed())
-      return detail::corrupt_row(table, row);
-  }
-  return out;
 }
 
 caf::expected<std::vector<msg::sequenced_ves_event>> decode_ves_rows(const pg::result& r) {

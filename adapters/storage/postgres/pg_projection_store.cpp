@@ -18,6 +18,7 @@ namespace seq::storage {
 
 namespace {
 
+using pg::decode_all;
 using pg::params;
 using pg::statement;
 
@@ -55,19 +56,6 @@ const std::string& dlq_select() {
       + pg::us_expr("next_retry_at") + ", blocked_behind, " + pg::us_expr("created_at") + ", "
       + pg::us_expr("updated_at") + " FROM dead_letter_events ";
   return sql;
-}
-
-template <class T, class Decode>
-caf::expected<std::vector<T>> decode_all(const pg::result& r, Decode decode, const char* table) {
-  std::vector<T> out;
-  out.reserve(static_cast<size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) {
-    pg::row row{r.get(), i};
-    out.push_back(decode(row));
-    if (row.failed())
-      return detail::corrupt_row(table, row);
-  }
-  return out;
 }
 
 /// JSONB prints its own form; both backends return RFC 8785.

@@ -17,6 +17,7 @@ namespace seq::storage {
 
 namespace {
 
+using pg::decode_all;
 using pg::params;
 using pg::statement;
 
@@ -42,19 +43,6 @@ const std::string& batch_select() {
       + pg::us_expr("submitted_at") + ", " + pg::us_expr("settled_at")
       + " FROM x402_payment_batches ";
   return sql;
-}
-
-template <class T, class Decode>
-caf::expected<std::vector<T>> decode_all(const pg::result& r, Decode decode, const char* table) {
-  std::vector<T> out;
-  out.reserve(static_cast<size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) {
-    pg::row row{r.get(), i};
-    out.push_back(decode(row));
-    if (row.failed())
-      return detail::corrupt_row(table, row);
-  }
-  return out;
 }
 
 caf::expected<std::vector<msg::x402_intent>> intents_of(const pg::result& r) {

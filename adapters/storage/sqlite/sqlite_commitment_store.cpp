@@ -84,23 +84,8 @@ void bind_list(stmt& q, const msg::commitment_filter& f) {
   q.int64(4, f.limit);
 }
 
-template <class T>
-caf::expected<std::optional<T>> first_of(caf::expected<std::vector<T>> xs) {
-  if (!xs)
-    return xs.error();
-  if (xs->empty())
-    return std::optional<T>{};
-  return std::optional<T>{std::move(xs->front())};
-}
-
-template <class T>
-caf::expected<T> found(caf::expected<std::vector<T>> xs, const uuid& id) {
-  if (!xs)
-    return xs.error();
-  if (xs->empty())
-    return make_error(errc::not_found, "commitment " + id.str() + " not found");
-  return std::move(xs->front());
-}
+using detail::first_of;
+using detail::found;
 
 } // namespace
 
