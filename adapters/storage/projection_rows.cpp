@@ -100,6 +100,22 @@ caf::expected<std::string> canonical_state(const std::string& text) {
   return v->jcs();
 }
 
+const char* actor_type(const std::string& actor) {
+  if (actor == "projector" || actor == "dlq_retry")
+    return "system";
+  if (actor == "cli")
+    return "cli";
+  return "api_key";
+}
+
+caf::expected<std::string> audit_details(const msg::audit_entry& a) {
+  if (a.action.empty())
+    return make_error(errc::invalid_request, "audit entry without an action");
+  if (a.details.empty())
+    return std::string{};
+  return canonical_state(a.details);
+}
+
 caf::expected<void> validate_step(const msg::projection_step& step) {
   auto sp = step.space;
   if (sp != static_cast<uint8_t>(msg::space::legacy) && sp != static_cast<uint8_t>(msg::space::ves))

@@ -43,6 +43,15 @@ projection_lag decode_lag(const row_view& r);
 /// errc::invalid_request when `text` is not a JSON object.
 caf::expected<std::string> canonical_state(const std::string& text);
 
+/// The actor_type column of an audit row, from who acted: "system" (the projector, the DLQ
+/// retry), "cli", or "api_key".
+const char* actor_type(const std::string& actor);
+
+/// The details column of an audit row: "" when the entry has none, else their RFC 8785
+/// form. errc::invalid_request for an entry without an action or with details that are not
+/// a JSON object.
+caf::expected<std::string> audit_details(const msg::audit_entry& a);
+
 /// errc::invalid_request unless the step is well-formed: space legacy or VES, sequence > 0,
 /// and every row it carries belongs to its stream (and, for the upsert, to its space and
 /// sequence).

@@ -255,14 +255,6 @@ statement copy_stream(const char* to, const char* from, const stream_key& s) {
   return st;
 }
 
-const char* actor_type(const std::string& actor) {
-  if (actor == "projector" || actor == "dlq_retry")
-    return "system";
-  if (actor == "cli")
-    return "cli";
-  return "api_key";
-}
-
 } // namespace
 
 // -- checkpoints and projections -----------------------------------------------------------------
@@ -546,20 +538,15 @@ caf::expected<msg::dlq_counts> pg_event_store::dlq_counts(const std::optional<st
 // -- audit ----------------------------------------------------------------------------------------
 
 caf::expected<void> pg_event_store::audit(const msg::audit_entry& a) {
-  if (a.action.empty())
-    return make_error(errc::invalid_request, "audit entry without an action");
-  std::string details;
-  if (!a.details.empty()) {
-    auto d = detail::canonical_state(a.details);
-    if (!d)
-      return d.error();
-    details = std::move(*d);
-  }
+  auto d = detail::audit_details(a);
+  if (!d)
+    return d.error();
+  const auto& details = *d;
   params p;
   auto sql = "INSERT INTO audit_log (id, timestamp, action, actor, actor_type, tenant_id,"
              " resource_type, resource_id, details, success) VALUES ("
              + p.id(uuid::random_v4()) + ", " + p.time(detail::now_micros()) + ", "
-             + p.text(a.action) + ", " + p.text(a.actor) + ", " + p.text(actor_type(a.actor))
+             + p.text(a.action) + ", " + p.text(a.actor) + ", " + p.text(detail::actor_type(a.actor))
              + ", " + p.opt_id(a.tenant_id) + ", " + p.text(a.resource_type) + ", "
              + p.text(a.resource_id) + ", " + p.jsonb_or_null(details) + ", TRUE)";
   auto r = c_->exec(sql, p, "insert audit_log");

@@ -186,15 +186,6 @@ constexpr std::string_view sql_streams_behind
     " ELSE COALESCE(c.last_projected_ves_sequence, 0) END"
     " GROUP BY h.tenant_id, h.store_id ORDER BY h.tenant_id, h.store_id";
 
-/// The actor_type column of an audit row, from who acted.
-const char* actor_type(const std::string& actor) {
-  if (actor == "projector" || actor == "dlq_retry")
-    return "system";
-  if (actor == "cli")
-    return "cli";
-  return "api_key";
-}
-
 void bind_filter(stmt& q, const msg::dlq_filter& f) {
   if (f.stream) {
     q.id(1, f.stream->tenant_id);
@@ -528,15 +519,10 @@ caf::expected<msg::dlq_counts> sqlite_event_store::dlq_counts(const std::optiona
 // -- audit ----------------------------------------------------------------------------------------
 
 caf::expected<void> sqlite_event_store::audit(const msg::audit_entry& a) {
-  if (a.action.empty())
-    return make_error(errc::invalid_request, "audit entry without an action");
-  std::string details;
-  if (!a.details.empty()) {
-    auto d = detail::canonical_state(a.details);
-    if (!d)
-      return d.error();
-    details = std::move(*d);
-  }
+  auto d = detail::audit_details(a);
+  if (!d)
+    return d.error();
+  const auto& details = *d;
   auto p = prepare(sql_audit);
   if (!p)
     return p.error();
@@ -545,7 +531,7 @@ caf::expected<void> sqlite_event_store::audit(const msg::audit_entry& a) {
   q.int64(2, now_micros());
   q.text(3, a.action);
   q.text(4, a.actor);
-  q.text(5, actor_type(a.actor));
+  q.text(5, detail::actor_type(a.actor));
   q.opt_id(6, a.tenant_id);
   q.text(7, a.resource_type);
   q.text(8, a.resource_id);
