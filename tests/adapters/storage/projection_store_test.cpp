@@ -675,7 +675,10 @@ TEST_CASE("audit rows are written and read back newest first", "[storage][audit]
   c.action = "dlq_park";
   c.actor = "projector";
   SEQ_REQUIRE_OK(ps.audit(c)); // no tenant, no details
-  msg::audit_entry bad;
+  msg::audit_entry bad; // no action
+  SEQ_REQUIRE_ERRC(ps.audit(bad), errc::invalid_request);
+  bad.action = "dlq_purge";
+  bad.details = "[1,2]"; // details must be a JSON object
   SEQ_REQUIRE_ERRC(ps.audit(bad), errc::invalid_request);
 
   auto rows = list_audit(ps, tenant, 10);
