@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-/// Row decoders of the commitment tables, shared by both backends (see rows.hpp for
-/// `row_view`). The SELECT column orders are fixed; backends substitute their own expressions
-/// for the time columns (µs since the epoch) but keep the order.
+/// Row decoders of the commitment tables and the look-up helpers of their reads, shared by
+/// both backends (see rows.hpp for `row_view`). The SELECT column orders are fixed; backends
+/// substitute their own expressions for the time columns (µs since the epoch) but keep the
+/// order.
 
 #include "adapters/storage/rows.hpp"
 #include "messages/commitment.hpp"
