@@ -83,6 +83,39 @@ std::optional<Commitment> if_starts_at(const std::optional<Commitment>& c, uint6
   return std::nullopt;
 }
 
+/// What a new commitment of [start, end] needs to know: the stream's last commitment, and the
+/// commitment of exactly that range when it exists already (the request is then a resend).
+template <class Commitment>
+struct range_check {
+  std::optional<Commitment> last;
+  std::optional<Commitment> existing;
+};
+
+/// Reads the commitment covering `start` and the stream's last one (`covering()`, `last()`)
+/// and applies check_range.
+template <class Commitment, class Covering, class Last>
+caf::expected<range_check<Commitment>> check_new_range(Covering covering, Last last,
+                                                       uint64_t start, uint64_t end) {
+  auto cov = covering();
+  if (!cov)
+    return cov.error();
+  auto same_start = if_starts_at(*cov, start);
+  auto prev = last();
+  if (!prev)
+    return prev.error();
+  std::optional<uint64_t> last_end;
+  if (*prev)
+    last_end = (*prev)->sequence_end;
+  auto existing = check_range(same_start, last_end, start, end);
+  if (!existing)
+    return existing.error();
+  range_check<Commitment> out;
+  out.last = std::move(*prev);
+  if (*existing)
+    out.existing = std::move(same_start);
+  return out;
+}
+
 /// The leaf hashes of the stream's VES events [start, end].
 caf::expected<std::vector<msg::hash32>>
 read_ves_leaves(storage::event_store& events, const msg::stream_key& s, uint64_t start,
@@ -115,21 +148,14 @@ caf::expected<msg::ves_commitment_built>
 create_ves_commitment(storage::event_store& events, storage::commitment_store& commitments,
                       const msg::stream_key& s, uint64_t start, uint64_t end,
                       msg::timestamp_us now) {
-  auto covering = commitments.covering_ves_commitment(s, start);
-  if (!covering)
-    return covering.error();
-  auto same_start = if_starts_at(*covering, start);
-  auto last = commitments.last_ves_commitment(s);
-  if (!last)
-    return last.error();
-  std::optional<uint64_t> last_end;
-  if (*last)
-    last_end = (*last)->sequence_end;
-  auto existing = check_range(same_start, last_end, start, end);
-  if (!existing)
-    return existing.error();
-  if (*existing) {
-    auto built = load_ves_leaves(events, *same_start);
+  auto range = check_new_range<msg::ves_commitment>(
+    [&] { return commitments.covering_ves_commitment(s, start); },
+    [&] { return commitments.last_ves_commitment(s); }, start, end);
+  if (!range)
+    return range.error();
+  const auto& last = range->last;
+  if (range->existing) {
+    auto built = load_ves_leaves(events, *range->existing);
     if (!built)
       return built.error();
     return built;
@@ -148,8 +174,8 @@ create_ves_commitment(storage::event_store& events, storage::commitment_store& c
   c.leaf_count = static_cast<uint32_t>(tree.leaf_count);
   c.padded_leaf_count = static_cast<uint32_t>(tree.padded_leaf_count());
   c.merkle_root = tree.root();
-  if (*last)
-    c.prev_state_root = (*last)->new_state_root;
+  if (last)
+    c.prev_state_root = last->new_state_root;
   c.sequence_start = start;
   c.sequence_end = end;
   c.new_state_root = ves::state_root(ves::stream_id(s.tenant_id, s.store_id), c.prev_state_root,
@@ -188,21 +214,14 @@ caf::expected<msg::legacy_commitment>
 create_legacy_commitment(storage::event_store& events, storage::commitment_store& commitments,
                          const msg::stream_key& s, uint64_t start, uint64_t end,
                          msg::timestamp_us now) {
-  auto covering = commitments.covering_legacy_commitment(s, start);
-  if (!covering)
-    return covering.error();
-  auto same_start = if_starts_at(*covering, start);
-  auto last = commitments.last_legacy_commitment(s);
-  if (!last)
-    return last.error();
-  std::optional<uint64_t> last_end;
-  if (*last)
-    last_end = (*last)->sequence_end;
-  auto existing = check_range(same_start, last_end, start, end);
-  if (!existing)
-    return existing.error();
-  if (*existing)
-    return *same_start;
+  auto range = check_new_range<msg::legacy_commitment>(
+    [&] { return commitments.covering_legacy_commitment(s, start); },
+    [&] { return commitments.last_legacy_commitment(s); }, start, end);
+  if (!range)
+    return range.error();
+  const auto& last = range->last;
+  if (range->existing)
+    return *range->existing;
   auto xs = read_range<msg::sequenced_legacy_event>(
     [&](uint64_t from, uint32_t n) { return events.read_legacy_events(s, from, n); }, start, end,
     "legacy");
@@ -225,8 +244,8 @@ create_legacy_commitment(storage::event_store& events, storage::commitment_store
   msg::legacy_commitment c;
   c.batch_id = msg::uuid::random_v4();
   c.stream = s;
-  if (*last)
-    c.prev_state_root = (*last)->new_state_root;
+  if (last)
+    c.prev_state_root = last->new_state_root;
   c.new_state_root = ves::legacy_state_root(s.tenant_id, s.store_id, rows);
   c.events_root = ves::legacy_merkle_root(leaves);
   c.event_count = static_cast<uint32_t>(leaves.size());
