@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime/metrics.hpp"
-#include "runtime/prometheus_text.hpp"
 
 #include "adapters/storage/event_store.hpp"
 #include "adapters/storage/sqlite/wal_checkpointer.hpp"
+#include "runtime/prometheus_text.hpp"
 
 #include <algorithm>
 #include <sstream>

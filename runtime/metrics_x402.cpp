@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The x402 part of /metrics (see metrics.hpp).
 #include "runtime/metrics.hpp"
-#include "runtime/prometheus_text.hpp"
 
 #include "adapters/storage/event_store.hpp"
 #include "messages/errc.hpp"
 #include "messages/x402_store.hpp"
+#include "runtime/prometheus_text.hpp"
 
 #include <sstream>
 
