@@ -33,8 +33,6 @@ namespace {
 
 constexpr std::string_view crlf = "\r\n";
 
-
-
 /// A comma-separated header value holds `token` (case-insensitive).
 bool has_token(std::string_view value, std::string_view token) {
   while (!value.empty()) {
