@@ -546,9 +546,10 @@ caf::expected<void> pg_event_store::audit(const msg::audit_entry& a) {
   auto sql = "INSERT INTO audit_log (id, timestamp, action, actor, actor_type, tenant_id,"
              " resource_type, resource_id, details, success) VALUES ("
              + p.id(uuid::random_v4()) + ", " + p.time(detail::now_micros()) + ", "
-             + p.text(a.action) + ", " + p.text(a.actor) + ", " + p.text(detail::actor_type(a.actor))
-             + ", " + p.opt_id(a.tenant_id) + ", " + p.text(a.resource_type) + ", "
-             + p.text(a.resource_id) + ", " + p.jsonb_or_null(details) + ", TRUE)";
+             + p.text(a.action) + ", " + p.text(a.actor) + ", "
+             + p.text(detail::actor_type(a.actor)) + ", " + p.opt_id(a.tenant_id) + ", "
+             + p.text(a.resource_type) + ", " + p.text(a.resource_id) + ", "
+             + p.jsonb_or_null(details) + ", TRUE)";
   auto r = c_->exec(sql, p, "insert audit_log");
   if (!r)
     return r.error();
