@@ -147,6 +147,7 @@ TEST_CASE("a writer and a reader connection on one database see each other's com
   std::atomic<bool> done{false};
   std::atomic<bool> went_back{false};
   std::atomic<uint64_t> reads{0};
+  std::atomic<bool> reader_ended{false};
   std::string reader_error;
   std::thread t{[&] {
     uint64_t last = 0;
@@ -154,7 +155,7 @@ TEST_CASE("a writer and a reader connection on one database see each other's com
       auto h = reader->load_heads(f.stream);
       if (!h) {
         reader_error = describe(h.error());
-        return;
+        break;
       }
       if (h->ves < last)
         went_back = true;
@@ -163,12 +164,17 @@ TEST_CASE("a writer and a reader connection on one database see each other's com
         auto xs = reader->read_ves_events(f.stream, last, 1);
         if (!xs || xs->size() != 1) {
           reader_error = "head event " + std::to_string(last) + " not readable";
-          return;
+          break;
         }
       }
       ++reads;
     }
+    reader_ended = true;
   }};
+  // The writer starts once the reader has read (or failed): on a busy machine the writer's
+  // commits could otherwise all end before the reader thread first runs.
+  while (reads.load() == 0 && !reader_ended.load())
+    std::this_thread::yield();
   std::string writer_error;
   for (uint64_t i = 1; i <= n && writer_error.empty(); ++i)
     if (auto ok = f.store->commit_group(single(f.stream, i)); !ok)
