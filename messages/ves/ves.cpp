@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "messages/ves/ves.hpp"
 
+#include "messages/ves/ed25519.hpp"
+
 // SHA-256 comes from OpenSSL's low-level interface: it uses the CPU's SHA extensions (or AVX2
 // assembly), several times faster than libsodium's portable C, and has no per-call allocation
 // (EVP does). The interface is deprecated in OpenSSL 3.0 but stays available.
@@ -121,7 +123,7 @@ sig64 ed25519_signer::sign(const hash32& message) const {
 
 bool ed25519_verify(const pubkey32& pk, const hash32& message, const sig64& sig) {
   ensure_sodium();
-  return crypto_sign_verify_detached(sig.data(), message.data(), message.size(), pk.data()) == 0;
+  return ed25519_verify_cached(pk, message.data(), message.size(), sig);
 }
 
 seed32 random_seed() {

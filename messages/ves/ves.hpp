@@ -22,7 +22,9 @@ hash32 sha256(const C& c) {
   return sha256(reinterpret_cast<const uint8_t*>(c.data()), c.size());
 }
 
-/// Ed25519 (libsodium, pure RFC 8032). `message` is the raw 32-byte hash.
+/// Ed25519 (libsodium, pure RFC 8032). `message` is the raw 32-byte hash. ed25519_verify makes
+/// libsodium's decision; a key that keeps verifying is prepared for faster verification
+/// (messages/ves/ed25519.hpp).
 pubkey32 ed25519_public_key(const seed32& seed);
 sig64 ed25519_sign(const seed32& seed, const hash32& message);
 bool ed25519_verify(const pubkey32& pk, const hash32& message, const sig64& sig);

@@ -4,6 +4,7 @@
 // our own JSON parser.
 
 #include "messages/ves/bytes.hpp"
+#include "messages/ves/ed25519.hpp"
 #include "messages/ves/json.hpp"
 #include "messages/ves/ves.hpp"
 
@@ -166,6 +167,10 @@ void check_signature(const ves::seed32& seed, const ves::pubkey32& expected_pk,
   auto tampered = msg;
   tampered[0] ^= 1;
   CHECK_FALSE(ves::ed25519_verify(expected_pk, tampered, expected_sig));
+  auto prepared = ves::ed25519_prepared_key::make(expected_pk);
+  REQUIRE(prepared);
+  CHECK(prepared->verify(msg, expected_sig));
+  CHECK_FALSE(prepared->verify(tampered, expected_sig));
 }
 
 /// Checks an ingest_request_body against the entry it was built from.
