@@ -96,6 +96,7 @@ def main():
         "sign_per_core": sign,
         "sign_from_seed_per_core": bounds.get("sign_from_seed_per_core"),
         "verify_prepared_per_core": bounds.get("verify_prepared_per_core"),
+        "verify_200_agents_in_turn_per_core": bounds.get("verify_200_agents_in_turn_per_core"),
         "copy_ves_events_per_s": copy_rows,
         "copy_ves_rows_per_s": copy_ves.get("rows_per_s"),
         "copy_legacy_events_per_s": legacy_bound,

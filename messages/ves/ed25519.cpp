@@ -462,15 +462,19 @@ class key_cache {
 public:
   std::shared_ptr<const ed25519_prepared_key> find(const pubkey32& pk) {
     std::lock_guard guard{mtx_};
+    ++tick_;
     auto it = prepared_.find(pk);
     if (it == prepared_.end())
       return nullptr;
-    it->second.last_use = ++tick_;
+    it->second.last_use = tick_;
+    ++it->second.uses;
     return it->second.key;
   }
 
-  /// libsodium accepted a signature under `pk`; prepares it after `promote_after` of them.
+  /// libsodium accepted a signature under `pk`; prepares it after `promote_after` of them, if
+  /// there is room for it.
   void accepted(const pubkey32& pk) {
+    uint64_t since;
     {
       std::lock_guard guard{mtx_};
       if (limits_.max_prepared == 0 || prepared_.count(pk) != 0)
@@ -479,23 +483,21 @@ public:
       if (it == counts_.end()) {
         if (counts_.size() >= limits_.max_candidates)
           counts_.clear();
-        it = counts_.emplace(pk, 0).first;
+        it = counts_.emplace(pk, candidate{0, tick_}).first;
       }
-      if (++it->second < limits_.promote_after)
+      if (++it->second.accepted < limits_.promote_after)
         return;
-      counts_.erase(it);
+      since = it->second.since;
+      counts_.erase(it); // counted again from 0 if there is no room now
+      if (!make_room(since, false))
+        return;
     }
-    auto key = ed25519_prepared_key::make(pk); // ≈ 5 verifications; outside the lock
+    auto key = ed25519_prepared_key::make(pk); // ≈ 20 verifications; outside the lock
     if (!key)
       return;
     std::lock_guard guard{mtx_};
-    if (prepared_.size() >= limits_.max_prepared) {
-      auto lru = std::min_element(prepared_.begin(), prepared_.end(), [](auto& a, auto& b) {
-        return a.second.last_use < b.second.last_use;
-      });
-      prepared_.erase(lru);
-    }
-    prepared_[pk] = {std::move(key), ++tick_};
+    if (make_room(since, true))
+      prepared_[pk] = {std::move(key), tick_, 0};
   }
 
   void set_limits(const ed25519_key_cache_limits& l) {
@@ -510,16 +512,44 @@ public:
     return prepared_.size();
   }
 
+  bool holds(const pubkey32& pk) {
+    std::lock_guard guard{mtx_};
+    return prepared_.count(pk) != 0;
+  }
+
 private:
+  /// Whether a new key fits, after dropping (`evict`) the least recently used one if the
+  /// cache is full. That key goes only if its table has paid for itself (`evict_after_uses`
+  /// verifications under it) or if it is colder than the new key: not used once since the new
+  /// key started counting (`since`). Otherwise the new key stays with libsodium, so that more
+  /// busy keys than places cannot make every few verifications pay for building a table.
+  bool make_room(uint64_t since, bool evict) {
+    if (prepared_.size() < limits_.max_prepared)
+      return true;
+    auto lru = std::min_element(prepared_.begin(), prepared_.end(), [](auto& a, auto& b) {
+      return a.second.last_use < b.second.last_use;
+    });
+    if (lru->second.uses < limits_.evict_after_uses && lru->second.last_use >= since)
+      return false;
+    if (evict)
+      prepared_.erase(lru);
+    return true;
+  }
+
   struct slot {
     std::shared_ptr<const ed25519_prepared_key> key;
-    uint64_t last_use = 0;
+    uint64_t last_use = 0; ///< tick_ of the last verification under it
+    uint64_t uses = 0;     ///< verifications since it was prepared
   };
   std::mutex mtx_;
   ed25519_key_cache_limits limits_;
   std::unordered_map<pubkey32, slot, key_hash> prepared_;
-  std::unordered_map<pubkey32, size_t, key_hash> counts_;
-  uint64_t tick_ = 0;
+  struct candidate {
+    size_t accepted = 0; ///< signatures libsodium accepted under it
+    uint64_t since = 0;  ///< tick_ when counting started
+  };
+  std::unordered_map<pubkey32, candidate, key_hash> counts_;
+  uint64_t tick_ = 0; ///< counts every verification that asked the cache
 };
 
 key_cache& cache() {
@@ -535,6 +565,10 @@ void set_ed25519_key_cache_limits(const ed25519_key_cache_limits& limits) {
 
 size_t ed25519_prepared_key_count() {
   return cache().prepared_count();
+}
+
+bool ed25519_key_is_prepared(const pubkey32& pk) {
+  return cache().holds(pk);
 }
 
 bool ed25519_verify_cached(const pubkey32& pk, const uint8_t* message, size_t n,

@@ -54,19 +54,25 @@ private:
 };
 
 /// How `ed25519_verify` uses prepared keys: a key is prepared once libsodium has accepted
-/// `promote_after` signatures under it; at most `max_prepared` keys are kept (165 KiB each;
-/// the least recently used goes first), and the count of accepted signatures is kept for at most
-/// `max_candidates` keys not yet prepared (all counts are dropped when that fills up).
+/// `promote_after` signatures under it, and at most `max_prepared` keys are kept (165 KiB
+/// each). When the cache is full, the least recently used key makes room only once its table
+/// has paid for itself (`evict_after_uses` verifications under it) or if it has not been used
+/// at all while the new key was counting its signatures. Otherwise the new key stays with
+/// libsodium: more busy keys than places cannot turn into a table build every few
+/// verifications. Counts of accepted signatures are kept for at most `max_candidates` keys
+/// not yet prepared (all counts are dropped when that fills up).
 struct ed25519_key_cache_limits {
   size_t promote_after = 8;
   size_t max_prepared = 64;
+  size_t evict_after_uses = 32;
   size_t max_candidates = 4096;
 };
 
 /// For tests: the limits of the process-wide cache behind `ed25519_verify` (the defaults
-/// above), and the number of keys it has prepared so far.
+/// above; setting them empties the cache), how many keys it holds, and whether it holds `pk`.
 void set_ed25519_key_cache_limits(const ed25519_key_cache_limits& limits);
 size_t ed25519_prepared_key_count();
+bool ed25519_key_is_prepared(const pubkey32& pk);
 
 /// The cache's decision for one signature: the prepared key's verify when `pk` is prepared,
 /// libsodium otherwise (`ed25519_verify` in ves.hpp calls this).

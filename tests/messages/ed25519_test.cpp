@@ -242,3 +242,41 @@ TEST_CASE("ed25519_verify prepares a key after repeated acceptance and bounds th
   }
   ves::set_ed25519_key_cache_limits({});
 }
+
+TEST_CASE("a prepared key makes room only once its table has paid off or it went cold",
+          "[ves][ed25519]") {
+  ves::set_ed25519_key_cache_limits(
+    {.promote_after = 2, .max_prepared = 1, .evict_after_uses = 4, .max_candidates = 16});
+  ves::ed25519_signer a{ves::random_seed()}, b{ves::random_seed()}, c{ves::random_seed()};
+  auto m = random_hash();
+  auto verify = [&](ves::ed25519_signer& s) {
+    REQUIRE(ves::ed25519_verify(s.public_key(), m, s.sign(m)));
+  };
+  verify(a);
+  verify(a);
+  REQUIRE(ves::ed25519_key_is_prepared(a.public_key()));
+  // b and a take turns: a is in use while b counts, and its table has served fewer than 4
+  // verifications, so b stays with libsodium (no table built and dropped every few turns).
+  for (int round = 0; round < 2; ++round) {
+    verify(b);
+    verify(a);
+    verify(b);
+    CHECK(ves::ed25519_key_is_prepared(a.public_key()));
+    CHECK_FALSE(ves::ed25519_key_is_prepared(b.public_key()));
+  }
+  // a serves its 3rd and 4th verification while b counts (its table has paid off): b takes
+  // its place.
+  verify(b);
+  verify(a);
+  verify(a);
+  verify(b);
+  CHECK(ves::ed25519_key_is_prepared(b.public_key()));
+  CHECK_FALSE(ves::ed25519_key_is_prepared(a.public_key()));
+  // b is not used while c counts: b is colder than c and makes room at once.
+  verify(c);
+  verify(c);
+  CHECK(ves::ed25519_key_is_prepared(c.public_key()));
+  CHECK_FALSE(ves::ed25519_key_is_prepared(b.public_key()));
+  CHECK(ves::ed25519_prepared_key_count() == 1);
+  ves::set_ed25519_key_cache_limits({});
+}
