@@ -8,7 +8,7 @@
 /// and the base point has the same table. A verification then needs no point doublings and no
 /// decompression of A: [s]B − [h]A costs about 86 mixed additions and one inversion, where
 /// libsodium needs about 250 doublings, a decompression and its additions. bounds_bench
-/// measures both (`verify_prepared_per_core` against `verify_per_core`: about 3× here).
+/// measures both (`verify_prepared_per_core` against `verify_per_core`: about 3.5× here).
 ///
 /// The decision is the one libsodium's `crypto_sign_verify_detached` (1.0.18) makes, which this
 /// server used for every signature before: reject unless s < L, reject an R whose
