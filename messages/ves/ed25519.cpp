@@ -411,6 +411,11 @@ bool small_order_encoding(const uint8_t* r) {
 // -- prepared keys ------------------------------------------------------------------------
 
 std::shared_ptr<const ed25519_prepared_key> ed25519_prepared_key::make(const pubkey32& pk) {
+  // libsodium's checks on the key: y canonical (below p), not of small order, on the curve.
+  auto y = to_bytes(from_bytes(pk.data()));
+  if (std::memcmp(y.data(), pk.data(), 31) != 0 || y[31] != (pk[31] & 0x7f)
+      || small_order_encoding(pk.data()))
+    return nullptr;
   ge a;
   if (!decode(pk.data(), a))
     return nullptr;

@@ -14,9 +14,9 @@
 /// server used for every signature before: reject unless s < L, reject an R whose
 /// y-coordinate (sign bit ignored) is that of a point of small order, then accept exactly when
 /// the canonical encoding of [s]B − [h]A equals the 32 bytes of R (cofactorless), with
-/// h = SHA-512(R ‖ A ‖ M) mod L. The checks on A itself (canonical, not of small order, on the
-/// curve) are libsodium's to make: `ed25519_verify` prepares only a key under which libsodium
-/// has already accepted a signature. tests/messages/ed25519_test.cpp compares the two on
+/// h = SHA-512(R ‖ A ‖ M) mod L. A key libsodium would refuse (y not below p, of small order,
+/// not on the curve) is not prepared, and `ed25519_verify` prepares only keys under which
+/// libsodium has already accepted signatures. tests/messages/ed25519_test.cpp compares the two on
 /// valid, corrupted, non-canonical and small-order inputs, and on keys and nonces with a
 /// torsion component, where the cofactorless rule decides.
 ///
@@ -32,8 +32,8 @@ class ed25519_prepared_key {
 public:
   struct table; ///< the comb's affine multiples of one point
 
-  /// The key's table; nullptr when `pk` does not decode to a curve point. Costs about as much
-  /// as twenty verifications.
+  /// The key's table; nullptr for a key libsodium refuses (see above). Costs about as much as
+  /// twenty verifications.
   static std::shared_ptr<const ed25519_prepared_key> make(const pubkey32& pk);
 
   ed25519_prepared_key(const pubkey32& pk, std::unique_ptr<const table> neg_a);

@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <random>
@@ -103,6 +104,31 @@ TEST_CASE("ed25519 base multiples equal libsodium's", "[ves][ed25519]") {
     auto k = random_scalar();
     REQUIRE(ves::detail::ed25519_base_multiple(k) == base_multiple(k));
   }
+}
+
+TEST_CASE("keys libsodium refuses are not prepared", "[ves][ed25519]") {
+  REQUIRE(sodium_init() >= 0);
+  // Small order: the identity, the point of order 2, those of order 8 (either sign).
+  point order2{0xec};
+  std::fill(order2.begin() + 1, order2.end(), 0xff);
+  order2[31] = 0x7f;
+  point neg8 = order8;
+  neg8[31] |= 0x80;
+  for (const auto& k : {identity_point, order2, order8, neg8})
+    CHECK(ves::ed25519_prepared_key::make(k) == nullptr);
+  // y ≥ p: p + y for the small y that are on the curve, whose canonical form is accepted.
+  size_t on_curve = 0;
+  for (uint8_t y = 2; y < 19; ++y) {
+    point canonical{y}, non_canonical{static_cast<uint8_t>(0xed + y)};
+    std::fill(non_canonical.begin() + 1, non_canonical.end(), 0xff);
+    non_canonical[31] = 0x7f;
+    CHECK(ves::ed25519_prepared_key::make(non_canonical) == nullptr);
+    if (ves::ed25519_prepared_key::make(canonical))
+      ++on_curve;
+  }
+  CHECK(on_curve > 0);
+  // A valid key is prepared.
+  CHECK(ves::ed25519_prepared_key::make(base_multiple(random_scalar())) != nullptr);
 }
 
 TEST_CASE("ed25519 small-order constant has order 8", "[ves][ed25519]") {
