@@ -448,7 +448,11 @@ bool ed25519_prepared_key::verify(const uint8_t* message, size_t n, const sig64&
 }
 
 pubkey32 detail::ed25519_base_multiple(const std::array<uint8_t, 32>& k) {
-  return encode(accumulate(identity, base_table(), digits(k.data())));
+  std::array<uint8_t, 64> wide{};
+  std::copy(k.begin(), k.end(), wide.begin());
+  std::array<uint8_t, 32> reduced; // below L < 2^253, as digits() needs
+  crypto_core_ed25519_scalar_reduce(reduced.data(), wide.data());
+  return encode(accumulate(identity, base_table(), digits(reduced.data())));
 }
 
 // -- the process-wide cache ---------------------------------------------------------------

@@ -80,7 +80,7 @@ bool ed25519_verify_cached(const pubkey32& pk, const uint8_t* message, size_t n,
                            const sig64& sig);
 
 namespace detail {
-/// [k]B through the base point's table (k < 2^253), canonically encoded; tests compare it
+/// [k mod L]B through the base point's table, canonically encoded; tests compare it
 /// with libsodium's fixed-base multiplication.
 pubkey32 ed25519_base_multiple(const std::array<uint8_t, 32>& k);
 } // namespace detail

@@ -104,6 +104,14 @@ TEST_CASE("ed25519 base multiples equal libsodium's", "[ves][ed25519]") {
     auto k = random_scalar();
     REQUIRE(ves::detail::ed25519_base_multiple(k) == base_multiple(k));
   }
+  // Any 32 bytes: taken mod L.
+  scalar all_ones;
+  all_ones.fill(0xff);
+  std::array<uint8_t, 64> wide{};
+  std::copy(all_ones.begin(), all_ones.end(), wide.begin());
+  scalar reduced;
+  crypto_core_ed25519_scalar_reduce(reduced.data(), wide.data());
+  CHECK(ves::detail::ed25519_base_multiple(all_ones) == base_multiple(reduced));
 }
 
 TEST_CASE("keys libsodium refuses are not prepared", "[ves][ed25519]") {
