@@ -44,9 +44,6 @@ public:
   bool verify(const hash32& message, const sig64& sig) const {
     return verify(message.data(), message.size(), sig);
   }
-  const pubkey32& public_key() const {
-    return pk_;
-  }
 
 private:
   pubkey32 pk_;

@@ -200,7 +200,8 @@ TEST_CASE("prepared keys decide like libsodium when keys and nonces have a torsi
   for (int k = 0; k < 8; ++k) {
     // A' = [a]B + T8: libsodium accepts the key (canonical, not of small order).
     auto a = random_scalar();
-    point pk = padd(base_multiple(a), small_multiple(order8, 1 + k % 7));
+    point torsion_a = small_multiple(order8, 1 + k % 7);
+    point pk = padd(base_multiple(a), torsion_a);
     auto key = ves::ed25519_prepared_key::make(pk);
     REQUIRE(key);
     for (int i = 0; i < 60; ++i) {
@@ -224,7 +225,6 @@ TEST_CASE("prepared keys decide like libsodium when keys and nonces have a torsi
       auto h2 = challenge(small_r, pk, m);
       scalar s2;
       crypto_core_ed25519_scalar_mul(s2.data(), h2.data(), a.data());
-      point torsion_a = psub(pk, base_multiple(a));
       // −[h2]·torsion_a, with h2 taken mod 8 (torsion_a's order divides 8).
       point equation = psub(identity_point, small_multiple(torsion_a, h2[0] % 8));
       auto sig2 = make_sig(small_r, s2);
