@@ -43,7 +43,8 @@ void flush(self_ptr self);
 
 void check_drained(self_ptr self) {
   auto& st = self->state;
-  if (!st.draining || !st.queue.empty() || st.writing || !st.in_flight.empty())
+  if (!st.draining || !st.queue.empty() || st.writing || !st.in_flight.empty()
+      || !st.next.empty())
     return;
   for (auto& rp : st.drain_waiters)
     rp.deliver(caf::ok_atom_v);
@@ -86,9 +87,10 @@ void start_load(self_ptr self) {
 
 // -- answering a group --------------------------------------------------------------------
 
-void finish_group(self_ptr self) {
+/// Answers the requests of a group whose plan is done: written, or nothing to write.
+void finish_group(self_ptr self, std::vector<sequencer_state::pending>& reqs,
+                  group_plan& plan) {
   auto& st = self->state;
-  auto& plan = *st.plan;
   if (auto* m = st.deps.metrics) {
     m->events_accepted.fetch_add(plan.accepted, std::memory_order_relaxed);
     m->events_rejected.fetch_add(plan.rejected, std::memory_order_relaxed);
@@ -97,8 +99,8 @@ void finish_group(self_ptr self) {
       m->group_commit_events.observe(plan.group.ves.size() + plan.group.legacy.size()
                                      + plan.group.x402.size());
   }
-  for (size_t i = 0; i < st.in_flight.size(); ++i) {
-    auto& p = st.in_flight[i];
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    auto& p = reqs[i];
     auto& out = plan.outcomes[i];
     if (out.error) {
       answer(self, p, out.error);
@@ -112,9 +114,30 @@ void finish_group(self_ptr self) {
     else
       p.rp.deliver(msg::legacy_ingested{std::move(out.legacy)});
   }
+}
+
+/// Takes the group in flight out of the state (its write is over), for answering.
+std::pair<std::vector<sequencer_state::pending>, std::shared_ptr<group_plan>>
+take_in_flight(self_ptr self) {
+  auto& st = self->state;
+  auto reqs = std::move(st.in_flight);
+  auto plan = std::move(st.plan);
   st.in_flight.clear();
   st.in_flight_events = 0;
   st.plan.reset();
+  st.writing = false;
+  return {std::move(reqs), std::move(plan)};
+}
+
+/// The group in flight did not commit: the requests planned on top of it go back to the
+/// front of the queue (they stay verified), to be planned again.
+void drop_next(self_ptr self) {
+  auto& st = self->state;
+  for (auto i = st.next.rbegin(); i != st.next.rend(); ++i)
+    st.queue.push_front(std::move(*i));
+  st.next.clear();
+  st.next_events = 0;
+  st.next_plan.reset();
 }
 
 /// Fails exactly the requests of the group in flight, then reloads before the next write.
@@ -122,12 +145,9 @@ void fail_group(self_ptr self, const caf::error& e) {
   auto& st = self->state;
   if (auto* m = st.deps.metrics)
     m->write_failures.fetch_add(1, std::memory_order_relaxed);
-  for (auto& p : st.in_flight)
+  auto [reqs, plan] = take_in_flight(self);
+  for (auto& p : reqs)
     answer(self, p, e);
-  st.in_flight.clear();
-  st.in_flight_events = 0;
-  st.plan.reset();
-  st.writing = false;
   start_load(self);
 }
 
@@ -140,19 +160,17 @@ void isolate_group(self_ptr self) {
   auto& st = self->state;
   if (auto* m = st.deps.metrics)
     m->write_failures.fetch_add(1, std::memory_order_relaxed);
-  st.isolate = st.in_flight.size();
-  for (auto i = st.in_flight.rbegin(); i != st.in_flight.rend(); ++i) {
+  auto [reqs, plan] = take_in_flight(self);
+  st.isolate = reqs.size();
+  for (auto i = reqs.rbegin(); i != reqs.rend(); ++i) {
     st.queued_events += i->events;
     st.queue.push_front(std::move(*i));
   }
-  st.in_flight.clear();
-  st.in_flight_events = 0;
-  st.plan.reset();
-  st.writing = false;
   start_load(self);
 }
 
 void write_plan(self_ptr self);
+void plan_ahead(self_ptr self);
 
 /// Tells the companions (through the supervisor) which numbers just committed, handing them
 /// the committed group itself (read-only, shared with the plan).
@@ -188,19 +206,25 @@ void notify_x402(self_ptr self, const storage::write_group& g) {
 
 void on_commit_error(self_ptr self, caf::error e) {
   auto& st = self->state;
+  drop_next(self);
   if (e == errc::storage_conflict && st.conflict_retries < st.deps.cfg->max_conflict_retries) {
     ++st.conflict_retries;
     if (auto* m = st.deps.metrics)
       m->write_conflicts.fetch_add(1, std::memory_order_relaxed);
+    st.inspecting = true;
     auto group = std::shared_ptr<const storage::write_group>(st.plan, &st.plan->group);
     self->request(st.deps.writer, st.deps.cfg->io_timeout, msg::inspect_conflict{group})
       .then(
         [self](msg::conflict_inspected& x) {
+          self->state.inspecting = false;
           if (x.report)
             self->state.st->apply_conflict(*x.report);
           write_plan(self);
         },
-        [self](caf::error& e2) { fail_group(self, storage_error(e2)); });
+        [self](caf::error& e2) {
+          self->state.inspecting = false;
+          fail_group(self, storage_error(e2));
+        });
     return;
   }
   if (e == errc::storage_failure && st.in_flight.size() > 1)
@@ -212,18 +236,14 @@ void on_commit_error(self_ptr self, caf::error e) {
   fail_group(self, storage_error(e));
 }
 
-/// Plans the requests in flight and writes them; answers at once when nothing is written.
-void write_plan(self_ptr self) {
+/// Writes the plan of the requests in flight; answers at once when nothing is written.
+void write(self_ptr self, group_plan plan) {
   auto& st = self->state;
-  std::vector<const queued_request*> reqs;
-  reqs.reserve(st.in_flight.size());
-  for (auto& p : st.in_flight)
-    reqs.push_back(&p.req);
-  st.plan = std::make_shared<group_plan>(st.st->plan(reqs, msg::now_us()));
+  st.plan = std::make_shared<group_plan>(std::move(plan));
   if (st.plan->group.empty()) {
     st.st->commit(*st.plan);
-    finish_group(self);
-    st.writing = false;
+    auto [reqs, done] = take_in_flight(self);
+    finish_group(self, reqs, *done);
     flush(self);
     return;
   }
@@ -234,20 +254,70 @@ void write_plan(self_ptr self) {
       [self](msg::group_committed&) {
         auto& st = self->state;
         st.st->commit(*st.plan);
-        notify_committed(self, {st.plan, &st.plan->group});
-        notify_x402(self, st.plan->group);
-        finish_group(self);
-        st.writing = false;
+        auto [reqs, done] = take_in_flight(self);
+        // The next group goes to the writer before this one's answers go out.
         flush(self);
+        notify_committed(self, {done, &done->group});
+        notify_x402(self, done->group);
+        finish_group(self, reqs, *done);
+        check_drained(self);
       },
       [self](caf::error& e) { on_commit_error(self, std::move(e)); });
+  plan_ahead(self);
 }
 
-/// Starts the next group: the verified prefix of the queue, up to the group size limit.
+/// Plans the requests in flight (again, after a conflict report) and writes them.
+void write_plan(self_ptr self) {
+  auto& st = self->state;
+  std::vector<const queued_request*> reqs;
+  reqs.reserve(st.in_flight.size());
+  for (auto& p : st.in_flight)
+    reqs.push_back(&p.req);
+  write(self, st.st->plan(reqs, msg::now_us()));
+}
+
+/// While a group is written, plans the verified requests that follow it on top of it: the
+/// verified prefix of the queue, up to the group size limit. Not while a conflict is being
+/// inspected (the group in flight is about to be planned again) nor while a refused group is
+/// being written one request at a time.
+void plan_ahead(self_ptr self) {
+  auto& st = self->state;
+  if (!st.writing || st.inspecting || st.isolate > 0)
+    return;
+  auto now = msg::now_us();
+  while (!st.queue.empty() && st.queue.front().ready) {
+    auto& p = st.queue.front();
+    if (!st.next.empty() && st.next_events + p.events > st.deps.cfg->group_commit_max_events)
+      break;
+    if (!st.next_plan)
+      st.next_plan.emplace(st.st->start_group(st.plan.get()));
+    st.next_plan->add(p.req, now);
+    st.next_events += p.events;
+    st.next.push_back(std::move(p));
+    st.queue.pop_front();
+  }
+}
+
+/// Starts the next group: the one planned ahead while the last group was written, or else
+/// the verified prefix of the queue, up to the group size limit. While a group is written,
+/// plans ahead instead.
 void flush(self_ptr self) {
   auto& st = self->state;
-  if (!st.loaded || st.writing || !st.in_flight.empty())
+  if (st.writing)
+    return plan_ahead(self);
+  if (!st.loaded || !st.in_flight.empty())
     return check_drained(self);
+  st.conflict_retries = 0;
+  if (!st.next.empty()) { // its predecessor committed: the plan stands
+    st.in_flight = std::move(st.next);
+    st.next.clear();
+    st.queued_events -= st.next_events;
+    st.in_flight_events = st.next_events;
+    st.next_events = 0;
+    auto plan = st.next_plan->finish();
+    st.next_plan.reset();
+    return write(self, std::move(plan));
+  }
   size_t take = 0;
   size_t events = 0;
   for (auto& p : st.queue) {
@@ -268,7 +338,6 @@ void flush(self_ptr self) {
   st.in_flight_events = events;
   if (st.isolate > 0)
     --st.isolate;
-  st.conflict_retries = 0;
   write_plan(self);
 }
 
@@ -343,6 +412,8 @@ sequencer_state::~sequencer_state() {
   for (auto& p : queue)
     fail(p);
   for (auto& p : in_flight)
+    fail(p);
+  for (auto& p : next)
     fail(p);
   for (auto& rp : drain_waiters)
     if (rp.pending())
@@ -429,7 +500,7 @@ caf::behavior sequencer(caf::stateful_actor<sequencer_state>* self, msg::stream_
     [self](msg::drain_atom) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
       st.draining = true;
-      if (st.queue.empty() && st.in_flight.empty() && !st.writing)
+      if (st.queue.empty() && st.in_flight.empty() && st.next.empty() && !st.writing)
         return caf::ok_atom_v;
       auto rp = self->make_response_promise();
       st.drain_waiters.push_back(rp);

@@ -5,8 +5,10 @@
 ///
 /// Role: gives accepted events of its stream gap-free numbers in the legacy and VES
 ///   spaces, with group commit: while one write is in flight, every request that arrives
-///   (and is verified) waits, and then all of them go into the NEXT single transaction
-///   (up to `group_commit_max_events`). Replies only after that transaction committed.
+///   (and is verified) goes into the NEXT single transaction (up to
+///   `group_commit_max_events`), which is planned (numbers, receipts signed) on top of the
+///   group in flight while that one is written, and sent the moment it committed. Replies
+///   only after the request's own transaction committed.
 ///   The rules live in the plain class `stream_state`; this shell decodes messages, keeps
 ///   the queue, talks to the verify pool and the storage writer, and answers promises.
 /// Interface (dynamically typed `caf::actor`):
@@ -26,7 +28,10 @@
 ///   client may retry; exact replays are idempotent).
 /// State: stream_state (heads, versions, id caches), the request queue in arrival order
 ///   (a request enters a group only when it and every request before it are verified, so
-///   requests are sequenced in the order they arrived), the group in flight.
+///   requests are sequenced in the order they arrived), the group in flight, and the next
+///   group being planned on top of it. If the group in flight fails in any way, the next
+///   group's plan is dropped and its requests return to the front of the queue, to be
+///   planned again on the state that follows the failure.
 /// Failure modes: errc::storage_conflict → inspect the conflict, apply it, plan the SAME
 ///   requests again (at most `max_conflict_retries` times, then the group fails with
 ///   errc::storage_unavailable and state is reloaded); errc::storage_failure (storage
@@ -45,6 +50,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "caf/actor.hpp"
@@ -82,8 +88,14 @@ struct sequencer_state {
   std::deque<pending> queue;   ///< arrival order (ids increasing)
   std::vector<pending> in_flight;
   std::shared_ptr<group_plan> plan; ///< the plan of `in_flight`
+  /// Verified requests planned on top of `plan` while it is written (arrival order), and
+  /// their plan so far; `next_events` of them (still counted in `queued_events`).
+  std::vector<pending> next;
+  std::optional<stream_state::group_builder> next_plan;
+  size_t next_events = 0;
   bool loaded = false;   ///< state loaded from storage
   bool writing = false;  ///< a commit (or its conflict inspection) is in flight
+  bool inspecting = false; ///< a conflict inspection is in flight (nothing is planned ahead)
   bool loading = false;
   bool draining = false;
   uint64_t next_id = 1;

@@ -5,6 +5,7 @@
 #include "messages/errc.hpp"
 #include "messages/ves/ves.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -45,10 +46,13 @@ size_t queued_request::events() const {
   return 0;
 }
 
-/// The group being planned: everything accepted so far in this group.
+/// The group being planned: everything accepted so far in this group, and what the group
+/// it is planned on top of accepted (its ids are in `known_ids` too: for this group they are
+/// stored events like any other).
 struct stream_state::working : known_ids {
   msg::stream_heads heads;
   std::map<msg::entity_key, int64_t> versions; ///< entities touched in this group
+  std::map<msg::entity_key, int64_t> prior_versions; ///< as the earlier group leaves them
 };
 
 stream_state::stream_state(msg::stream_key key, receipt_signer signer, size_t recent_ids)
@@ -144,6 +148,8 @@ std::optional<msg::uuid> stream_state::x402_key_owner(const working& w,
 int64_t stream_state::version_in(const working& w, const msg::entity_key& e) const {
   if (auto i = w.versions.find(e); i != w.versions.end())
     return i->second;
+  if (auto i = w.prior_versions.find(e); i != w.prior_versions.end())
+    return i->second;
   return version(e);
 }
 
@@ -151,35 +157,77 @@ int64_t stream_state::version_in(const working& w, const msg::entity_key& e) con
 
 group_plan stream_state::plan(const std::vector<const queued_request*>& reqs,
                               msg::timestamp_us now) const {
-  group_plan out;
-  out.group.stream = key_;
-  working w;
-  w.heads = heads_;
-  for (const auto* r : reqs) {
-    // Refuse a request that could run past i64::MAX before touching anything, so a failed
-    // request leaves no trace in the group.
-    uint64_t head = r->ves ? w.heads.ves : r->x402 ? w.heads.x402 : w.heads.legacy;
-    if (r->events() > max_sequence - std::min(head, max_sequence)) {
-      out.outcomes.push_back(request_outcome{
-        make_error(errc::sequence_exhausted,
-                   "invariant violation: sequence_counter would exceed i64::MAX"),
-        nullptr, nullptr, nullptr});
-      continue;
-    }
-    if (r->ves)
-      plan_ves(w, *r->ves, now, out);
-    else if (r->legacy)
-      plan_legacy(w, *r->legacy, now, out);
-    else if (r->x402)
-      plan_x402(w, *r->x402, now, out);
-    else
-      out.outcomes.push_back(request_outcome{make_error(errc::internal, "empty request"),
-                                             nullptr, nullptr, nullptr});
+  auto b = start_group();
+  for (const auto* r : reqs)
+    b.add(*r, now);
+  return b.finish();
+}
+
+stream_state::group_builder stream_state::start_group(const group_plan* after) const {
+  return group_builder{*this, after};
+}
+
+stream_state::group_builder::group_builder(const stream_state& st, const group_plan* after)
+  : st_(&st), w_(std::make_unique<working>()) {
+  out_.group.stream = st.key_;
+  auto& w = *w_;
+  if (after == nullptr) {
+    w.heads = st.heads_;
+    return;
   }
-  for (const auto& [k, v] : w.versions)
-    out.group.versions.push_back(storage::entity_cas{k, version(k), v});
-  out.heads_after = w.heads;
-  return out;
+  w.heads = after->heads_after;
+  for (const auto& cas : after->group.versions)
+    w.prior_versions[cas.key] = cas.next;
+  for (const auto& [id, k] : after->new_ves)
+    w.ves.emplace(id, k);
+  w.legacy_ids.insert(after->new_legacy_ids.begin(), after->new_legacy_ids.end());
+  w.ves_commands.insert(after->group.ves_commands.begin(), after->group.ves_commands.end());
+  w.legacy_commands.insert(after->group.legacy_commands.begin(),
+                           after->group.legacy_commands.end());
+  for (const auto& x : after->group.x402) {
+    w.x402_nonces.insert(nonce_key(x.payer_address, x.nonce));
+    if (x.idempotency_key)
+      w.x402_keys.emplace(*x.idempotency_key, x.intent_id);
+  }
+}
+
+stream_state::group_builder::group_builder(group_builder&&) noexcept = default;
+stream_state::group_builder&
+stream_state::group_builder::operator=(group_builder&&) noexcept = default;
+stream_state::group_builder::~group_builder() = default;
+
+void stream_state::group_builder::add(const queued_request& r, msg::timestamp_us now) {
+  auto& w = *w_;
+  // Refuse a request that could run past i64::MAX before touching anything, so a failed
+  // request leaves no trace in the group.
+  uint64_t head = r.ves ? w.heads.ves : r.x402 ? w.heads.x402 : w.heads.legacy;
+  if (r.events() > max_sequence - std::min(head, max_sequence)) {
+    out_.outcomes.push_back(request_outcome{
+      make_error(errc::sequence_exhausted,
+                 "invariant violation: sequence_counter would exceed i64::MAX"),
+      nullptr, nullptr, nullptr});
+    return;
+  }
+  if (r.ves)
+    st_->plan_ves(w, *r.ves, now, out_);
+  else if (r.legacy)
+    st_->plan_legacy(w, *r.legacy, now, out_);
+  else if (r.x402)
+    st_->plan_x402(w, *r.x402, now, out_);
+  else
+    out_.outcomes.push_back(request_outcome{make_error(errc::internal, "empty request"),
+                                            nullptr, nullptr, nullptr});
+}
+
+group_plan stream_state::group_builder::finish() {
+  const auto& w = *w_;
+  for (const auto& [k, v] : w.versions) {
+    auto prior = w.prior_versions.find(k);
+    auto base = prior != w.prior_versions.end() ? prior->second : st_->version(k);
+    out_.group.versions.push_back(storage::entity_cas{k, base, v});
+  }
+  out_.heads_after = w.heads;
+  return std::move(out_);
 }
 
 void stream_state::plan_ves(working& w, const msg::verified_ves& req, msg::timestamp_us now,

@@ -104,8 +104,17 @@ public:
   /// Replaces heads and entity versions with what storage holds (start, reload).
   void load(const msg::stream_snapshot& s);
 
+  class group_builder;
+
   /// Plans one group from `reqs` (in order) at time `now`; does not change the state.
   group_plan plan(const std::vector<const queued_request*>& reqs, msg::timestamp_us now) const;
+
+  /// Starts planning a group request by request. With `after`, the plan of a group that is
+  /// still being written, the new group continues from it (numbers, entity versions, known
+  /// ids and nonces) as if it had committed. Such a plan may be written only after `after`
+  /// committed; if `after` fails, drop the builder and plan its requests again. The builder
+  /// copies what it needs from `after` and refers to this state, which must outlive it.
+  group_builder start_group(const group_plan* after = nullptr) const;
 
   /// Applies a plan whose group was committed.
   void commit(const group_plan& p);
@@ -135,6 +144,7 @@ public:
 
 private:
   struct working;
+  friend class group_builder;
 
   const known_ves_event* find_ves(const working& w, const msg::uuid& id) const;
   bool legacy_id_known(const working& w, const msg::uuid& id) const;
@@ -184,6 +194,27 @@ private:
   lru_cache<std::string, msg::uuid> x402_keys_;
   /// Null until a conflict report arrives; reset by the next successful commit.
   std::unique_ptr<sticky_report> sticky_;
+};
+
+/// One group being planned (stream_state::start_group). Movable; not copyable.
+class stream_state::group_builder {
+public:
+  group_builder(group_builder&&) noexcept;
+  group_builder& operator=(group_builder&&) noexcept;
+  ~group_builder();
+
+  /// Plans one more request (requests are added in arrival order) at time `now`.
+  void add(const queued_request& r, msg::timestamp_us now);
+  /// The plan of the requests added so far. The builder is spent afterwards.
+  group_plan finish();
+
+private:
+  friend class stream_state;
+  group_builder(const stream_state& st, const group_plan* after);
+
+  const stream_state* st_;
+  std::unique_ptr<working> w_;
+  group_plan out_;
 };
 
 } // namespace seq::actors

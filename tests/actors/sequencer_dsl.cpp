@@ -79,7 +79,10 @@ CAF_TEST(requests arriving during a write go into the next single transaction) {
   auto c = ingest(seqr, events(1, 3));
   sched.run();
   CAF_CHECK(!a->done && !b->done && !c->done);
-  CAF_CHECK_EQUAL(seq_state(seqr).queue.size(), 2u);
+  // B and C are planned (numbered, receipts signed) while A is written.
+  CAF_CHECK(seq_state(seqr).queue.empty());
+  CAF_CHECK_EQUAL(seq_state(seqr).next.size(), 2u);
+  CAF_CHECK(seq_state(seqr).next_plan.has_value());
   CAF_CHECK_EQUAL(seq_state(seqr).queued_events, 3u);
   CAF_CHECK_EQUAL(seq_state(seqr).in_flight_events, 1u);
   self->send(writer_gate, caf::put_atom_v, true);
@@ -130,6 +133,7 @@ CAF_TEST(a failed write fails exactly its requests and leaves no gap) {
   sched.run();
   auto later = ingest(seqr, events(1, 20));
   sched.run();
+  CAF_CHECK_EQUAL(seq_state(seqr).next.size(), 1u); // planned as 6, on top of the doomed group
   self->send(writer_gate, caf::put_atom_v, true);
   sched.run();
   CAF_REQUIRE(doomed->done);
@@ -269,6 +273,76 @@ CAF_TEST(a second owner of the stream is fenced by storage and re-plans without 
   CAF_CHECK_EQUAL(metrics.write_conflicts.load(), 1u);
   CAF_CHECK_EQUAL(stored_numbers(), iota_numbers(1, 3));
   CAF_CHECK_EQUAL(seq_state(two).st->version({"Item", "SKU-1"}), 2);
+}
+
+CAF_TEST(a group planned during a write that meets a conflict is planned again after it) {
+  auto writer = spawn_writer();
+  auto writer_gate = spawn_gate(writer);
+  auto one = spawn_sequencer(spawn_pool(), writer);
+  auto two = spawn_sequencer(spawn_pool(), writer_gate);
+  sched.run();
+  auto a = ingest(one, {make_event(1, "SKU-1")});
+  sched.run();
+  CAF_CHECK_EQUAL(a->numbers(), iota_numbers(1, 1));
+  // `two` believes head = 0: it plans B as 1 and, while B is held, C as 2 and 3 with SKU-1's
+  // version as B leaves it.
+  gate_of(writer_gate).open = false;
+  auto b = ingest(two, {make_event(2, "SKU-1")});
+  sched.run();
+  auto c = ingest(two, {make_event(3, "SKU-1"), make_event(4, "SKU-2")});
+  sched.run();
+  CAF_CHECK_EQUAL(seq_state(two).next.size(), 1u);
+  self->send(writer_gate, caf::put_atom_v, true);
+  sched.run();
+  CAF_REQUIRE(b->done && c->done);
+  CAF_REQUIRE(!b->err);
+  CAF_REQUIRE(!c->err);
+  CAF_CHECK_EQUAL(b->numbers(), iota_numbers(2, 2));
+  CAF_CHECK_EQUAL(c->numbers(), iota_numbers(3, 4));
+  CAF_CHECK_EQUAL(faults->conflicts, 1u);
+  CAF_CHECK_EQUAL(faults->commits(), (std::vector<size_t>{1, 1, 2}));
+  CAF_CHECK_EQUAL(stored_numbers(), iota_numbers(1, 4));
+  CAF_CHECK_EQUAL(seq_state(two).st->version({"Item", "SKU-1"}), 3);
+  CAF_CHECK(seq_state(two).next.empty());
+  CAF_CHECK_EQUAL(metrics.queued_events.load(), 0);
+}
+
+CAF_TEST(an exact replay of an event still being written waits for its commit) {
+  auto writer_gate = spawn_gate(spawn_writer());
+  auto seqr = spawn_sequencer(spawn_pool(), writer_gate);
+  sched.run();
+  auto e = make_event(1);
+  gate_of(writer_gate).open = false;
+  auto a = ingest(seqr, {e});
+  sched.run();
+  auto replay = ingest(seqr, {e});
+  sched.run();
+  CAF_CHECK(!replay->done); // planned ahead as a replay, answered only after A committed
+  self->send(writer_gate, caf::put_atom_v, true);
+  sched.run();
+  CAF_REQUIRE(a->done && replay->done);
+  CAF_REQUIRE(!a->err);
+  CAF_REQUIRE(!replay->err);
+  CAF_CHECK_EQUAL(replay->ves->accepted, 0u);
+  CAF_REQUIRE_EQUAL(replay->ves->receipts.size(), 1u);
+  CAF_CHECK_EQUAL(replay->ves->receipts[0].receipt_hash, a->ves->receipts[0].receipt_hash);
+  CAF_CHECK_EQUAL(faults->commits(), (std::vector<size_t>{1}));
+  // If A's write fails, the replay is planned again: as a new event.
+  faults->fail_next_commits(1, errc::storage_unavailable);
+  gate_of(writer_gate).open = false;
+  auto f = make_event(2);
+  auto doomed = ingest(seqr, {f});
+  sched.run();
+  auto retry = ingest(seqr, {f});
+  sched.run();
+  self->send(writer_gate, caf::put_atom_v, true);
+  sched.run();
+  CAF_REQUIRE(doomed->done && retry->done);
+  CAF_CHECK_EQUAL(doomed->err, errc::storage_unavailable);
+  CAF_REQUIRE(!retry->err);
+  CAF_CHECK_EQUAL(retry->ves->accepted, 1u);
+  CAF_CHECK_EQUAL(retry->numbers(), iota_numbers(2, 2));
+  CAF_CHECK_EQUAL(stored_numbers(), iota_numbers(1, 2));
 }
 
 CAF_TEST(an exact replay unknown to a fresh sequencer is recognised via the conflict report) {

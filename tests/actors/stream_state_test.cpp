@@ -219,6 +219,87 @@ TEST_CASE("planning does not change the state; commit does", "[stream_state]") {
   CHECK(p3.group.versions[0].next == 2);
 }
 
+TEST_CASE("a group planned on top of one still being written continues from it",
+          "[stream_state]") {
+  auto s = fresh({5, 3, 0}); // legacy head 5, VES head 3
+  // The group in flight: VES 4 and 5 (SKU-1 at version 1, command 0xC1 reserved) and legacy
+  // 6 (SKU-2 at version 1).
+  std::vector<queued_request> first{
+    ves_req({{id(1), "SKU-1", id(0xC1)}, {id(2), "SKU-3"}}),
+    legacy_req({{id(3), "SKU-2"}})};
+  auto p1 = plan(s, first);
+  REQUIRE(p1.heads_after.ves == 5);
+  // The next group, planned before p1 is written.
+  std::vector<queued_request> second{
+    ves_req({{id(1), "SKU-1", id(0xC1)},          // exact replay of an event of p1
+             {id(4), "SKU-1", {}, uint64_t{1}},   // base version as p1 leaves it
+             {id(5), "SKU-1", id(0xC1)}}),        // command reserved by p1
+    legacy_req({{id(3), "SKU-2"}, {id(6), "SKU-2", {}, uint64_t{1}}})};
+  auto b = s.start_group(&p1);
+  for (const auto& r : second)
+    b.add(r, t0 + 1);
+  auto p2 = b.finish();
+  CHECK(s.heads().ves == 3); // neither plan changed the state
+  const auto& v = ves_out(p2, 0);
+  REQUIRE(v.receipts.size() == 2);
+  CHECK(v.receipts[0].sequence_number == 4);
+  CHECK(v.receipts[0].receipt_hash == p1.group.ves[0].rcpt.receipt_hash);
+  CHECK(v.receipts[1].sequence_number == 6);
+  REQUIRE(v.rejections.size() == 1);
+  CHECK(v.rejections[0].reason == "duplicate_command_id");
+  const auto& l = legacy_out(p2, 1);
+  REQUIRE(l.rejections.size() == 1);
+  CHECK(l.rejections[0].reason == "DuplicateEventId");
+  CHECK(l.sequence_start == uint64_t{7});
+  CHECK(p2.heads_after.ves == 6);
+  CHECK(p2.heads_after.legacy == 7);
+  // The compare-and-set of each entity starts where p1 leaves it.
+  REQUIRE(p2.group.versions.size() == 2);
+  for (const auto& cas : p2.group.versions) {
+    CHECK(cas.expected == 1);
+    CHECK(cas.next == 2);
+  }
+  // The same plan as after p1 committed.
+  s.commit(p1);
+  auto p3 = plan(s, second, t0 + 1);
+  CHECK(p3.heads_after.ves == p2.heads_after.ves);
+  CHECK(p3.heads_after.legacy == p2.heads_after.legacy);
+  REQUIRE(p3.group.ves.size() == p2.group.ves.size());
+  for (size_t i = 0; i < p3.group.ves.size(); ++i)
+    CHECK(p3.group.ves[i].rcpt.receipt_hash == p2.group.ves[i].rcpt.receipt_hash);
+  REQUIRE(p3.group.versions.size() == p2.group.versions.size());
+  for (size_t i = 0; i < p3.group.versions.size(); ++i) {
+    CHECK(p3.group.versions[i].expected == p2.group.versions[i].expected);
+    CHECK(p3.group.versions[i].next == p2.group.versions[i].next);
+  }
+  s.commit(p2);
+  CHECK(s.heads().ves == 6);
+  CHECK(s.version({"Item", "SKU-1"}) == 2);
+  CHECK(s.version({"Item", "SKU-3"}) == 1);
+}
+
+TEST_CASE("a builder without an earlier group plans like plan()", "[stream_state]") {
+  auto s = fresh({0, 2, 0});
+  std::vector<queued_request> reqs{ves_req({{id(1)}, {id(2), "SKU-2"}}),
+                                   ves_req({{id(3), "SKU-1", {}, uint64_t{1}}})};
+  auto b = s.start_group();
+  for (const auto& r : reqs)
+    b.add(r, t0);
+  auto p = b.finish();
+  auto q = plan(s, reqs);
+  REQUIRE(p.group.ves.size() == 3);
+  REQUIRE(q.group.ves.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(p.group.ves[i].sequence_number == 3 + i);
+    CHECK(p.group.ves[i].rcpt.receipt_hash == q.group.ves[i].rcpt.receipt_hash);
+    CHECK(p.group.ves[i].rcpt.sequencer_signature == q.group.ves[i].rcpt.sequencer_signature);
+  }
+  CHECK(ves_out(p, 1).receipts.at(0).sequence_number == 5);
+  REQUIRE(p.group.versions.size() == 2);
+  CHECK(p.group.versions[0].expected == 0);
+  CHECK(p.group.versions[0].next == 2);
+}
+
 TEST_CASE("duplicate event ids inside one request are rejected", "[stream_state]") {
   auto s = fresh();
   std::vector<queued_request> reqs{ves_req({{id(1)}, {id(1), "SKU-1", {}, {}, true, 1}})};

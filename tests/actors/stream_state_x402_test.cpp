@@ -166,3 +166,23 @@ TEST_CASE("the cache forgets nonces after the storage retention", "[stream_state
   auto soon = plan(st, {intent(2, 3)}, t0 + 1'000'000);
   CHECK(soon.outcomes[0].error == errc::invalid_request);
 }
+
+TEST_CASE("a group planned on top of one being written knows its nonces and keys",
+          "[stream_state][x402]") {
+  auto st = make_state();
+  std::vector<queued_request> first{intent(1, 10, "k1")};
+  auto p1 = plan(st, first);
+  std::vector<queued_request> second{intent(2, 10), intent(3, 11, "k1"), intent(4, 12)};
+  auto b = st.start_group(&p1);
+  for (const auto& r : second)
+    b.add(r, t0);
+  auto p2 = b.finish();
+  REQUIRE(p2.outcomes.size() == 3);
+  CHECK(p2.outcomes[0].error == errc::invalid_request); // nonce 10 used by p1
+  REQUIRE(p2.outcomes[1].x402);
+  CHECK(p2.outcomes[1].x402->existing);
+  CHECK(p2.outcomes[1].x402->intent_id == id(0x77, 1));
+  REQUIRE(p2.outcomes[2].x402);
+  CHECK(p2.outcomes[2].x402->sequence_number == 2);
+  CHECK(p2.heads_after.x402 == 2);
+}
