@@ -15,7 +15,9 @@
 /// next number of the x402 space. `plan` does not change the state: the caller writes the
 /// group and then calls `commit` (success), `apply_conflict` (errc::storage_conflict: then
 /// plans the SAME requests again) or `load` (other failures: state reloaded from storage). So
-/// a number is never skipped and never given twice.
+/// a number is never skipped and never given twice. The stream actor plans its next group
+/// request by request (`start_group`) on top of the group it is writing; that plan is used
+/// only if the write commits.
 ///
 /// The caches are hints, not the truth: an id missing from them is treated as new, and the
 /// storage fence (unique keys, version compare-and-set) reports it on commit; the conflict
@@ -144,7 +146,6 @@ public:
 
 private:
   struct working;
-  friend class group_builder;
 
   const known_ves_event* find_ves(const working& w, const msg::uuid& id) const;
   bool legacy_id_known(const working& w, const msg::uuid& id) const;
