@@ -290,7 +290,8 @@ void plan_ahead(self_ptr self) {
     if (!st.next.empty() && st.next_events + p.events > st.deps.cfg->group_commit_max_events)
       break;
     if (!st.next_plan)
-      st.next_plan.emplace(st.st->start_group(st.plan.get()));
+      st.next_plan
+        = std::make_unique<stream_state::group_builder>(st.st->start_group(st.plan.get()));
     st.next_plan->add(p.req, now);
     st.next_events += p.events;
     st.next.push_back(std::move(p));

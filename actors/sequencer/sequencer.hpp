@@ -50,7 +50,6 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "caf/actor.hpp"
@@ -89,9 +88,10 @@ struct sequencer_state {
   std::vector<pending> in_flight;
   std::shared_ptr<group_plan> plan; ///< the plan of `in_flight`
   /// Verified requests planned on top of `plan` while it is written (arrival order), and
-  /// their plan so far; `next_events` of them (still counted in `queued_events`).
+  /// their plan so far (allocated only then: an idle stream stays small); `next_events` of
+  /// them (still counted in `queued_events`).
   std::vector<pending> next;
-  std::optional<stream_state::group_builder> next_plan;
+  std::unique_ptr<stream_state::group_builder> next_plan;
   size_t next_events = 0;
   bool loaded = false;   ///< state loaded from storage
   bool writing = false;  ///< a commit (or its conflict inspection) is in flight

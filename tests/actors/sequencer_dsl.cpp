@@ -82,7 +82,7 @@ CAF_TEST(requests arriving during a write go into the next single transaction) {
   // B and C are planned (numbered, receipts signed) while A is written.
   CAF_CHECK(seq_state(seqr).queue.empty());
   CAF_CHECK_EQUAL(seq_state(seqr).next.size(), 2u);
-  CAF_CHECK(seq_state(seqr).next_plan.has_value());
+  CAF_CHECK(seq_state(seqr).next_plan != nullptr);
   CAF_CHECK_EQUAL(seq_state(seqr).queued_events, 3u);
   CAF_CHECK_EQUAL(seq_state(seqr).in_flight_events, 1u);
   self->send(writer_gate, caf::put_atom_v, true);
