@@ -211,20 +211,16 @@ void on_commit_error(self_ptr self, caf::error e) {
     ++st.conflict_retries;
     if (auto* m = st.deps.metrics)
       m->write_conflicts.fetch_add(1, std::memory_order_relaxed);
-    st.inspecting = true;
     auto group = std::shared_ptr<const storage::write_group>(st.plan, &st.plan->group);
+    st.plan.reset(); // planned again after the report: nothing is planned on top of it
     self->request(st.deps.writer, st.deps.cfg->io_timeout, msg::inspect_conflict{group})
       .then(
         [self](msg::conflict_inspected& x) {
-          self->state.inspecting = false;
           if (x.report)
             self->state.st->apply_conflict(*x.report);
           write_plan(self);
         },
-        [self](caf::error& e2) {
-          self->state.inspecting = false;
-          fail_group(self, storage_error(e2));
-        });
+        [self](caf::error& e2) { fail_group(self, storage_error(e2)); });
     return;
   }
   if (e == errc::storage_failure && st.in_flight.size() > 1)
@@ -276,32 +272,46 @@ void write_plan(self_ptr self) {
   write(self, st.st->plan(reqs, msg::now_us()));
 }
 
-/// While a group is written, plans the verified requests that follow it on top of it: the
-/// verified prefix of the queue, up to the group size limit. Not while a conflict is being
-/// inspected (the group in flight is about to be planned again) nor while a refused group is
-/// being written one request at a time.
-void plan_ahead(self_ptr self) {
+/// Moves the verified prefix of the queue into `group` (holding `events` already), planning
+/// each request with `b`: up to the group size limit, or a single request while `one`.
+/// Returns the events it moved.
+size_t take_verified(self_ptr self, std::vector<sequencer_state::pending>& group, size_t events,
+                     stream_state::group_builder& b, bool one) {
   auto& st = self->state;
-  if (!st.writing || st.inspecting || st.isolate > 0)
-    return;
   auto now = msg::now_us();
+  size_t taken = 0;
   while (!st.queue.empty() && st.queue.front().ready) {
     auto& p = st.queue.front();
-    if (!st.next.empty() && st.next_events + p.events > st.deps.cfg->group_commit_max_events)
+    if (!group.empty()
+        && (one || events + taken + p.events > st.deps.cfg->group_commit_max_events))
       break;
-    if (!st.next_plan)
-      st.next_plan
-        = std::make_unique<stream_state::group_builder>(st.st->start_group(st.plan.get()));
-    st.next_plan->add(p.req, now);
-    st.next_events += p.events;
-    st.next.push_back(std::move(p));
+    b.add(p.req, now);
+    taken += p.events;
+    group.push_back(std::move(p));
     st.queue.pop_front();
   }
+  return taken;
+}
+
+bool front_ready(const sequencer_state& st) {
+  return !st.queue.empty() && st.queue.front().ready;
+}
+
+/// While a group is written, plans the verified requests that follow it on top of it. Not
+/// while a conflict is being inspected (no plan: the group in flight is about to be planned
+/// again) nor while a refused group is being written one request at a time.
+void plan_ahead(self_ptr self) {
+  auto& st = self->state;
+  if (!st.writing || !st.plan || st.isolate > 0 || !front_ready(st))
+    return;
+  if (!st.next_plan)
+    st.next_plan
+      = std::make_unique<stream_state::group_builder>(st.st->start_group(st.plan.get()));
+  st.next_events += take_verified(self, st.next, st.next_events, *st.next_plan, false);
 }
 
 /// Starts the next group: the one planned ahead while the last group was written, or else
-/// the verified prefix of the queue, up to the group size limit. While a group is written,
-/// plans ahead instead.
+/// the verified prefix of the queue. While a group is written, plans ahead instead.
 void flush(self_ptr self) {
   auto& st = self->state;
   if (st.writing)
@@ -319,27 +329,15 @@ void flush(self_ptr self) {
     st.next_plan.reset();
     return write(self, std::move(plan));
   }
-  size_t take = 0;
-  size_t events = 0;
-  for (auto& p : st.queue) {
-    if (!p.ready)
-      break;
-    if (take > 0 && (st.isolate > 0 || events + p.events > st.deps.cfg->group_commit_max_events))
-      break;
-    events += p.events;
-    ++take;
-  }
-  if (take == 0)
+  if (!front_ready(st))
     return check_drained(self);
-  for (size_t i = 0; i < take; ++i) {
-    st.in_flight.push_back(std::move(st.queue.front()));
-    st.queue.pop_front();
-  }
+  auto b = st.st->start_group();
+  auto events = take_verified(self, st.in_flight, 0, b, st.isolate > 0);
   st.queued_events -= events;
   st.in_flight_events = events;
   if (st.isolate > 0)
     --st.isolate;
-  write_plan(self);
+  write(self, b.finish());
 }
 
 // -- arrivals -----------------------------------------------------------------------------

@@ -86,7 +86,8 @@ struct sequencer_state {
   std::unique_ptr<stream_state> st;
   std::deque<pending> queue;   ///< arrival order (ids increasing)
   std::vector<pending> in_flight;
-  std::shared_ptr<group_plan> plan; ///< the plan of `in_flight`
+  /// The plan of `in_flight` (none while a conflict is inspected).
+  std::shared_ptr<group_plan> plan;
   /// Verified requests planned on top of `plan` while it is written (arrival order), and
   /// their plan so far (allocated only then: an idle stream stays small); `next_events` of
   /// them (still counted in `queued_events`).
@@ -95,7 +96,6 @@ struct sequencer_state {
   size_t next_events = 0;
   bool loaded = false;   ///< state loaded from storage
   bool writing = false;  ///< a commit (or its conflict inspection) is in flight
-  bool inspecting = false; ///< a conflict inspection is in flight (nothing is planned ahead)
   bool loading = false;
   bool draining = false;
   uint64_t next_id = 1;
