@@ -5,6 +5,7 @@
 
 #include "messages/ves/json.hpp"
 
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,20 +14,21 @@ namespace seq::http {
 
 class json_writer {
 public:
+  json_writer() { out_.reserve(512); } // an ingest answer fits without growing
   json_writer& begin_object() { sep(); out_ += '{'; first_ = true; return *this; }
   json_writer& end_object() { out_ += '}'; first_ = false; return *this; }
   json_writer& begin_array() { sep(); out_ += '['; first_ = true; return *this; }
   json_writer& end_array() { out_ += ']'; first_ = false; return *this; }
   json_writer& key(std::string_view k) {
     sep();
-    out_ += ves::json::quote(k);
+    ves::json::append_quoted(out_, k);
     out_ += ':';
     first_ = true; // the value follows without a comma
     return *this;
   }
-  json_writer& str(std::string_view s) { sep(); out_ += ves::json::quote(s); return *this; }
-  json_writer& u64(uint64_t v) { sep(); out_ += std::to_string(v); return *this; }
-  json_writer& i64(int64_t v) { sep(); out_ += std::to_string(v); return *this; }
+  json_writer& str(std::string_view s) { sep(); ves::json::append_quoted(out_, s); return *this; }
+  json_writer& u64(uint64_t v) { sep(); return number(v); }
+  json_writer& i64(int64_t v) { sep(); return number(v); }
   json_writer& boolean(bool b) { sep(); out_ += b ? "true" : "false"; return *this; }
   json_writer& null() { sep(); out_ += "null"; return *this; }
   /// Inserts pre-serialized JSON text verbatim.
@@ -39,6 +41,13 @@ public:
   std::string take() { return std::move(out_); }
 
 private:
+  template <class T>
+  json_writer& number(T v) {
+    char buf[24];
+    auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+    out_.append(buf, end);
+    return *this;
+  }
   void sep() {
     if (!first_)
       out_ += ',';

@@ -105,7 +105,7 @@ const ves::json::value& fields::require_value(std::string_view key) const {
   return *v;
 }
 
-std::string fields::string(std::string_view key) const {
+const std::string& fields::text(std::string_view key) const {
   auto& v = require(key);
   if (!v.is_string())
     bad(key, "expected a string");
@@ -119,7 +119,7 @@ std::optional<std::string> fields::opt_string(std::string_view key) const {
 }
 
 ves::uuid fields::uuid(std::string_view key) const {
-  auto s = string(key);
+  const auto& s = text(key);
   auto u = ves::uuid::parse(s);
   if (!u)
     bad(key, "expected a UUID, got \"" + s + "\"");

@@ -40,7 +40,8 @@ public:
   const ves::json::value& require(std::string_view key) const;
   /// Required, but any JSON value, null included (serde's `Value` field: only absence fails).
   const ves::json::value& require_value(std::string_view key) const;
-  std::string string(std::string_view key) const;
+  std::string string(std::string_view key) const { return text(key); }
+  const std::string& text(std::string_view key) const; ///< `string` without the copy
   std::optional<std::string> opt_string(std::string_view key) const;
   ves::uuid uuid(std::string_view key) const;
   std::optional<ves::uuid> opt_uuid(std::string_view key) const;
@@ -53,8 +54,7 @@ public:
   /// Hex with optional 0x, exactly N bytes.
   template <size_t N>
   std::array<uint8_t, N> hex(std::string_view key) const {
-    auto s = string(key);
-    auto v = ves::from_hex_fixed<N>(s);
+    auto v = ves::from_hex_fixed<N>(text(key));
     if (!v)
       bad(key, "expected " + std::to_string(N) + " bytes of hex (optional 0x)");
     return *v;

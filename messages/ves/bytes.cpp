@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <cstdlib>
+#include <cstring>
 
 namespace seq::ves {
 
@@ -141,9 +142,20 @@ std::optional<uuid> uuid::parse(std::string_view s) {
 }
 
 uuid uuid::random_v4() {
-  ensure_sodium();
+  // libsodium's randombytes_buf is one getrandom system call per call; each thread draws its
+  // ids from a pool of 256 ids' worth of the same random bytes instead (ids are not secrets).
+  thread_local struct {
+    std::array<uint8_t, 4096> bytes;
+    size_t used = 4096;
+  } pool;
+  if (pool.used == pool.bytes.size()) {
+    ensure_sodium();
+    randombytes_buf(pool.bytes.data(), pool.bytes.size());
+    pool.used = 0;
+  }
   uuid out;
-  randombytes_buf(out.b.data(), out.b.size());
+  std::memcpy(out.b.data(), pool.bytes.data() + pool.used, out.b.size());
+  pool.used += out.b.size();
   out.b[6] = static_cast<uint8_t>((out.b[6] & 0x0f) | 0x40);
   out.b[8] = static_cast<uint8_t>((out.b[8] & 0x3f) | 0x80);
   return out;

@@ -230,15 +230,19 @@ private:
     return true;
   }
 
+  // A container's items are parsed onto a stack shared by all nesting levels and moved into
+  // a vector of exactly their number when it closes: one allocation per container instead of
+  // one per doubling of its size.
+
   bool parse_array(value& out, size_t depth) {
     if (depth + 1 > max_nesting)
       return fail("recursion limit exceeded");
     ++pos_; // '['
-    array items;
+    const size_t base = items_.size();
     skip_ws();
     if (!at_end() && peek() == ']') {
       ++pos_;
-      out = value{std::move(items)};
+      out = value{array{}};
       return true;
     }
     for (;;) {
@@ -246,7 +250,7 @@ private:
       skip_ws();
       if (!parse_value(item, depth + 1))
         return false;
-      items.push_back(std::move(item));
+      items_.push_back(std::move(item));
       skip_ws();
       if (at_end())
         return fail("EOF while parsing a list");
@@ -259,7 +263,7 @@ private:
       }
       if (peek() == ']') {
         ++pos_;
-        out = value{std::move(items)};
+        out = value{take(items_, base)};
         return true;
       }
       return fail("expected ',' or ']'");
@@ -270,12 +274,12 @@ private:
     if (depth + 1 > max_nesting)
       return fail("recursion limit exceeded");
     ++pos_; // '{'
-    object members;
-    std::unordered_map<std::string, size_t> index;
+    const size_t base = members_.size();
+    std::unordered_map<std::string, size_t> index; // allocates only past linear_lookup_limit
     skip_ws();
     if (!at_end() && peek() == '}') {
       ++pos_;
-      out = value{std::move(members)};
+      out = value{object{}};
       return true;
     }
     for (;;) {
@@ -297,7 +301,7 @@ private:
       value v;
       if (!parse_value(v, depth + 1))
         return false;
-      insert_member(members, index, std::move(key), std::move(v));
+      insert_member(base, index, std::move(key), std::move(v));
       skip_ws();
       if (at_end())
         return fail("EOF while parsing an object");
@@ -307,35 +311,46 @@ private:
       }
       if (peek() == '}') {
         ++pos_;
-        out = value{std::move(members)};
+        out = value{take(members_, base)};
         return true;
       }
       return fail("expected ',' or '}'");
     }
   }
 
+  /// The stack's entries from `base` on, moved out into a vector of their own.
+  template <class T>
+  static std::vector<T> take(std::vector<T>& stack, size_t base) {
+    auto first = stack.begin() + static_cast<std::ptrdiff_t>(base);
+    std::vector<T> out(std::make_move_iterator(first), std::make_move_iterator(stack.end()));
+    stack.erase(first, stack.end());
+    return out;
+  }
+
+  /// Adds a member to the object whose members start at `base` of the member stack.
   /// Duplicate keys: the last value wins, at the position of the first occurrence.
-  static void insert_member(object& members, std::unordered_map<std::string, size_t>& index,
-                            std::string key, value v) {
-    if (members.size() < linear_lookup_limit) {
-      for (auto& m : members) {
-        if (m.first == key) {
-          m.second = std::move(v);
+  void insert_member(size_t base, std::unordered_map<std::string, size_t>& index,
+                     std::string key, value v) {
+    const size_t count = members_.size() - base;
+    if (count < linear_lookup_limit) {
+      for (size_t i = base; i < members_.size(); ++i) {
+        if (members_[i].first == key) {
+          members_[i].second = std::move(v);
           return;
         }
       }
-      members.emplace_back(std::move(key), std::move(v));
-      if (members.size() == linear_lookup_limit)
-        for (size_t i = 0; i < members.size(); ++i)
-          index.emplace(members[i].first, i);
+      members_.emplace_back(std::move(key), std::move(v));
+      if (count + 1 == linear_lookup_limit)
+        for (size_t i = base; i < members_.size(); ++i)
+          index.emplace(members_[i].first, i);
       return;
     }
-    auto [it, inserted] = index.emplace(key, members.size());
+    auto [it, inserted] = index.emplace(key, members_.size());
     if (!inserted) {
-      members[it->second].second = std::move(v);
+      members_[it->second].second = std::move(v);
       return;
     }
-    members.emplace_back(std::move(key), std::move(v));
+    members_.emplace_back(std::move(key), std::move(v));
   }
 
   bool read_hex4(uint32_t& out) {
@@ -561,6 +576,8 @@ private:
   std::string_view s_;
   size_t pos_ = 0;
   parse_error err_;
+  object members_; ///< the members of the objects being parsed, innermost last
+  array items_;    ///< the items of the arrays being parsed, innermost last
 };
 
 // -- writers ----------------------------------------------------------------------------------
@@ -949,6 +966,10 @@ std::string quote(std::string_view s) {
   out.reserve(s.size() + 2);
   write_quoted(out, s);
   return out;
+}
+
+void append_quoted(std::string& out, std::string_view s) {
+  write_quoted(out, s);
 }
 
 } // namespace seq::ves::json

@@ -116,5 +116,7 @@ std::string ecmascript_number(double d);
 std::string rust_ryu_number(double d);
 /// A JSON string literal with JCS escaping (only `"`, `\` and C0 controls escaped).
 std::string quote(std::string_view s);
+/// Appends `quote(s)` to `out`.
+void append_quoted(std::string& out, std::string_view s);
 
 } // namespace seq::ves::json

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <set>
+#include <thread>
+#include <vector>
 
 namespace ves = seq::ves;
 
@@ -143,15 +145,23 @@ TEST_CASE("uuid parsing and printing", "[bytes][uuid]") {
     CHECK_FALSE(expected->is_nil());
   }
   SECTION("random v4 sets version and variant bits") {
+    // 1,000 ids span several refills of the thread's pool (256 ids each), and another
+    // thread's pool is drawn separately.
     std::set<ves::uuid> seen;
-    for (int i = 0; i < 32; ++i) {
+    for (int i = 0; i < 1000; ++i) {
       auto u = ves::uuid::random_v4();
       CHECK((u.b[6] & 0xf0) == 0x40);
       CHECK((u.b[8] & 0xc0) == 0x80);
       CHECK(u.str()[14] == '4');
       seen.insert(u);
     }
-    CHECK(seen.size() == 32);
+    std::vector<ves::uuid> other;
+    std::thread([&] {
+      for (int i = 0; i < 300; ++i)
+        other.push_back(ves::uuid::random_v4());
+    }).join();
+    seen.insert(other.begin(), other.end());
+    CHECK(seen.size() == 1300);
   }
   SECTION("ordering follows the bytes") {
     auto a = ves::uuid::parse("00000000-0000-0000-0000-000000000001");

@@ -173,6 +173,26 @@ TEST_CASE("json dump keeps document order and number lexemes", "[json]") {
     CHECK(d.as_object()[3].second.as_string() == "again");
     CHECK(d.find("k39")->as_bool());
   }
+  SECTION("containers nested between the members of a large object") {
+    // The parser keeps the members and items of every open container on shared stacks: a
+    // nested container's entries sit above its parent's until it closes.
+    std::string text = "{";
+    std::string expected = "{";
+    for (int i = 0; i < 20; ++i) {
+      auto k = "\"k" + std::to_string(i) + "\":";
+      text += k + "{\"x\":[" + std::to_string(i) + ",[{\"y\":1,\"y\":2}],[]],\"z\":{}},";
+      expected += k + (i == 5 ? "[true,{\"a\":[null]}]" : "{\"x\":[" + std::to_string(i)
+                                                             + ",[{\"y\":2}],[]],\"z\":{}}")
+                  + ",";
+    }
+    text += "\"k5\":[true,{\"a\":[null],\"a\":[null]}]}";
+    expected.back() = '}';
+    auto d = parse_ok(text);
+    CHECK(d.dump() == expected);
+    CHECK(d.as_object().size() == 20);
+    CHECK(d.find("k19")->find("x")->as_array()[1].as_array()[0].find("y")->as_number().u == 2);
+    CHECK(parse_ok("[[1,[2,[3]]],{\"a\":[4]},[]]").dump() == "[[1,[2,[3]]],{\"a\":[4]},[]]");
+  }
 }
 
 TEST_CASE("json number classification follows serde_json", "[json]") {
