@@ -3,6 +3,9 @@
 
 #include <sodium.h>
 
+#include <sys/random.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -142,15 +145,25 @@ std::optional<uuid> uuid::parse(std::string_view s) {
 }
 
 uuid uuid::random_v4() {
-  // libsodium's randombytes_buf is one getrandom system call per call; each thread draws its
-  // ids from a pool of 256 ids' worth of the same random bytes instead (ids are not secrets).
+  // A system call per id (libsodium's randombytes_buf is one getrandom per 256 bytes) cost
+  // every request one or two; each thread draws its ids from a pool of 256 ids' worth of the
+  // kernel's random bytes instead, one getrandom per refill (ids are not secrets).
   thread_local struct {
     std::array<uint8_t, 4096> bytes;
     size_t used = 4096;
   } pool;
   if (pool.used == pool.bytes.size()) {
-    ensure_sodium();
-    randombytes_buf(pool.bytes.data(), pool.bytes.size());
+    for (size_t got = 0; got < pool.bytes.size();) {
+      auto n = getrandom(pool.bytes.data() + got, pool.bytes.size() - got, 0);
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        ensure_sodium(); // no getrandom (ENOSYS): libsodium finds another source
+        randombytes_buf(pool.bytes.data() + got, pool.bytes.size() - got);
+        break;
+      }
+      got += static_cast<size_t>(n);
+    }
     pool.used = 0;
   }
   uuid out;

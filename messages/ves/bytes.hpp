@@ -28,7 +28,7 @@ struct uuid {
   std::string str() const;
   /// Accepts hyphenated, 32-hex simple, braced and `urn:uuid:` forms, any case.
   static std::optional<uuid> parse(std::string_view s);
-  /// A random version-4 UUID (libsodium randombytes, drawn 4 KiB at a time per thread).
+  /// A random version-4 UUID (the kernel's random bytes, drawn 4 KiB at a time per thread).
   static uuid random_v4();
 };
 
