@@ -272,15 +272,18 @@ void write_plan(self_ptr self) {
   write(self, st.st->plan(reqs, msg::now_us()));
 }
 
+bool front_ready(const sequencer_state& st) {
+  return !st.queue.empty() && st.queue.front().ready;
+}
+
 /// Moves the verified prefix of the queue into `group` (holding `events` already), planning
 /// each request with `b`: up to the group size limit, or a single request while `one`.
 /// Returns the events it moved.
-size_t take_verified(self_ptr self, std::vector<sequencer_state::pending>& group, size_t events,
-                     stream_state::group_builder& b, bool one) {
-  auto& st = self->state;
+size_t take_verified(sequencer_state& st, std::vector<sequencer_state::pending>& group,
+                     size_t events, stream_state::group_builder& b, bool one) {
   auto now = msg::now_us();
   size_t taken = 0;
-  while (!st.queue.empty() && st.queue.front().ready) {
+  while (front_ready(st)) {
     auto& p = st.queue.front();
     if (!group.empty()
         && (one || events + taken + p.events > st.deps.cfg->group_commit_max_events))
@@ -293,10 +296,6 @@ size_t take_verified(self_ptr self, std::vector<sequencer_state::pending>& group
   return taken;
 }
 
-bool front_ready(const sequencer_state& st) {
-  return !st.queue.empty() && st.queue.front().ready;
-}
-
 /// While a group is written, plans the verified requests that follow it on top of it. Not
 /// while a conflict is being inspected (no plan: the group in flight is about to be planned
 /// again) nor while a refused group is being written one request at a time.
@@ -307,7 +306,7 @@ void plan_ahead(self_ptr self) {
   if (!st.next_plan)
     st.next_plan
       = std::make_unique<stream_state::group_builder>(st.st->start_group(st.plan.get()));
-  st.next_events += take_verified(self, st.next, st.next_events, *st.next_plan, false);
+  st.next_events += take_verified(st, st.next, st.next_events, *st.next_plan, false);
 }
 
 /// Starts the next group: the one planned ahead while the last group was written, or else
@@ -332,7 +331,7 @@ void flush(self_ptr self) {
   if (!front_ready(st))
     return check_drained(self);
   auto b = st.st->start_group();
-  auto events = take_verified(self, st.in_flight, 0, b, st.isolate > 0);
+  auto events = take_verified(st, st.in_flight, 0, b, st.isolate > 0);
   st.queued_events -= events;
   st.in_flight_events = events;
   if (st.isolate > 0)
