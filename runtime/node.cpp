@@ -247,7 +247,11 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   icfg.sequencer_id = id.id;
   icfg.storage_writers = config::is_postgres_url(s.storage.url) ? s.storage.writers : 1;
   auto url = s.storage.url;
-  actors::store_factory events_factory = [url] { return storage::open_store(url); };
+  // The event writers' connections do not attach the SQLite projection file, whose write lock
+  // is the projector's (storage::store_scope).
+  actors::store_factory events_factory = [url] {
+    return storage::open_store(url, storage::store_scope::events);
+  };
 
   // Projections: I/O workers, a projector companion per stream, one DLQ retry actor.
   auto policy = std::make_shared<const actors::dlq::dlq_policy>(

@@ -39,7 +39,7 @@ std::optional<std::string> sqlite_path(std::string_view url) {
 
 } // namespace
 
-caf::expected<store_ptr> open_store(const std::string& url) {
+caf::expected<store_ptr> open_store(const std::string& url, store_scope scope) {
   if (starts_with(url, "postgres://") || starts_with(url, "postgresql://")) {
     auto s = pg_event_store::open(url);
     if (!s)
@@ -52,7 +52,7 @@ caf::expected<store_ptr> open_store(const std::string& url) {
                       "unsupported database URL (want sqlite:..., a path ending in .db or "
                       "postgres://...): "
                         + url);
-  auto s = sqlite_event_store::open(*path);
+  auto s = sqlite_event_store::open(*path, scope);
   if (!s)
     return s.error();
   return store_ptr{std::move(*s)};
@@ -67,17 +67,9 @@ start_wal_checkpointer(const std::string& url) {
 }
 
 caf::expected<projection_store_ptr> open_projection_store(const std::string& url) {
-  auto s = open_store(url);
+  auto s = open_store(url, store_scope::projections);
   if (!s)
     return s.error();
-  // Projections are derived state: every step commits the projection and its checkpoint
-  // together, and a step lost to a power failure is simply applied again from the event log.
-  // So the projector's SQLite connections skip the fsync per commit (WAL + synchronous=NORMAL
-  // stays consistent); with synchronous=FULL a projector committing once per event took the
-  // write lock often enough to slow ingest on the same file ~10x.
-  if (auto* x = dynamic_cast<sqlite_event_store*>(s->get()))
-    if (auto ok = x->execute("PRAGMA synchronous = NORMAL"); !ok)
-      return ok.error();
   // Both backends implement both interfaces on one object: hand over the same connection.
   auto* p = &projections_of(**s);
   static_cast<void>(s->release());

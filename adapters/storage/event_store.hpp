@@ -21,9 +21,22 @@ namespace seq::storage {
 
 using store_ptr = std::unique_ptr<event_store>;
 
+/// Which tables a connection reaches. PostgreSQL has one database and ignores it. SQLite keeps
+/// the projection tables (projections, checkpoints, DLQ, audit log) in a file of their own
+/// beside the event database (`ves.db` → `ves.projections.db`), so that the projector's
+/// commits neither take the event log's write lock nor empty the event writer's page cache
+/// (sqlite/sqlite_event_store.hpp).
+enum class store_scope {
+  all,         ///< both files (reads, operator tools, migrations)
+  events,      ///< the event database alone (the event writers: storage, commit, x402, anchor)
+  projections, ///< writes the projection file; reads the event database (the projector)
+};
+
 /// Opens a connection from a URL: `sqlite:///abs/path.db`, `sqlite://rel/path.db`, a plain
-/// file path, or `postgres://…` / `postgresql://…` (any libpq URI). Does not migrate.
-caf::expected<store_ptr> open_store(const std::string& url);
+/// file path, or `postgres://…` / `postgresql://…` (any libpq URI). Does not migrate; migrating
+/// needs `store_scope::all`.
+caf::expected<store_ptr> open_store(const std::string& url,
+                                    store_scope scope = store_scope::all);
 
 namespace sqlite {
 class wal_checkpointer;
@@ -37,8 +50,8 @@ start_wal_checkpointer(const std::string& url);
 
 using projection_store_ptr = std::unique_ptr<projection_store>;
 
-/// Opens a connection (same URL forms as open_store) and returns its projection interface.
-/// Does not migrate.
+/// Opens a connection (same URL forms as open_store, `store_scope::projections`) and returns
+/// its projection interface. Does not migrate.
 caf::expected<projection_store_ptr> open_projection_store(const std::string& url);
 
 /// The projection interface of an event store connection (same object, same connection).

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <system_error>
@@ -61,17 +62,25 @@ constexpr std::string_view sql_commit = "COMMIT";
 constexpr std::string_view sql_rollback = "ROLLBACK";
 constexpr std::string_view sql_ping = "SELECT 1";
 
-constexpr std::string_view sql_create_migrations
-  = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-    " name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT";
-constexpr std::string_view sql_migration_applied
-  = "SELECT 1 FROM schema_migrations WHERE version = ?1";
-constexpr std::string_view sql_record_migration
-  = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
-constexpr std::string_view sql_list_migrations
-  = "SELECT version, name, applied_at FROM schema_migrations ORDER BY version";
-constexpr std::string_view sql_has_migrations_table
-  = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
+/// The bookkeeping statements of one file's `schema_migrations`.
+struct migrations_table {
+  std::string_view create, applied, record, list, exists;
+};
+
+#define SEQ_MIGRATIONS_TABLE(schema)                                                            \
+  {"CREATE TABLE IF NOT EXISTS " schema "schema_migrations (version INTEGER PRIMARY KEY,"        \
+   " name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT",                                   \
+   "SELECT 1 FROM " schema "schema_migrations WHERE version = ?1",                              \
+   "INSERT INTO " schema "schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",   \
+   "SELECT version, name, applied_at FROM " schema "schema_migrations ORDER BY version",         \
+   "SELECT 1 FROM " schema "sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"}
+
+constexpr migrations_table event_migrations SEQ_MIGRATIONS_TABLE("main.");
+constexpr migrations_table projection_migrations SEQ_MIGRATIONS_TABLE("projection.");
+
+const migrations_table& migrations_of(bool projection_file) {
+  return projection_file ? projection_migrations : event_migrations;
+}
 
 constexpr std::string_view sql_heads
   = "SELECT (SELECT COALESCE(MAX(sequence_number), 0) FROM events"
@@ -180,11 +189,75 @@ bool is_pk_violation(int rc) {
 
 // -- construction -------------------------------------------------------------------------------
 
+std::string sqlite_event_store::projection_file(const std::string& path) {
+  if (path == ":memory:")
+    return path;
+  auto slash = path.rfind('/');
+  auto name_at = slash == std::string::npos ? 0 : slash + 1;
+  auto dot = path.rfind('.');
+  if (dot == std::string::npos || dot <= name_at) // no extension (a leading dot is none)
+    return path + ".projections";
+  return path.substr(0, dot) + ".projections" + path.substr(dot);
+}
+
+namespace {
+
+/// `path` as a `file:` URI (RFC 3986 percent-encoding of everything but unreserved characters
+/// and `/`), for opening it with URI parameters.
+std::string file_uri(const std::string& path) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out = "file:";
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+/// Runs `sql` (no rows wanted) on `db`, or the error naming `what`.
+caf::expected<void> exec_all(sqlite3* db, const std::string& sql, std::string_view what) {
+  char* err = nullptr;
+  auto rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  if (rc == SQLITE_OK)
+    return {};
+  auto msg = std::string{what} + ": " + (err ? err : sqlite3_errstr(rc));
+  sqlite3_free(err);
+  return make_error(rc == SQLITE_BUSY || rc == SQLITE_CANTOPEN ? errc::storage_unavailable
+                                                                : errc::storage_failure,
+                    std::move(msg));
+}
+
+/// ATTACHes `file` (a path or a `file:` URI) as `schema`.
+caf::expected<void> attach(sqlite3* db, const std::string& file, std::string_view schema) {
+  sqlite3_stmt* s = nullptr;
+  auto sql = "ATTACH DATABASE ?1 AS " + std::string{schema};
+  auto rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(s, 1, file.c_str(), -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(s);
+  }
+  sqlite3_finalize(s);
+  if (rc == SQLITE_DONE)
+    return {};
+  return make_error(errc::storage_unavailable,
+                    "cannot attach " + file + " as " + std::string{schema} + ": "
+                      + sqlite3_errmsg(db));
+}
+
+} // namespace
+
 caf::expected<std::unique_ptr<sqlite_event_store>>
-sqlite_event_store::open(const std::string& path) {
+sqlite_event_store::open(const std::string& path, store_scope scope) {
   if (path.empty())
     return make_error(errc::invalid_request, "empty SQLite path");
   auto in_memory = path == ":memory:";
+  if (in_memory && scope == store_scope::projections)
+    scope = store_scope::all; // a private database: nothing to share, nothing to attach
   if (!in_memory) {
     auto dir = std::filesystem::path{path}.parent_path();
     std::error_code ec;
@@ -195,34 +268,52 @@ sqlite_event_store::open(const std::string& path) {
                           "cannot create directory " + dir.string() + ": " + ec.message());
     }
   }
+  auto projection_main = scope == store_scope::projections;
+  auto main_file = projection_main ? projection_file(path) : path;
   auto opened = sqlite::open_connection(
-    path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, "");
+    main_file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+    "");
   if (!opened)
     return opened.error();
   sqlite3* db = *opened;
   sqlite3_busy_handler(db, busy_wait, nullptr);
-  std::unique_ptr<sqlite_event_store> st{new sqlite_event_store(db, path)};
-  char* err = nullptr;
-  auto rc = sqlite3_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", nullptr,
-                         nullptr, &err);
-  // The server checkpoints on a thread of its own (wal_checkpointer.hpp); this is the fence.
-  if (rc == SQLITE_OK)
-    rc = sqlite3_wal_autocheckpoint(db, sqlite::autocheckpoint_fence_frames);
-  if (rc != SQLITE_OK) {
-    auto msg = std::string{"cannot configure SQLite: "} + (err ? err : sqlite3_errstr(rc));
-    sqlite3_free(err);
-    return make_error(errc::storage_failure, std::move(msg));
-  }
-  if (!in_memory) {
-    if (sqlite::journal_mode(db, "PRAGMA journal_mode = WAL", rc) != "wal")
-      return make_error(errc::storage_failure,
-                        "cannot enable WAL on " + path + ": " + sqlite3_errstr(rc));
+  std::unique_ptr<sqlite_event_store> st{new sqlite_event_store(db, path, scope)};
+  // The event database syncs every commit; the projection file does not: it is derived (a
+  // projector step lost to a power failure is applied again from the event log), and with
+  // synchronous=FULL a projector committing once per event slowed ingest ~10x.
+  std::string setup = projection_main ? "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                                      : "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+  if (auto ok = exec_all(db, setup, "cannot configure SQLite"); !ok)
+    return ok.error();
+  // The server checkpoints the event database on a thread of its own (wal_checkpointer.hpp);
+  // this is the fence. The projector checkpoints its file itself, at SQLite's default.
+  if (!projection_main)
+    sqlite3_wal_autocheckpoint(db, sqlite::autocheckpoint_fence_frames);
+  int rc = SQLITE_OK;
+  if (!in_memory && sqlite::journal_mode(db, "PRAGMA journal_mode = WAL", rc) != "wal")
+    return make_error(errc::storage_failure,
+                      "cannot enable WAL on " + main_file + ": " + sqlite3_errstr(rc));
+  if (scope == store_scope::all) {
+    if (auto ok = attach(db, projection_file(path), "projection"); !ok)
+      return ok.error();
+    if (!in_memory
+        && sqlite::journal_mode(db, "PRAGMA projection.journal_mode = WAL", rc) != "wal")
+      return make_error(errc::storage_failure, "cannot enable WAL on " + projection_file(path)
+                                                 + ": " + sqlite3_errstr(rc));
+    if (auto ok = exec_all(db, "PRAGMA projection.synchronous = NORMAL",
+                           "cannot configure SQLite");
+        !ok)
+      return ok.error();
+  } else if (projection_main) {
+    // Read-only: a BEGIN IMMEDIATE of the projector must not take the event log's write lock.
+    if (auto ok = attach(db, file_uri(path) + "?mode=ro", "event_log"); !ok)
+      return ok.error();
   }
   return st;
 }
 
-sqlite_event_store::sqlite_event_store(sqlite3* db, std::string path)
-  : db_(db), path_(std::move(path)) {
+sqlite_event_store::sqlite_event_store(sqlite3* db, std::string path, store_scope scope)
+  : db_(db), path_(std::move(path)), scope_(scope) {
   // nop
 }
 
@@ -281,17 +372,28 @@ caf::expected<void> sqlite_event_store::ping() {
 // -- migrations -----------------------------------------------------------------------------------
 
 caf::expected<void> sqlite_event_store::migrate() {
-  const auto& all = sqlite_migrations();
+  if (scope_ != store_scope::all)
+    return make_error(errc::migration_failed,
+                      "migrate needs a connection to both SQLite files (store_scope::all)");
+  // The projection file first: the event database's 0006 moves rows into its tables.
+  if (auto ok = migrate_file(true); !ok)
+    return ok;
+  return migrate_file(false);
+}
+
+caf::expected<void> sqlite_event_store::migrate_file(bool projection_file) {
+  const auto& all = projection_file ? sqlite_projections_migrations() : sqlite_migrations();
+  const auto& t = migrations_of(projection_file);
   if (auto ok = check_migration_order(all); !ok)
     return ok;
-  if (auto ok = run(sql_create_migrations); !ok)
+  if (auto ok = run(t.create); !ok)
     return ok;
   for (const auto& m : all) {
     if (auto ok = run(sql_begin_immediate); !ok)
       return ok;
     auto apply = [&]() -> caf::expected<void> {
       {
-        auto s = prepare(sql_migration_applied);
+        auto s = prepare(t.applied);
         if (!s)
           return s.error();
         stmt q{*s};
@@ -305,12 +407,13 @@ caf::expected<void> sqlite_event_store::migrate() {
       char* err = nullptr;
       auto rc = sqlite3_exec(db_, std::string{m.sql}.c_str(), nullptr, nullptr, &err);
       if (rc != SQLITE_OK) {
-        auto msg = "migration " + std::to_string(m.version) + "_" + std::string{m.name} + ": "
+        auto msg = std::string{projection_file ? "projection file migration " : "migration "}
+                   + std::to_string(m.version) + "_" + std::string{m.name} + ": "
                    + (err ? err : sqlite3_errstr(rc));
         sqlite3_free(err);
         return make_error(errc::migration_failed, std::move(msg));
       }
-      auto s = prepare(sql_record_migration);
+      auto s = prepare(t.record);
       if (!s)
         return s.error();
       stmt q{*s};
@@ -330,9 +433,13 @@ caf::expected<void> sqlite_event_store::migrate() {
   return {};
 }
 
-caf::expected<std::vector<applied_migration>> sqlite_event_store::applied_migrations() {
+caf::expected<std::vector<applied_migration>>
+sqlite_event_store::applied_migrations(bool projection_file) {
+  const auto& t = migrations_of(projection_file);
+  if (projection_file && scope_ != store_scope::all)
+    return make_error(errc::invalid_request, "this connection has no projection schema");
   {
-    auto s = prepare(sql_has_migrations_table);
+    auto s = prepare(t.exists);
     if (!s)
       return s.error();
     stmt q{*s};
@@ -342,7 +449,7 @@ caf::expected<std::vector<applied_migration>> sqlite_event_store::applied_migrat
     if (rc != SQLITE_ROW)
       return sqlite_error(db_, rc, "read sqlite_master");
   }
-  auto s = prepare(sql_list_migrations);
+  auto s = prepare(t.list);
   if (!s)
     return s.error();
   stmt q{*s};

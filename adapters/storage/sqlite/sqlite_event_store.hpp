@@ -11,6 +11,21 @@
 /// with `BEGIN IMMEDIATE`, readers never block on WAL. Prepared statements are cached per
 /// connection. Not thread-safe (one thread at a time, which may change between calls).
 ///
+/// Two files. The event database (`path`) holds the event logs, receipts, keys, commitments
+/// and x402 rows; the projection file beside it (`projection_file(path)`) holds the tables of
+/// migrations/sqlite_projections (projections, checkpoints, DLQ, audit log, rebuild tables).
+/// A projector commit thus takes only the projection file's write lock, and does not make
+/// SQLite drop the event writer's page cache (in WAL mode a connection drops its whole cache of
+/// a file once another connection has committed to that file). Each scope sees both files
+/// under the same unqualified table names:
+/// - `all`: the event database as `main`, the projection file attached as `projection` (a
+///   `BEGIN IMMEDIATE` here locks both; used for reads, operator tools and migrations);
+/// - `events`: the event database alone (the event writers, which must not lock the other);
+/// - `projections`: the projection file as `main` (`synchronous=NORMAL`: projections are
+///   rebuilt from the events), the event database attached read-only as `event_log`.
+/// A crash between the two files' commits cannot tear a projector step: the projection, its
+/// checkpoint and its DLQ rows are all in the projection file.
+///
 /// Encodings: UUIDs as canonical lowercase TEXT, hashes and signatures as BLOB, times as
 /// INTEGER microseconds since the epoch (see migrations/sqlite/0001_events.sql). Projection
 /// states are stored in RFC 8785 form (0003_projections.sql).
@@ -39,9 +54,17 @@ class sqlite_event_store final : public event_store,
                                  public commitment_store,
                                  public x402_store {
 public:
-  /// Opens (creating it and its parent directory if needed) the database file at `path`;
-  /// `:memory:` opens a private in-memory database. Does not migrate.
-  static caf::expected<std::unique_ptr<sqlite_event_store>> open(const std::string& path);
+  /// Opens (creating it and its parent directory if needed) the database file at `path`, with
+  /// the projection file attached as `scope` says (see the class comment); `:memory:` opens a
+  /// private in-memory database (with a private in-memory projection schema). Does not
+  /// migrate.
+  static caf::expected<std::unique_ptr<sqlite_event_store>>
+  open(const std::string& path, store_scope scope = store_scope::all);
+
+  /// The projection file beside the event database `path`: `.projections` before the file
+  /// name's extension (`data/ves.db` → `data/ves.projections.db`), or after a name without
+  /// one; `:memory:` stays `:memory:`.
+  static std::string projection_file(const std::string& path);
 
   ~sqlite_event_store() override;
   sqlite_event_store(const sqlite_event_store&) = delete;
@@ -165,15 +188,20 @@ public:
 
   // -- operator / test hooks ------------------------------------------------------------------
 
-  /// The rows of `schema_migrations`, ascending (empty before the first migrate()).
-  caf::expected<std::vector<applied_migration>> applied_migrations();
+  /// The rows of `schema_migrations`, ascending (empty before the first migrate()); with
+  /// `projection_file`, those of the projection file's own `projection.schema_migrations`.
+  caf::expected<std::vector<applied_migration>> applied_migrations(bool projection_file = false);
   /// Runs raw SQL (one or more statements) outside any store transaction.
   caf::expected<void> execute(const std::string& sql);
   /// The database file (or `:memory:`).
   const std::string& path() const { return path_; }
 
 private:
-  sqlite_event_store(sqlite3* db, std::string path);
+  sqlite_event_store(sqlite3* db, std::string path, store_scope scope);
+
+  /// Applies the migrations of the event database or of the projection file that the file's
+  /// own `schema_migrations` does not list yet.
+  caf::expected<void> migrate_file(bool projection_file);
 
   /// The cached prepared statement for `sql` (a string with static storage duration).
   caf::expected<sqlite3_stmt*> prepare(std::string_view sql);
@@ -205,6 +233,7 @@ private:
 
   sqlite3* db_;
   std::string path_;
+  store_scope scope_;
   std::unordered_map<std::string_view, sqlite3_stmt*> cache_;
 };
 

@@ -241,8 +241,9 @@ TEST_CASE("a step that fails half-way leaves nothing behind", "[storage][project
   store_fixture f;
   auto& ps = projections_of(*f.store);
   auto boom = "boom-" + uuid::random_v4().str();
-  // A trigger that fails the projection upsert of one entity, after the checkpoint statement.
-  f.exec_sql("CREATE TRIGGER fail_" + std::to_string(rng()() % 1000000)
+  // A trigger that fails the projection upsert of one entity, after the checkpoint statement
+  // (on SQLite in the projection file, where its table is).
+  f.exec_sql("CREATE TRIGGER projection.fail_" + std::to_string(rng()() % 1000000)
                + " BEFORE INSERT ON projections WHEN NEW.entity_id = '" + boom
                + "' BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
              "CREATE OR REPLACE FUNCTION seq_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$"
