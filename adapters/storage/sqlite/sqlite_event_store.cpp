@@ -270,9 +270,16 @@ sqlite_event_store::open(const std::string& path, store_scope scope) {
   }
   auto projection_main = scope == store_scope::projections;
   auto main_file = projection_main ? projection_file(path) : path;
-  auto opened = sqlite::open_connection(
-    main_file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
-    "");
+  // The projector's connection attaches the event database by a URI (read-only), so it opens
+  // its own file by one too: no path is ever taken for a URI by accident.
+  auto opened = projection_main
+                  ? sqlite::open_connection(file_uri(main_file),
+                                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                              | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                                            "")
+                  : sqlite::open_connection(
+                      main_file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      "");
   if (!opened)
     return opened.error();
   sqlite3* db = *opened;
