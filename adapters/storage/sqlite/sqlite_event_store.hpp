@@ -21,8 +21,10 @@
 /// - `all`: the event database as `main`, the projection file attached as `projection` (a
 ///   `BEGIN IMMEDIATE` here locks both; used for reads, operator tools and migrations);
 /// - `events`: the event database alone (the event writers, which must not lock the other);
-/// - `projections`: the projection file as `main` (`synchronous=NORMAL`: projections are
-///   rebuilt from the events), the event database attached read-only as `event_log`.
+/// - `projections`: the projection file as `main`, the event database attached read-only as
+///   `event_log`.
+/// The projection file runs at `synchronous=NORMAL` in every scope: its rows are rebuilt from
+/// the events, and a step lost to a power failure is applied again.
 /// A crash between the two files' commits cannot tear a projector step: the projection, its
 /// checkpoint and its DLQ rows are all in the projection file.
 ///
