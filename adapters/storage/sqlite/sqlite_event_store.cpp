@@ -62,21 +62,27 @@ constexpr std::string_view sql_commit = "COMMIT";
 constexpr std::string_view sql_rollback = "ROLLBACK";
 constexpr std::string_view sql_ping = "SELECT 1";
 
-/// The bookkeeping statements of one file's `schema_migrations`.
+/// One file's migrations: the compiled list, its name in errors, and the bookkeeping
+/// statements of its `schema_migrations`.
 struct migrations_table {
+  const std::vector<migration>& (*all)();
+  std::string_view label;
   std::string_view create, applied, record, list, exists;
 };
 
-#define SEQ_MIGRATIONS_TABLE(schema)                                                            \
-  {"CREATE TABLE IF NOT EXISTS " schema "schema_migrations (version INTEGER PRIMARY KEY,"        \
+#define SEQ_MIGRATIONS_TABLE(all, label, schema)                                                \
+  {all, label,                                                                                  \
+   "CREATE TABLE IF NOT EXISTS " schema "schema_migrations (version INTEGER PRIMARY KEY,"        \
    " name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT",                                   \
    "SELECT 1 FROM " schema "schema_migrations WHERE version = ?1",                              \
    "INSERT INTO " schema "schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",   \
    "SELECT version, name, applied_at FROM " schema "schema_migrations ORDER BY version",         \
    "SELECT 1 FROM " schema "sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"}
 
-constexpr migrations_table event_migrations SEQ_MIGRATIONS_TABLE("main.");
-constexpr migrations_table projection_migrations SEQ_MIGRATIONS_TABLE("projection.");
+constexpr migrations_table event_migrations SEQ_MIGRATIONS_TABLE(sqlite_migrations, "migration",
+                                                                  "main.");
+constexpr migrations_table projection_migrations SEQ_MIGRATIONS_TABLE(
+  sqlite_projections_migrations, "projection file migration", "projection.");
 
 const migrations_table& migrations_of(bool projection_file) {
   return projection_file ? projection_migrations : event_migrations;
@@ -219,19 +225,6 @@ std::string file_uri(const std::string& path) {
   return out;
 }
 
-/// Runs `sql` (no rows wanted) on `db`, or the error naming `what`.
-caf::expected<void> exec_all(sqlite3* db, const std::string& sql, std::string_view what) {
-  char* err = nullptr;
-  auto rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  if (rc == SQLITE_OK)
-    return {};
-  auto msg = std::string{what} + ": " + (err ? err : sqlite3_errstr(rc));
-  sqlite3_free(err);
-  return make_error(rc == SQLITE_BUSY || rc == SQLITE_CANTOPEN ? errc::storage_unavailable
-                                                                : errc::storage_failure,
-                    std::move(msg));
-}
-
 /// ATTACHes `file` (a path or a `file:` URI) as `schema`.
 caf::expected<void> attach(sqlite3* db, const std::string& file, std::string_view schema) {
   sqlite3_stmt* s = nullptr;
@@ -269,17 +262,14 @@ sqlite_event_store::open(const std::string& path, store_scope scope) {
     }
   }
   auto projection_main = scope == store_scope::projections;
-  auto main_file = projection_main ? projection_file(path) : path;
+  auto proj_file = projection_file(path);
+  auto main_file = projection_main ? proj_file : path;
   // The projector's connection attaches the event database by a URI (read-only), so it opens
   // its own file by one too: no path is ever taken for a URI by accident.
+  constexpr int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   auto opened = projection_main
-                  ? sqlite::open_connection(file_uri(main_file),
-                                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                                              | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
-                                            "")
-                  : sqlite::open_connection(
-                      main_file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      "");
+                  ? sqlite::open_connection(file_uri(main_file), flags | SQLITE_OPEN_URI, "")
+                  : sqlite::open_connection(main_file, flags, "");
   if (!opened)
     return opened.error();
   sqlite3* db = *opened;
@@ -288,9 +278,10 @@ sqlite_event_store::open(const std::string& path, store_scope scope) {
   // The event database syncs every commit; the projection file does not: it is derived (a
   // projector step lost to a power failure is applied again from the event log), and with
   // synchronous=FULL a projector committing once per event slowed ingest ~10x.
-  std::string setup = projection_main ? "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
-                                      : "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
-  if (auto ok = exec_all(db, setup, "cannot configure SQLite"); !ok)
+  if (auto ok = st->execute(std::string{"PRAGMA synchronous = "}
+                            + (projection_main ? "NORMAL" : "FULL")
+                            + "; PRAGMA foreign_keys = ON;");
+      !ok)
     return ok.error();
   // The server checkpoints the event database on a thread of its own (wal_checkpointer.hpp);
   // this is the fence. The projector checkpoints its file itself, at SQLite's default.
@@ -301,15 +292,13 @@ sqlite_event_store::open(const std::string& path, store_scope scope) {
     return make_error(errc::storage_failure,
                       "cannot enable WAL on " + main_file + ": " + sqlite3_errstr(rc));
   if (scope == store_scope::all) {
-    if (auto ok = attach(db, projection_file(path), "projection"); !ok)
+    if (auto ok = attach(db, proj_file, "projection"); !ok)
       return ok.error();
     if (!in_memory
         && sqlite::journal_mode(db, "PRAGMA projection.journal_mode = WAL", rc) != "wal")
-      return make_error(errc::storage_failure, "cannot enable WAL on " + projection_file(path)
-                                                 + ": " + sqlite3_errstr(rc));
-    if (auto ok = exec_all(db, "PRAGMA projection.synchronous = NORMAL",
-                           "cannot configure SQLite");
-        !ok)
+      return make_error(errc::storage_failure,
+                        "cannot enable WAL on " + proj_file + ": " + sqlite3_errstr(rc));
+    if (auto ok = st->execute("PRAGMA projection.synchronous = NORMAL"); !ok)
       return ok.error();
   } else if (projection_main) {
     // Read-only: a BEGIN IMMEDIATE of the projector must not take the event log's write lock.
@@ -389,8 +378,8 @@ caf::expected<void> sqlite_event_store::migrate() {
 }
 
 caf::expected<void> sqlite_event_store::migrate_file(bool projection_file) {
-  const auto& all = projection_file ? sqlite_projections_migrations() : sqlite_migrations();
   const auto& t = migrations_of(projection_file);
+  const auto& all = t.all();
   if (auto ok = check_migration_order(all); !ok)
     return ok;
   if (auto ok = run(t.create); !ok)
@@ -414,9 +403,8 @@ caf::expected<void> sqlite_event_store::migrate_file(bool projection_file) {
       char* err = nullptr;
       auto rc = sqlite3_exec(db_, std::string{m.sql}.c_str(), nullptr, nullptr, &err);
       if (rc != SQLITE_OK) {
-        auto msg = std::string{projection_file ? "projection file migration " : "migration "}
-                   + std::to_string(m.version) + "_" + std::string{m.name} + ": "
-                   + (err ? err : sqlite3_errstr(rc));
+        auto msg = std::string{t.label} + " " + std::to_string(m.version) + "_"
+                   + std::string{m.name} + ": " + (err ? err : sqlite3_errstr(rc));
         sqlite3_free(err);
         return make_error(errc::migration_failed, std::move(msg));
       }
