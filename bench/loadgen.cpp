@@ -14,8 +14,9 @@
 //               [--server-pid PID] [--postgres-pid PID]
 //
 // With --server-pid / --postgres-pid (the postmaster; its children count too) it also reports
-// where the CPU went while the clock ran: "cpu" holds the seconds of the server, PostgreSQL,
-// the generator itself and the whole machine (busy and idle, all cores).
+// where the CPU went while the clock ran: "cpu" holds the seconds of the server (in all, and
+// by thread name in "server_threads_s"), PostgreSQL, the generator itself and the whole
+// machine (busy and idle, all cores).
 
 #include "bench/loadgen/cpu.hpp"
 #include "bench/loadgen/runner.hpp"
@@ -428,7 +429,13 @@ int main(int argc, char** argv) try {
   if (cpu) {
     auto u = cpu_between(cpu0, cpu1);
     out << ",\"cpu\":{\"server_s\":" << num_text(u.server_s)
-        << ",\"postgres_s\":" << num_text(u.postgres_s)
+        << ",\"server_threads_s\":{";
+    const char* sep = "";
+    for (const auto& [name, secs] : u.server_threads_s) {
+      out << sep << json::quote(name) << ":" << num_text(secs);
+      sep = ",";
+    }
+    out << "},\"postgres_s\":" << num_text(u.postgres_s)
         << ",\"loadgen_s\":" << num_text(u.loadgen_s)
         << ",\"machine_busy_s\":" << num_text(u.machine_busy_s)
         << ",\"machine_idle_s\":" << num_text(u.machine_idle_s)

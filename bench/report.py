@@ -127,6 +127,24 @@ def main():
         return (f"verified: {v['streams']} stream(s) gap-free, {v['events_pulled']} events pulled, "
                 f"{v['receipts_checked']} receipts checked")
 
+    # The server's threads by name (server_threads_s), as the note names them. CAF 0.17 calls
+    # its scheduler's workers "caf.multiplexer"; the others are named by the server.
+    thread_roles = {
+        "caf.multiplexer": "CAF workers", "ves-http-loop": "HTTP loops",
+        "ves-http-pool": "HTTP pool", "ves-verify": "verify pool",
+        "ves-storage": "storage writers", "ves-projection": "projection I/O",
+        "ves-commit-io": "commit I/O", "ves-x402-io": "x402 I/O",
+        "ves-wal-ckpt": "WAL checkpointer", "caf.clock": "CAF clock",
+    }
+
+    def server_threads(c, n):
+        """' (CAF workers 50, HTTP loops 44, …)': µs per event of each thread role with at
+        least 1 µs, largest first."""
+        by = sorted(((secs * 1e6 / n, thread_roles.get(name, name))
+                     for name, secs in (c.get("server_threads_s") or {}).items()), reverse=True)
+        parts = [f"{role} {us:.0f}" for us, role in by if us >= 1]
+        return f" ({', '.join(parts)})" if parts else ""
+
     def cpu_note(d, target):
         """Where the CPU went while the load ran, per accepted event, and what the target
         leaves per event on this machine's cores."""
@@ -138,7 +156,7 @@ def main():
         busy = c.get("machine_busy_s", 0)
         idle = c.get("machine_idle_s", 0)
         other = max(0.0, busy * 1e6 / n - sum(per.values()))
-        text = (f"CPU per event: server {per['server_s']:.0f} µs, PostgreSQL "
+        text = (f"CPU per event: server {per['server_s']:.0f} µs{server_threads(c, n)}, PostgreSQL "
                 f"{per['postgres_s']:.0f} µs, load generator {per['loadgen_s']:.0f} µs, other "
                 f"{other:.0f} µs, cores idle {100 * idle / (busy + idle) if busy + idle else 0:.0f} %")
         cores = c.get("cores") or machine.get("cores")

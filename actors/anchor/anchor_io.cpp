@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/anchor/anchor_io.hpp"
 
+#include "actors/thread_name.hpp"
 #include "messages/commitment.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
@@ -82,6 +83,7 @@ caf::expected<msg::anchor_pending> pending(storage::commitment_store& cs, uint32
 } // namespace
 
 caf::behavior anchor_io(caf::stateful_actor<anchor_io_state>* self, store_factory factory) {
+  name_detached_thread(self, "ves-anchor-io");
   self->state.store = lazy_store{std::move(factory), "anchor I/O"};
   return {
     [self](msg::anchor_load& x) -> caf::result<msg::anchor_loaded> {

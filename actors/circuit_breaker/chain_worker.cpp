@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/circuit_breaker/chain_worker.hpp"
 
+#include "actors/thread_name.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 
@@ -40,6 +41,7 @@ caf::result<Reply> run(chain_worker_state& st, F f) {
 
 caf::behavior chain_worker(caf::stateful_actor<chain_worker_state>* self,
                            chain::chain_gateway_factory factory) {
+  name_detached_thread(self, "ves-chain");
   self->state.factory = std::move(factory);
   return {
     [self](msg::probe_chain&) -> caf::result<msg::chain_head> {

@@ -2,6 +2,7 @@
 #include "actors/committer/commit_io.hpp"
 
 #include "actors/committer/commit_batch.hpp"
+#include "actors/thread_name.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 
@@ -75,6 +76,7 @@ const caf::actor& commit_io::for_stream(const msg::stream_key& s) const {
 
 caf::behavior commit_io_worker(caf::stateful_actor<commit_io_state>* self,
                                store_factory factory) {
+  name_detached_thread(self, "ves-commit-io");
   self->state.store = lazy_store{std::move(factory), "commit I/O"};
   return {
     [self](msg::committer_load& x) -> caf::result<msg::committer_loaded> {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/projector/projection_io.hpp"
 
+#include "actors/thread_name.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 
@@ -66,6 +67,7 @@ const caf::actor& projection_io::for_stream(const msg::stream_key& s) const {
 caf::behavior projection_io_worker(caf::stateful_actor<projection_io_state>* self,
                                    store_factory events, projection_store_factory projections_f,
                                    std::shared_ptr<const dlq::dlq_policy> policy, clock_fn clock) {
+  name_detached_thread(self, "ves-projection");
   auto& st = self->state;
   st.events_factory = std::move(events);
   st.projections_factory = std::move(projections_f);

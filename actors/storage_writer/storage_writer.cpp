@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/storage_writer/storage_writer.hpp"
 
+#include "actors/thread_name.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 
@@ -122,6 +123,7 @@ caf::actor spawn_writer_pool(caf::actor_system& sys, size_t n, const store_facto
 caf::behavior storage_writer(caf::stateful_actor<storage_writer_state>* self,
                              store_factory factory, ingest_metrics* metrics,
                              std::shared_ptr<std::atomic<int>> calls) {
+  name_detached_thread(self, "ves-storage");
   self->state.factory = std::move(factory);
   self->state.metrics = metrics;
   self->state.calls = std::move(calls);

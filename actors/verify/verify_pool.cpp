@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/verify/verify_pool.hpp"
 
+#include "actors/thread_name.hpp"
 #include "actors/verify/verifier.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
@@ -100,6 +101,7 @@ caf::result<msg::ves_batch_verified> verify_ves(verify_worker_state& st,
 caf::behavior verify_worker(caf::stateful_actor<verify_worker_state>* self,
                             store_factory factory, std::shared_ptr<key_cache> keys,
                             ingest_metrics* metrics) {
+  name_detached_thread(self, "ves-verify");
   self->state.factory = std::move(factory);
   self->state.keys = std::move(keys);
   self->state.metrics = metrics;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/x402_batcher/x402_io.hpp"
 
+#include "actors/thread_name.hpp"
 #include "actors/x402_batcher/settlement_batch.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
@@ -51,6 +52,7 @@ const caf::actor& x402_io::for_stream(const msg::stream_key& s) const {
 }
 
 caf::behavior x402_io_worker(caf::stateful_actor<x402_io_state>* self, store_factory factory) {
+  name_detached_thread(self, "ves-x402-io");
   self->state.store = lazy_store{std::move(factory), "x402 I/O"};
   return {
     [self](msg::x402_find_work&) -> caf::result<msg::x402_work_found> {

@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -89,6 +90,7 @@ public:
 
 private:
   void run() {
+    pthread_setname_np(pthread_self(), "ves-http-pool"); // for top -H, perf, bench/
     for (;;) {
       std::function<void()> f;
       {
@@ -249,6 +251,7 @@ void event_server::stop() {
 }
 
 void event_server::run_loop(loop& l) {
+  pthread_setname_np(pthread_self(), "ves-http-loop"); // for top -H, perf, bench/
   constexpr int max_events = 128;
   epoll_event events[max_events];
   auto next_sweep = clock_type::now() + std::chrono::seconds{1};

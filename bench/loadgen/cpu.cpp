@@ -38,6 +38,12 @@ std::optional<proc_stat> read_proc_stat(const std::string& pid) {
   return parse_proc_stat(line);
 }
 
+/// Ticks used since an earlier reading (null: the id was not there): the difference, or all of
+/// `after` when the id is new or was reused (its count went down).
+uint64_t ticks_since(const uint64_t* before, uint64_t after) {
+  return before != nullptr && *before <= after ? after - *before : after;
+}
+
 } // namespace
 
 std::optional<proc_stat> parse_proc_stat(std::string_view line) {
@@ -48,6 +54,7 @@ std::optional<proc_stat> parse_proc_stat(std::string_view line) {
   proc_stat out;
   if (!to_number(line.substr(0, open), out.pid))
     return std::nullopt;
+  out.name = std::string{line.substr(open + 2, close - open - 2)};
   // After ") ": state(3) ppid(4) pgrp(5) session(6) tty_nr(7) tpgid(8) flags(9) minflt(10)
   // cminflt(11) majflt(12) cmajflt(13) utime(14) stime(15) …
   std::vector<std::string_view> fields;
@@ -109,9 +116,38 @@ double tree_cpu_delta_s(const tree_ticks& before, const tree_ticks& after) {
   uint64_t ticks = 0;
   for (const auto& [pid, t] : after) {
     auto b = before.find(pid);
-    ticks += b != before.end() && b->second <= t ? t - b->second : t;
+    ticks += ticks_since(b != before.end() ? &b->second : nullptr, t);
   }
   return static_cast<double>(ticks) / ticks_per_s();
+}
+
+task_ticks read_task_ticks(int pid) {
+  task_ticks out;
+  if (pid <= 0)
+    return out;
+  auto dir = "/proc/" + std::to_string(pid) + "/task";
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      int tid = 0;
+      if (!to_number(std::string_view{e->d_name}, tid))
+        continue;
+      if (auto st = read_proc_stat(std::to_string(pid) + "/task/" + e->d_name))
+        out.emplace(tid, thread_ticks{std::move(st->name), st->ticks});
+    }
+    closedir(d);
+  }
+  return out;
+}
+
+std::map<std::string, double> threads_cpu_delta_s(const task_ticks& before,
+                                                  const task_ticks& after) {
+  std::map<std::string, double> out;
+  for (const auto& [tid, t] : after) {
+    auto b = before.find(tid);
+    auto ticks = ticks_since(b != before.end() ? &b->second.ticks : nullptr, t.ticks);
+    out[t.name] += static_cast<double>(ticks) / ticks_per_s();
+  }
+  return out;
 }
 
 double self_cpu_seconds() {
@@ -144,6 +180,7 @@ machine_cpu read_machine_cpu() {
 cpu_sample sample_cpu(int server_pid, int postgres_pid) {
   cpu_sample s;
   s.server = read_tree_ticks(server_pid);
+  s.server_threads = read_task_ticks(server_pid);
   s.postgres = read_tree_ticks(postgres_pid);
   s.self_s = self_cpu_seconds();
   s.machine = read_machine_cpu();
@@ -153,6 +190,7 @@ cpu_sample sample_cpu(int server_pid, int postgres_pid) {
 cpu_usage cpu_between(const cpu_sample& before, const cpu_sample& after) {
   cpu_usage u;
   u.server_s = tree_cpu_delta_s(before.server, after.server);
+  u.server_threads_s = threads_cpu_delta_s(before.server_threads, after.server_threads);
   u.postgres_s = tree_cpu_delta_s(before.postgres, after.postgres);
   u.loadgen_s = after.self_s - before.self_s;
   u.machine_busy_s = after.machine.busy_s - before.machine.busy_s;

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // The load generator's CPU accounting (bench/loadgen/cpu.hpp): /proc parsing, a process and
-// its children, this process, the machine.
+// its children, a process's threads by name, this process, the machine.
 
 #include "bench/loadgen/cpu.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
+#include <pthread.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,11 +43,13 @@ TEST_CASE("parse_proc_stat counts fields from the last parenthesis", "[loadgen]"
   CHECK(st->pid == 4242);
   CHECK(st->ppid == 17);
   CHECK(st->ticks == 1300);
+  CHECK(st->name == "caf) (a b)");
 
   auto plain = parse_proc_stat("1 (systemd) S 0 1 1 0 -1 4194560 5 6 7 8 9 10 11 12");
   REQUIRE(plain);
   CHECK(plain->ppid == 0);
   CHECK(plain->ticks == 19);
+  CHECK(plain->name == "systemd");
 
   CHECK_FALSE(parse_proc_stat(""));
   CHECK_FALSE(parse_proc_stat("12 systemd S 0 1"));           // no parentheses
@@ -104,6 +109,49 @@ TEST_CASE("tree_cpu_delta_s counts new processes whole and loses ended ones", "[
   CHECK(tree_cpu_delta_s(before, {}) == 0); // the whole tree ended
 }
 
+TEST_CASE("read_task_ticks and threads_cpu_delta_s account a process's threads by name",
+          "[loadgen]") {
+  CHECK(read_task_ticks(0).empty());
+  CHECK(read_task_ticks(999999999).empty());
+  const auto before = read_task_ticks(getpid());
+  REQUIRE(before.count(getpid()) == 1); // the main thread's id is the process id
+
+  // A named thread that burns 0.3 s of CPU and is still alive at the second reading.
+  int done[2];
+  int release[2];
+  REQUIRE(pipe(done) == 0);
+  REQUIRE(pipe(release) == 0);
+  std::thread worker{[&] {
+    pthread_setname_np(pthread_self(), "cpu-test-burn");
+    burn(0.3);
+    char c = 1;
+    (void)!write(done[1], &c, 1);
+    (void)!read(release[0], &c, 1);
+  }};
+  char c = 0;
+  REQUIRE(read(done[0], &c, 1) == 1);
+  const auto after = read_task_ticks(getpid());
+  (void)!write(release[1], &c, 1);
+  worker.join();
+  for (int fd : {done[0], done[1], release[0], release[1]})
+    close(fd);
+
+  auto by_name = threads_cpu_delta_s(before, after);
+  REQUIRE(by_name.count("cpu-test-burn") == 1);
+  CHECK(by_name["cpu-test-burn"] >= 0.28); // started after `before`: all of its time counts
+  CHECK(by_name["cpu-test-burn"] < 5);
+
+  // Threads of one name add up; a reused id counts whole; an ended thread is lost.
+  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  task_ticks b{{1, {"loop", 100}}, {2, {"loop", 10}}, {3, {"pool", 40}}, {4, {"gone", 9}}};
+  task_ticks a{{1, {"loop", 130}}, {2, {"loop", 25}}, {3, {"pool", 5}}, {5, {"new", 7}}};
+  auto d = threads_cpu_delta_s(b, a);
+  CHECK(d.size() == 3);
+  CHECK(d["loop"] == Approx(45 / hz));
+  CHECK(d["pool"] == Approx(5 / hz));
+  CHECK(d["new"] == Approx(7 / hz));
+}
+
 TEST_CASE("self and machine CPU move forward with work", "[loadgen]") {
   auto s0 = self_cpu_seconds();
   auto m0 = read_machine_cpu();
@@ -123,6 +171,10 @@ TEST_CASE("self and machine CPU move forward with work", "[loadgen]") {
   auto u = cpu_between(a, b);
   CHECK(u.loadgen_s >= 0.09);
   CHECK(u.server_s >= 0.07); // the same process, read through /proc in clock ticks
+  double by_threads = 0;
+  for (const auto& [name, secs] : u.server_threads_s)
+    by_threads += secs;
+  CHECK(by_threads == Approx(u.server_s).margin(0.03)); // one process: its threads add up
   CHECK(u.postgres_s == 0);
   CHECK(u.machine_busy_s >= 0.05);
   CHECK(u.machine_idle_s >= 0);

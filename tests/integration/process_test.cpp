@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Process behaviour: the `ves` CLI (migrate, keys create|list|revoke) against the same store
-// the server uses, config rejection at start, the generated bootstrap key printed once, and
-// JSON logs with request ids.
+// the server uses, config rejection at start, the generated bootstrap key printed once, JSON
+// logs with request ids, and the names of the server's threads.
 #include "tests/integration/api_client.hpp"
 #include "tests/integration/server_process.hpp"
 
@@ -10,7 +10,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <set>
 
 using namespace seq::it;
 
@@ -180,4 +182,27 @@ TEST_CASE("LOG_FORMAT=json writes one JSON object per line with the request id",
   CHECK(lines >= 3);
   CHECK(found);
   CHECK(found_odd);
+}
+
+TEST_CASE("the server's threads are named after their roles", "[process]") {
+  // `top -H`, perf and bench/'s CPU by thread read these names (at most 15 bytes on Linux).
+  temp_dir dir{"ves-it-threads"};
+  server_process srv{server_config{dir.path(), "sqlite://" + dir.path() + "/threads.db", {}}};
+  std::set<std::string> names;
+  for (const auto& task :
+       std::filesystem::directory_iterator{"/proc/" + std::to_string(srv.pid()) + "/task"}) {
+    std::ifstream in{task.path() / "comm"};
+    std::string name;
+    if (std::getline(in, name))
+      names.insert(name);
+  }
+  INFO("threads: " << [&] {
+    std::string all;
+    for (const auto& n : names)
+      all += n + " ";
+    return all;
+  }());
+  for (auto role : {"ves-http-loop", "ves-http-pool", "ves-verify", "ves-storage",
+                    "ves-projection", "ves-commit-io", "ves-x402-io", "ves-wal-ckpt"})
+    CHECK(names.count(role) == 1);
 }

@@ -3,6 +3,7 @@
 
 #include "adapters/storage/sqlite/sqlite_stmt.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
@@ -61,6 +62,7 @@ wal_checkpointer::~wal_checkpointer() {
 }
 
 void wal_checkpointer::loop() {
+  pthread_setname_np(pthread_self(), "ves-wal-ckpt"); // for top -H, perf, bench/
   bool failing = false; // logs the first failure and the recovery, not every round
   std::unique_lock lock{mtx_};
   while (!cv_.wait_for(lock, opts_.interval, [this] { return stop_; })) {
