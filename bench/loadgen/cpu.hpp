@@ -4,9 +4,8 @@
 /// Where the CPU went during a measured phase: the server process (in all and by thread name),
 /// PostgreSQL (the postmaster and every process below it), the load generator itself, and the
 /// whole machine (busy and idle time over all cores), read from /proc before and after the
-/// phase. A target that asks
-/// for N events/s on C cores leaves C / N seconds of CPU per event; these figures say who
-/// spent it.
+/// phase. A target that asks for N events/s on C cores leaves C / N seconds of CPU per event;
+/// these figures say who spent it.
 
 #include <cstdint>
 #include <map>

@@ -6,12 +6,12 @@
 
 #include <catch2/catch.hpp>
 
-#include <thread>
-
 #include <pthread.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <thread>
 
 using namespace seq::bench;
 
