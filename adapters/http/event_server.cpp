@@ -68,8 +68,11 @@ struct event_server::loop {
 class event_server::pool {
 public:
   explicit pool(size_t n) {
-    for (size_t i = 0; i < n; ++i)
+    for (size_t i = 0; i < n; ++i) {
       threads_.emplace_back([this] { run(); });
+      // Named here, before anything can run on it (`top -H`, perf, bench/).
+      pthread_setname_np(threads_.back().native_handle(), "ves-http-pool");
+    }
   }
   ~pool() {
     {
@@ -90,7 +93,6 @@ public:
 
 private:
   void run() {
-    pthread_setname_np(pthread_self(), "ves-http-pool"); // for top -H, perf, bench/
     for (;;) {
       std::function<void()> f;
       {
@@ -216,8 +218,10 @@ std::variant<uint16_t, std::string> event_server::start() {
   ev.events = EPOLLIN;
   ev.data.ptr = this;
   ::epoll_ctl(loops_[0]->epfd, EPOLL_CTL_ADD, listen_fd_, &ev);
-  for (auto& l : loops_)
+  for (auto& l : loops_) {
     l->thread = std::thread([this, lp = l.get()] { run_loop(*lp); });
+    pthread_setname_np(l->thread.native_handle(), "ves-http-loop"); // as the pool's
+  }
   return port;
 }
 
@@ -251,7 +255,6 @@ void event_server::stop() {
 }
 
 void event_server::run_loop(loop& l) {
-  pthread_setname_np(pthread_self(), "ves-http-loop"); // for top -H, perf, bench/
   constexpr int max_events = 128;
   epoll_event events[max_events];
   auto next_sweep = clock_type::now() + std::chrono::seconds{1};

@@ -10,9 +10,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
+#include <vector>
 
 using namespace seq::it;
 
@@ -188,21 +192,36 @@ TEST_CASE("the server's threads are named after their roles", "[process]") {
   // `top -H`, perf and bench/'s CPU by thread read these names (at most 15 bytes on Linux).
   temp_dir dir{"ves-it-threads"};
   server_process srv{server_config{dir.path(), "sqlite://" + dir.path() + "/threads.db", {}}};
-  std::set<std::string> names;
-  for (const auto& task :
-       std::filesystem::directory_iterator{"/proc/" + std::to_string(srv.pid()) + "/task"}) {
-    std::ifstream in{task.path() / "comm"};
-    std::string name;
-    if (std::getline(in, name))
-      names.insert(name);
-  }
+  // The threads the server creates itself are named before they run; a detached actor names
+  // its own from its first step, which may come just after the listening line.
+  auto read_names = [&] {
+    std::set<std::string> out;
+    for (const auto& task :
+         std::filesystem::directory_iterator{"/proc/" + std::to_string(srv.pid()) + "/task"}) {
+      std::ifstream in{task.path() / "comm"};
+      std::string name;
+      if (std::getline(in, name))
+        out.insert(name);
+    }
+    return out;
+  };
+  const std::vector<std::string> roles{"ves-http-loop", "ves-http-pool", "ves-verify",
+                                       "ves-storage",   "ves-projection", "ves-commit-io",
+                                       "ves-x402-io",   "ves-wal-ckpt"};
+  auto all_named = [&](const std::set<std::string>& names) {
+    return std::all_of(roles.begin(), roles.end(),
+                       [&](const std::string& r) { return names.count(r) == 1; });
+  };
+  auto names = read_names();
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+       !all_named(names) && std::chrono::steady_clock::now() < deadline; names = read_names())
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
   INFO("threads: " << [&] {
     std::string all;
     for (const auto& n : names)
       all += n + " ";
     return all;
   }());
-  for (auto role : {"ves-http-loop", "ves-http-pool", "ves-verify", "ves-storage",
-                    "ves-projection", "ves-commit-io", "ves-x402-io", "ves-wal-ckpt"})
+  for (const auto& role : roles)
     CHECK(names.count(role) == 1);
 }

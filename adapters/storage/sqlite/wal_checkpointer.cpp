@@ -40,8 +40,10 @@ wal_checkpointer::start(const std::string& path, options opts, bool background) 
     return make_error(errc::storage_failure, std::move(msg));
   }
   std::unique_ptr<wal_checkpointer> c{new wal_checkpointer(db, opts)};
-  if (background)
+  if (background) {
     c->thread_ = std::thread([p = c.get()] { p->loop(); });
+    pthread_setname_np(c->thread_.native_handle(), "ves-wal-ckpt"); // top -H, perf, bench/
+  }
   return c;
 }
 
@@ -62,7 +64,6 @@ wal_checkpointer::~wal_checkpointer() {
 }
 
 void wal_checkpointer::loop() {
-  pthread_setname_np(pthread_self(), "ves-wal-ckpt"); // for top -H, perf, bench/
   bool failing = false; // logs the first failure and the recovery, not every round
   std::unique_lock lock{mtx_};
   while (!cv_.wait_for(lock, opts_.interval, [this] { return stop_; })) {
