@@ -70,7 +70,8 @@ public:
   explicit pool(size_t n) {
     for (size_t i = 0; i < n; ++i) {
       threads_.emplace_back([this] { run(); });
-      // Named here, before anything can run on it (`top -H`, perf, bench/).
+      // Named by its creator, so it carries its name before the server says it is listening
+      // (`top -H`, perf, bench/).
       pthread_setname_np(threads_.back().native_handle(), "ves-http-pool");
     }
   }
