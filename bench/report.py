@@ -156,9 +156,9 @@ def main():
         busy = c.get("machine_busy_s", 0)
         idle = c.get("machine_idle_s", 0)
         other = max(0.0, busy * 1e6 / n - sum(per.values()))
-        text = (f"CPU per event: server {per['server_s']:.0f} µs{server_threads(c, n)}, PostgreSQL "
-                f"{per['postgres_s']:.0f} µs, load generator {per['loadgen_s']:.0f} µs, other "
-                f"{other:.0f} µs, cores idle {100 * idle / (busy + idle) if busy + idle else 0:.0f} %")
+        text = (f"CPU per event: server {per['server_s']:.0f} µs{server_threads(c, n)}, "
+                f"PostgreSQL {per['postgres_s']:.0f} µs, load generator "
+                f"{per['loadgen_s']:.0f} µs, other {other:.0f} µs, cores idle {100 * idle / (busy + idle) if busy + idle else 0:.0f} %")
         cores = c.get("cores") or machine.get("cores")
         if target and cores:
             text += f"; the target leaves {cores * 1e6 / target:.0f} µs per event on {cores} cores"
