@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-/// The DLQ and projection subcommands of the `ves` CLI (ves_cli.cpp parses the arguments and
-/// calls these). They work directly on the store, next to a running server:
+/// The DLQ, projection and migration-status subcommands of the `ves` CLI (ves_cli.cpp parses
+/// the arguments and calls these). They work directly on the store, next to a running server:
 ///   ves dlq list|show|purge|audit    read and delete rows (every change writes an audit row)
 ///   ves dlq retry ID [--wait S]      makes the row due now: the server's DLQ retry actor
 ///                                    retries it on its next poll (the CLI never applies an
@@ -11,7 +11,9 @@
 ///   ves projections rebuild          replays the stream from sequence 1 into the shadow
 ///                                    tables with the projector's own engine, with a
 ///                                    progress bar on stderr, and swaps them in at the end
-/// Each returns the process exit code: 0 done, 1 refused or not found, 3 storage error.
+///   ves migrate --status             every database's migrations, applied or pending
+/// Each returns the process exit code: 0 done, 1 refused or not found (for the migration
+/// status: migrations pending), 3 storage error.
 
 #include "actors/dlq/retry_schedule.hpp"
 #include "adapters/storage/event_store.hpp"
@@ -31,6 +33,9 @@ struct output {
   std::ostream& err;  ///< diagnostics and the progress bar
   bool progress_tty = false; ///< draw the progress bar in place (\r) instead of line by line
 };
+
+/// Reports a storage failure on `io.err` ("ves: WHAT: CODE: message"); returns exit code 3.
+int storage_error(output io, const char* what, const caf::error& e);
 
 struct dlq_list_options {
   std::optional<msg::stream_key> stream; ///< none: every stream
@@ -63,6 +68,11 @@ int dlq_audit(storage::projection_store& ps, const std::optional<msg::uuid>& ten
               uint32_t limit, bool json, output io);
 
 int projection_status(storage::event_store& db, const msg::stream_key& s, bool json, output io);
+
+/// The migrations of each of the store's databases (both SQLite files, or the PostgreSQL
+/// database), applied (with when) or pending, and any the database recorded that this build
+/// does not have. Changes nothing. Exit code 0 when none is pending, 1 when some are.
+int migration_status(storage::event_store& db, bool json, output io);
 
 struct rebuild_options {
   msg::stream_key stream;

@@ -11,13 +11,13 @@
 
 namespace seq::runtime::cli {
 
-namespace {
-
 int storage_error(output io, const char* what, const caf::error& e) {
   io.err << "ves: " << what << ": " << to_string(static_cast<errc>(e.code())) << ": "
          << error_message(e) << "\n";
   return 3;
 }
+
+namespace {
 
 /// One line per row for people.
 void print_row(std::ostream& out, const msg::dlq_entry& e) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `ves`: the operator and agent command-line tool. Subcommands:
-//   ves migrate                      apply migrations to the configured store
+//   ves migrate [--status [--json]]  apply migrations to the configured store, or list them
 //   ves keys create|list|revoke      manage API keys directly in the store
 //   ves dlq list|show|retry|purge|audit    the dead-letter queue (runtime/cli_dlq.cpp)
 //   ves projections status|rebuild   projection state; replay a stream (runtime/cli_rebuild.cpp)
@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 
 namespace {
@@ -123,8 +124,27 @@ int main(int argc, char** argv) {
   app.add_option("--database-url", g.database_url,
                  "storage URL (overrides the configuration and $DATABASE_URL)");
 
+  int code = 0;
+  bool migrate_status = false, migrate_json = false;
   auto* migrate = app.add_subcommand("migrate", "apply pending migrations to the store");
+  auto* status_flag = migrate->add_flag(
+    "--status", migrate_status,
+    "list each database's migrations, applied or pending, and change nothing (exit code 1 "
+    "when some are pending)");
+  migrate->add_flag("--json", migrate_json, "with --status: print JSON")->needs(status_flag);
   migrate->callback([&] {
+    if (migrate_status) {
+      // Opening a SQLite URL creates the file: a status check must not.
+      auto file = storage::sqlite_path(store_url(g));
+      if (file && *file != ":memory:" && !std::filesystem::exists(*file)) {
+        std::cerr << "ves: no SQLite database at " << *file
+                  << " (`ves migrate` or the server's first start creates it)\n";
+        code = 1;
+        return;
+      }
+      code = runtime::cli::migration_status(*open(g), migrate_json, console());
+      return;
+    }
     auto s = open(g);
     check(s->migrate(), "migrate");
     std::cout << "migrations applied (" << s->backend() << ")\n";
@@ -208,7 +228,6 @@ int main(int argc, char** argv) {
 
   // -- dead-letter queue and projections ---------------------------------------------------
 
-  int code = 0;
   std::string store, status, reason, id;
   uint32_t limit = 100;
   bool json = false, force = false;

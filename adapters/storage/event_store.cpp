@@ -15,7 +15,8 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-/// The SQLite path named by a URL, or nullopt if the URL names another backend.
+} // namespace
+
 std::optional<std::string> sqlite_path(std::string_view url) {
   if (url == "sqlite::memory:" || url == ":memory:" || url == "sqlite://:memory:")
     return std::string{":memory:"};
@@ -36,8 +37,6 @@ std::optional<std::string> sqlite_path(std::string_view url) {
       return std::string{url};
   return std::nullopt;
 }
-
-} // namespace
 
 caf::expected<store_ptr> open_store(const std::string& url, store_scope scope) {
   if (starts_with(url, "postgres://") || starts_with(url, "postgresql://")) {
@@ -116,6 +115,59 @@ caf::expected<std::vector<applied_migration>> applied_migrations(event_store& st
     return s->applied_migrations();
   if (auto* s = dynamic_cast<pg_event_store*>(&store))
     return s->applied_migrations();
+  return make_error(errc::invalid_request, "unknown storage backend " + store.backend());
+}
+
+size_t migration_report::pending() const {
+  size_t n = 0;
+  for (const auto& e : entries)
+    n += e.in_build && !e.applied_at ? 1 : 0;
+  return n;
+}
+
+std::vector<migration_report::entry>
+merge_migrations(const std::vector<migration>& known,
+                 const std::vector<applied_migration>& applied) {
+  std::vector<migration_report::entry> out;
+  out.reserve(known.size() + applied.size());
+  size_t i = 0, j = 0;
+  while (i < known.size() || j < applied.size()) {
+    if (j == applied.size() || (i < known.size() && known[i].version < applied[j].version)) {
+      out.push_back({known[i].version, std::string{known[i].name}, std::nullopt});
+      ++i;
+    } else if (i == known.size() || applied[j].version < known[i].version) {
+      out.push_back({applied[j].version, applied[j].name, applied[j].applied_at, false});
+      ++j;
+    } else { // the same version: applied, named as this build names it
+      out.push_back({known[i].version, std::string{known[i].name}, applied[j].applied_at});
+      ++i;
+      ++j;
+    }
+  }
+  return out;
+}
+
+caf::expected<std::vector<migration_report>> migration_status(event_store& store) {
+  std::vector<migration_report> out;
+  if (auto* s = dynamic_cast<sqlite_event_store*>(&store)) {
+    for (bool projection_file : {false, true}) {
+      auto applied = s->applied_migrations(projection_file);
+      if (!applied)
+        return applied.error();
+      const auto& known = projection_file ? sqlite_projections_migrations() : sqlite_migrations();
+      out.push_back({projection_file ? "projections" : "events",
+                     projection_file ? sqlite_event_store::projection_file(s->path()) : s->path(),
+                     merge_migrations(known, *applied)});
+    }
+    return out;
+  }
+  if (auto* s = dynamic_cast<pg_event_store*>(&store)) {
+    auto applied = s->applied_migrations();
+    if (!applied)
+      return applied.error();
+    out.push_back({"postgresql", "", merge_migrations(postgres_migrations(), *applied)});
+    return out;
+  }
   return make_error(errc::invalid_request, "unknown storage backend " + store.backend());
 }
 

@@ -12,7 +12,9 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "caf/expected.hpp"
@@ -31,6 +33,10 @@ enum class store_scope {
   events,      ///< the event database alone (the event writers: storage, commit, x402, anchor)
   projections, ///< writes the projection file; reads the event database (the projector)
 };
+
+/// The SQLite file a URL names (`:memory:` for an in-memory database), or nullopt if the URL
+/// names PostgreSQL or nothing open_store understands.
+std::optional<std::string> sqlite_path(std::string_view url);
 
 /// Opens a connection from a URL: `sqlite:///abs/path.db`, `sqlite://rel/path.db`, a plain
 /// file path, or `postgres://…` / `postgresql://…` (any libpq URI). Does not migrate; migrating

@@ -8,6 +8,7 @@
 /// applied_at)`.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,9 +42,37 @@ struct applied_migration {
 
 class event_store;
 
-/// The rows of `schema_migrations` of the store's database, ascending by version (empty
-/// before the first migrate()). For `ves migrate --status` and tests.
+/// The rows of `schema_migrations` of the store's database (the SQLite event file), ascending
+/// by version (empty before the first migrate()).
 caf::expected<std::vector<applied_migration>> applied_migrations(event_store& store);
+
+/// One database's migrations, as `ves migrate --status` reports them: this build's and any
+/// others the database has recorded, merged by version.
+struct migration_report {
+  struct entry {
+    int64_t version = 0;
+    std::string name;
+    std::optional<int64_t> applied_at; ///< µs since the epoch; none: pending
+    bool in_build = true; ///< false: recorded by another build, not compiled into this one
+    bool operator==(const entry&) const = default;
+  };
+  std::string database; ///< "events" or "projections" (the two SQLite files), "postgresql"
+  std::string file;     ///< the SQLite file; empty for PostgreSQL
+  std::vector<entry> entries; ///< ascending by version
+  /// This build's migrations that the database has not applied.
+  size_t pending() const;
+};
+
+/// Merges this build's migrations (`known`) with a database's rows (`applied`), both
+/// ascending by version.
+std::vector<migration_report::entry>
+merge_migrations(const std::vector<migration>& known,
+                 const std::vector<applied_migration>& applied);
+
+/// The migration state of every database of the store: the SQLite event file and projection
+/// file (the store must reach both, `store_scope::all`), or the one PostgreSQL database.
+/// Reads only; a database never migrated has every migration pending.
+caf::expected<std::vector<migration_report>> migration_status(event_store& store);
 
 /// errc::migration_failed unless `xs` is strictly ascending by version.
 caf::expected<void> check_migration_order(const std::vector<migration>& xs);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Process behaviour: the `ves` CLI (migrate, keys create|list|revoke) against the same store
-// the server uses, config rejection at start, the generated bootstrap key printed once, JSON
-// logs with request ids, and the names of the server's threads.
+// Process behaviour: the `ves` CLI (migrate [--status], keys create|list|revoke) against the
+// same store the server uses, config rejection at start, the generated bootstrap key printed
+// once, JSON logs with request ids, and the names of the server's threads.
 #include "tests/integration/api_client.hpp"
 #include "tests/integration/server_process.hpp"
 
@@ -49,9 +49,26 @@ TEST_CASE("ves migrate and ves keys manage API keys in the server's store", "[cl
   auto store = seq::ves::uuid::random_v4().str();
   auto other_store = seq::ves::uuid::random_v4().str();
 
+  if (!is_postgres()) { // a fresh SQLite store: the status neither migrates nor creates it
+    auto none = sh(cli_bin() + " --database-url '" + url + "' migrate --status");
+    CHECK(none.exit_code == 1);
+    CHECK(none.out.find("no SQLite database at") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.path() + "/ves.db"));
+  }
   auto m = ves_cli(url, {"migrate"});
   REQUIRE(m.exit_code == 0);
   CHECK(m.out.find("migrations applied") != std::string::npos);
+  auto status = ves_cli(url, {"migrate", "--status"});
+  CHECK(status.exit_code == 0);
+  CHECK(last_line(status.out) == "up to date");
+  CHECK(status.out.find("0001_events") != std::string::npos);
+  CHECK(status.out.find(is_postgres() ? "postgresql: " : "projections (") != std::string::npos);
+  auto as_json = ves_cli(url, {"migrate", "--status", "--json"});
+  REQUIRE(as_json.exit_code == 0);
+  auto doc = parse_json(as_json.out);
+  CHECK(member(doc, "up_to_date").as_bool());
+  CHECK(member(doc, "databases").as_array().size() == (is_postgres() ? 1u : 2u));
+  CHECK(ves_cli(url, {"migrate", "--json"}).exit_code != 0); // --json needs --status
 
   auto created = ves_cli(url, {"keys", "create", "--tenant", tenant, "--store", store});
   REQUIRE(created.exit_code == 0);

@@ -61,6 +61,96 @@ TEST_CASE("migrations are recorded once and migrating again is a no-op", "[stora
   CHECK(check_migration_order(bad).error() == errc::migration_failed);
 }
 
+TEST_CASE("merge_migrations lines up this build's migrations with a database's rows",
+          "[storage]") {
+  std::vector<migration> known{{1, "events", ""}, {2, "keys", ""}, {3, "x402", ""}};
+  std::vector<applied_migration> applied{{1, "events", 100}, {3, "old_name", 300},
+                                         {7, "future", 700}};
+  migration_report r;
+  r.entries = merge_migrations(known, applied);
+  using entry = migration_report::entry;
+  CHECK(r.entries == std::vector<entry>{{1, "events", 100, true},
+                                        {2, "keys", std::nullopt, true},
+                                        {3, "x402", 300, true},
+                                        {7, "future", 700, false}});
+  CHECK(r.pending() == 1);
+  CHECK(merge_migrations(known, {}).size() == 3);
+  r.entries = merge_migrations({}, applied);
+  CHECK(r.pending() == 0); // rows this build does not know are never pending
+  CHECK(r.entries.size() == 3);
+}
+
+TEST_CASE("migration_status reports every database of a migrated store", "[storage]") {
+  store_fixture f;
+  auto st = migration_status(*f.store);
+  SEQ_REQUIRE_OK(st);
+  std::vector<std::pair<std::string, const std::vector<migration>*>> want;
+  if (is_postgres())
+    want = {{"postgresql", &postgres_migrations()}};
+  else
+    want = {{"events", &sqlite_migrations()}, {"projections", &sqlite_projections_migrations()}};
+  REQUIRE(st->size() == want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    const auto& r = (*st)[i];
+    INFO(r.database);
+    CHECK(r.database == want[i].first);
+    CHECK(r.pending() == 0);
+    const auto& known = *want[i].second;
+    REQUIRE(r.entries.size() == known.size());
+    for (size_t j = 0; j < known.size(); ++j) {
+      CHECK(r.entries[j].version == known[j].version);
+      CHECK(r.entries[j].name == known[j].name);
+      CHECK(r.entries[j].applied_at.value_or(0) > 0);
+      CHECK(r.entries[j].in_build);
+    }
+  }
+  if (!is_postgres()) {
+    auto path = *sqlite_path(f.url);
+    CHECK((*st)[0].file == path);
+    CHECK((*st)[1].file == sqlite_event_store::projection_file(path));
+  } else {
+    CHECK((*st)[0].file.empty()); // the URL may carry a password: never reported
+  }
+}
+
+TEST_CASE("migration_status of SQLite shows pending and foreign rows and changes nothing",
+          "[storage]") {
+  if (is_postgres())
+    return; // one shared PostgreSQL database: its rows are not the test's to edit
+  temp_dir dir;
+  auto url = "sqlite://" + (dir.path / "status.db").string();
+  auto s = open_store(url);
+  SEQ_REQUIRE_OK(s);
+  auto fresh = migration_status(**s);
+  SEQ_REQUIRE_OK(fresh);
+  REQUIRE(fresh->size() == 2);
+  CHECK((*fresh)[0].pending() == sqlite_migrations().size());
+  CHECK((*fresh)[1].pending() == sqlite_projections_migrations().size());
+  auto again = applied_migrations(**s);
+  SEQ_REQUIRE_OK(again);
+  CHECK(again->empty()); // reading the status created no schema_migrations rows
+
+  SEQ_REQUIRE_OK((*s)->migrate());
+  auto* db = dynamic_cast<sqlite_event_store*>(s->get());
+  REQUIRE(db != nullptr);
+  auto last = sqlite_migrations().back().version;
+  SEQ_REQUIRE_OK(db->execute("DELETE FROM schema_migrations WHERE version = "
+                             + std::to_string(last)
+                             + "; INSERT INTO schema_migrations (version, name, applied_at)"
+                               " VALUES (9999, 'from_a_newer_build', 1)"));
+  auto st = migration_status(**s);
+  SEQ_REQUIRE_OK(st);
+  const auto& events = (*st)[0].entries;
+  CHECK((*st)[0].pending() == 1);
+  CHECK((*st)[1].pending() == 0);
+  REQUIRE(events.size() == sqlite_migrations().size() + 1);
+  CHECK(events[events.size() - 2].version == last);
+  CHECK_FALSE(events[events.size() - 2].applied_at);
+  CHECK(events.back().version == 9999);
+  CHECK(events.back().applied_at == 1);
+  CHECK_FALSE(events.back().in_build);
+}
+
 TEST_CASE("PostgreSQL: tables updated in place leave room for HOT updates", "[storage]") {
   if (!is_postgres())
     return; // fillfactor is a PostgreSQL storage parameter
