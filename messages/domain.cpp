@@ -194,4 +194,44 @@ std::optional<timestamp_us> parse_rfc3339(std::string_view s) {
   return secs * us_per_second + nanos / 1000;
 }
 
+std::string redact_url(std::string_view url) {
+  std::string out{url};
+  // scheme://user:password@host…: from the first ':' to the last '@'. A password may hold an
+  // unescaped '/', '?' or '@', so the '@' is not looked for in the authority alone; an '@'
+  // later in the URL only hides more than the password.
+  if (auto scheme = out.find("://"); scheme != std::string::npos) {
+    auto start = scheme + 3;
+    auto at = out.rfind('@');
+    auto colon = out.find(':', start);
+    if (at != std::string::npos && at > start && colon < at)
+      out.replace(colon + 1, at - colon - 1, "***");
+  }
+  // password=… as a query parameter (?/&) or a libpq keyword (start or after whitespace).
+  constexpr std::string_view key = "password=";
+  for (size_t i = 0; (i = out.find(key, i)) != std::string::npos;) {
+    auto value = i + key.size();
+    if (i > 0 && std::string_view{"?& \t"}.find(out[i - 1]) == std::string_view::npos) {
+      i = value;
+      continue;
+    }
+    auto stop = out.find_first_of("& \t#", value);
+    out.replace(value, (stop == std::string::npos ? out.size() : stop) - value, "***");
+    i = value + 3;
+  }
+  return out;
+}
+
+std::string url_origin(std::string_view url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string_view::npos)
+    return redact_url(url);
+  // The host starts after the last '@', as in redact_url.
+  auto start = scheme + 3;
+  auto host = url.rfind('@');
+  host = host == std::string_view::npos || host < start ? start : host + 1;
+  auto end = url.find_first_of("/?#", host);
+  return std::string{url.substr(0, start)}
+         + std::string{url.substr(host, end == std::string_view::npos ? url.npos : end - host)};
+}
+
 } // namespace seq::msg

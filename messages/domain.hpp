@@ -45,6 +45,15 @@ std::string rfc3339_z(timestamp_us t);
 /// Parses RFC 3339 (full date, `T`/`t`, time, optional fraction, `Z`/`z` or ±hh:mm).
 std::optional<timestamp_us> parse_rfc3339(std::string_view s);
 
+/// `url` fit for a log line or an error message: the password of a `scheme://user:password@`
+/// URL and the value of every `password=` parameter (URI query or libpq key=value form) become
+/// `***`. The rest is kept, so that the host and the database still show.
+std::string redact_url(std::string_view url);
+/// The scheme, host and port of a `scheme://` URL (`https://node.example:8545`), for logs and
+/// errors that name a chain node: its user information, path and query are left out, since
+/// hosted nodes carry their API key there. A URL without a scheme is returned redacted.
+std::string url_origin(std::string_view url);
+
 struct entity_key {
   std::string entity_type, entity_id;
   auto operator<=>(const entity_key&) const = default;

@@ -206,11 +206,11 @@ int run_node(const config::settings& s, const sigset_t& signals) {
 
   auto store = open_with_retry(s.storage.url);
   if (!store) {
-    spdlog::critical("storage {}: {}", s.storage.url, error_message(store.error()));
+    spdlog::critical("storage {}: {}", msg::redact_url(s.storage.url),
+                     error_message(store.error()));
     return 3;
   }
-  spdlog::info("storage backend {} ({})", (*store)->backend(),
-               config::is_postgres_url(s.storage.url) ? "postgres url" : s.storage.url);
+  spdlog::info("storage backend {} ({})", (*store)->backend(), msg::redact_url(s.storage.url));
   if (s.storage.migrate_on_start) {
     if (auto ok = (*store)->migrate(); !ok) {
       spdlog::critical("migrations failed: {}", error_message(ok.error()));
@@ -225,7 +225,8 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   // Outlives the actor system (declared before it): checkpoints run until the last commit.
   auto checkpointer = storage::start_wal_checkpointer(s.storage.url);
   if (!checkpointer) {
-    spdlog::critical("storage {}: {}", s.storage.url, error_message(checkpointer.error()));
+    spdlog::critical("storage {}: {}", msg::redact_url(s.storage.url),
+                     error_message(checkpointer.error()));
     return 3;
   }
 
@@ -340,7 +341,8 @@ int run_node(const config::settings& s, const sigset_t& signals) {
     ac.call_timeout = bc.call_timeout + std::chrono::seconds{5};
     anchor = actors::anchor::spawn_anchor(sys, ac);
     spdlog::info("anchoring to {} (contract {}, abi {}, chain id {}; automatic {})",
-                 s.anchor.rpc_url, s.anchor.contract_address, s.anchor.abi, s.anchor.chain_id,
+                 msg::url_origin(s.anchor.rpc_url), s.anchor.contract_address, s.anchor.abi,
+                 s.anchor.chain_id,
                  s.anchor.automatic ? "every " + std::to_string(s.anchor.interval.count()) + " ms"
                                     : "off");
   }

@@ -10,6 +10,7 @@
 // $VES_CONFIG, $DATABASE_URL, default sqlite://data/ves.db).
 #include "adapters/storage/event_store.hpp"
 #include "config/settings.hpp"
+#include "messages/domain.hpp"
 #include "messages/errc.hpp"
 #include "messages/ves/ves.hpp"
 #include "runtime/cli.hpp"
@@ -50,7 +51,8 @@ storage::store_ptr open(const globals& g) {
   auto url = store_url(g);
   auto s = storage::open_store(url);
   if (!s) {
-    std::cerr << "ves: cannot open " << url << ": " << error_message(s.error()) << "\n";
+    std::cerr << "ves: cannot open " << msg::redact_url(url) << ": " << error_message(s.error())
+              << "\n";
     std::exit(3);
   }
   return std::move(*s);

@@ -2,6 +2,7 @@
 #include "adapters/chain/rpc_client.hpp"
 
 #include "adapters/chain/abi.hpp"
+#include "messages/domain.hpp"
 #include "messages/errc.hpp"
 
 #include <httplib.h>
@@ -23,7 +24,8 @@ struct parsed_url {
 
 caf::expected<parsed_url> parse_url(const std::string& url) {
   auto bad = [&](const char* why) {
-    return make_error(errc::invalid_request, std::string{"chain RPC URL "} + why + ": " + url);
+    return make_error(errc::invalid_request,
+                      std::string{"chain RPC URL "} + why + ": " + msg::url_origin(url));
   };
   auto sep = url.find("://");
   if (sep == std::string::npos)

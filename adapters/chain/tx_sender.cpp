@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "adapters/chain/tx_sender.hpp"
 
+#include "messages/domain.hpp"
 #include "messages/errc.hpp"
 
 #include <algorithm>
@@ -58,7 +59,8 @@ caf::expected<uint64_t> tx_sender::chain_id() {
   if (!id)
     return id;
   if (opts_.chain_id != 0 && *id != opts_.chain_id)
-    return make_error(errc::chain_rejected, "the node at " + rpc_.url() + " serves chain id "
+    return make_error(errc::chain_rejected, "the node at " + msg::url_origin(rpc_.url())
+                                              + " serves chain id "
                                               + std::to_string(*id) + ", configured "
                                               + std::to_string(opts_.chain_id));
   chain_id_ = *id;

@@ -47,10 +47,10 @@ caf::expected<store_ptr> open_store(const std::string& url, store_scope scope) {
   }
   auto path = sqlite_path(url);
   if (!path || path->empty())
+    // The URL is not repeated: it may carry a password (callers print it redacted).
     return make_error(errc::invalid_request,
-                      "unsupported database URL (want sqlite:..., a path ending in .db or "
-                      "postgres://...): "
-                        + url);
+                      "unsupported database URL (want sqlite:..., a path ending in .db, "
+                      ".sqlite or .sqlite3, or postgres://...)");
   auto s = sqlite_event_store::open(*path, scope);
   if (!s)
     return s.error();

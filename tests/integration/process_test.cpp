@@ -111,6 +111,18 @@ TEST_CASE("a bad configuration is rejected at start with one line naming the key
   r = sh(bin + " --config " + yaml);
   CHECK(r.exit_code == 2);
   CHECK(r.out.find("sequencer.group_commit_max_events") != std::string::npos);
+
+  // A storage URL it cannot open is named without its password, by the server and by `ves`.
+  auto url = std::string{"'postgress://ves:hunter2@127.0.0.1/db'"};
+  r = sh("DATABASE_URL=" + url + " VES_DATA_DIR=" + dir.path() + "/data " + bin);
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find("postgress://ves:***@127.0.0.1/db") != std::string::npos);
+  CHECK(r.out.find("unsupported database URL") != std::string::npos);
+  CHECK(r.out.find("hunter2") == std::string::npos);
+  r = sh(cli_bin() + " --database-url " + url + " migrate");
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find("ves: cannot open postgress://ves:***@127.0.0.1/db") != std::string::npos);
+  CHECK(r.out.find("hunter2") == std::string::npos);
 }
 
 TEST_CASE("the reference's variables it does not read are named at start; an IP allowlist "

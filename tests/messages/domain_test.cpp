@@ -100,3 +100,29 @@ TEST_CASE("errc names and error messages", "[errc]") {
   CHECK(seq::error_message(caf::make_error(seq::errc::timeout)).empty());
   CHECK(seq::error_message(caf::make_error(seq::errc::timeout, 42)).empty());
 }
+
+TEST_CASE("redact_url hides passwords and keeps the rest of a storage URL", "[domain]") {
+  CHECK(msg::redact_url("postgres://ves:s3cret@db.example:5432/ves")
+        == "postgres://ves:***@db.example:5432/ves");
+  CHECK(msg::redact_url("postgresql://u:p%40ss@h/db?sslmode=require")
+        == "postgresql://u:***@h/db?sslmode=require");
+  CHECK(msg::redact_url("postgres://u:pa/ss?x@h/db") == "postgres://u:***@h/db"); // unescaped
+  CHECK(msg::redact_url("postgres://h/db?sslmode=require&password=x1&user=u")
+        == "postgres://h/db?sslmode=require&password=***&user=u");
+  CHECK(msg::redact_url("postgres://h/db?password=x1") == "postgres://h/db?password=***");
+  CHECK(msg::redact_url("host=h password=x1 dbname=d") == "host=h password=*** dbname=d");
+  CHECK(msg::redact_url("password=x1") == "password=***");
+  for (std::string kept : {"postgresql://ves@db/ves", "postgres://127.0.0.1:5433/db",
+                           "postgres://h/db?xpassword=1", "sqlite://data/ves.db",
+                           "data/ves.db", "sqlite::memory:", ""})
+    CHECK(msg::redact_url(kept) == kept);
+}
+
+TEST_CASE("url_origin keeps the scheme, host and port of a chain node's URL", "[domain]") {
+  CHECK(msg::url_origin("https://base-sepolia.g.example.com/v2/SECRETKEY")
+        == "https://base-sepolia.g.example.com");
+  CHECK(msg::url_origin("http://127.0.0.1:8545") == "http://127.0.0.1:8545");
+  CHECK(msg::url_origin("https://u:pw@node.example:8443/rpc?key=k") == "https://node.example:8443");
+  CHECK(msg::url_origin("https://u:p/w@node.example/rpc") == "https://node.example");
+  CHECK(msg::url_origin("node.example/rpc?password=k") == "node.example/rpc?password=***");
+}
