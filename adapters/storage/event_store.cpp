@@ -45,9 +45,9 @@ caf::expected<store_ptr> open_store(const std::string& url, store_scope scope) {
       return s.error();
     return store_ptr{std::move(*s)};
   }
+  // The error does not repeat the URL: it may carry a password (callers print it redacted).
   auto path = sqlite_path(url);
   if (!path || path->empty())
-    // The URL is not repeated: it may carry a password (callers print it redacted).
     return make_error(errc::invalid_request,
                       "unsupported database URL (want sqlite:..., a path ending in .db, "
                       ".sqlite or .sqlite3, or postgres://...)");
