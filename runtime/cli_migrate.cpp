@@ -19,14 +19,6 @@ std::string file_name(const storage::migration_report::entry& e) {
   return std::string{version} + "_" + e.name;
 }
 
-/// This build's migrations that the database has applied.
-size_t applied(const storage::migration_report& r) {
-  size_t n = 0;
-  for (const auto& e : r.entries)
-    n += e.in_build && e.applied_at ? 1 : 0;
-  return n;
-}
-
 void print_json(const std::vector<storage::migration_report>& rs, size_t pending, output io) {
   http::json_writer w;
   w.begin_object().field("up_to_date", pending == 0).key("databases").begin_array();
@@ -34,7 +26,7 @@ void print_json(const std::vector<storage::migration_report>& rs, size_t pending
     w.begin_object().field("database", r.database);
     if (!r.file.empty())
       w.field("file", r.file);
-    w.field("applied", applied(r)).field("pending", r.pending());
+    w.field("applied", r.applied()).field("pending", r.pending());
     w.key("migrations").begin_array();
     for (const auto& e : r.entries) {
       w.begin_object().field("version", e.version).field("name", e.name);
@@ -53,7 +45,8 @@ void print_text(const std::vector<storage::migration_report>& rs, size_t pending
     io.out << r.database;
     if (!r.file.empty())
       io.out << " (" << r.file << ")";
-    io.out << ": " << applied(r) << " of " << applied(r) + r.pending() << " migrations applied\n";
+    io.out << ": " << r.applied() << " of " << r.applied() + r.pending()
+           << " migrations applied\n";
     for (const auto& e : r.entries) {
       auto name = file_name(e);
       io.out << "  " << name << std::string(name.size() < 28 ? 28 - name.size() : 1, ' ');

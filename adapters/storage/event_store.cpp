@@ -118,11 +118,18 @@ caf::expected<std::vector<applied_migration>> applied_migrations(event_store& st
   return make_error(errc::invalid_request, "unknown storage backend " + store.backend());
 }
 
+size_t migration_report::applied() const {
+  size_t n = 0;
+  for (const auto& e : entries)
+    n += e.in_build && e.applied_at ? 1 : 0;
+  return n;
+}
+
 size_t migration_report::pending() const {
   size_t n = 0;
   for (const auto& e : entries)
-    n += e.in_build && !e.applied_at ? 1 : 0;
-  return n;
+    n += e.in_build ? 1 : 0;
+  return n - applied();
 }
 
 std::vector<migration_report::entry>

@@ -59,7 +59,8 @@ struct migration_report {
   std::string database; ///< "events" or "projections" (the two SQLite files), "postgresql"
   std::string file;     ///< the SQLite file; empty for PostgreSQL
   std::vector<entry> entries; ///< ascending by version
-  /// This build's migrations that the database has not applied.
+  /// This build's migrations that the database has applied / has not applied.
+  size_t applied() const;
   size_t pending() const;
 };
 
