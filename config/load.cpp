@@ -71,17 +71,25 @@ std::string trim(std::string_view v) {
   return std::string{v};
 }
 
-/// A comma-separated list (a YAML sequence arrives joined with commas) of `tenant/store`.
+/// The items of a comma-separated list (a YAML sequence arrives joined with commas), each
+/// trimmed; empty items are dropped.
+std::vector<std::string> split_list(std::string_view v) {
+  std::vector<std::string> out;
+  while (!v.empty()) {
+    auto comma = v.find(',');
+    auto item = trim(v.substr(0, comma));
+    v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+    if (!item.empty())
+      out.push_back(std::move(item));
+  }
+  return out;
+}
+
+/// A list of `tenant/store`.
 std::vector<std::pair<ves::uuid, ves::uuid>> parse_streams(const std::string& key,
                                                            const std::string& v) {
   std::vector<std::pair<ves::uuid, ves::uuid>> out;
-  std::string_view rest = v;
-  while (!rest.empty()) {
-    auto comma = rest.find(',');
-    auto item = trim(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    if (item.empty())
-      continue;
+  for (const auto& item : split_list(v)) {
     auto slash = item.find('/');
     std::optional<ves::uuid> tenant, store;
     if (slash != std::string::npos) {
@@ -116,47 +124,30 @@ std::string parse_address(const std::string& key, const std::string& v, bool emp
 
 /// x402 network names, comma-separated (the reference's X402_BATCH_NETWORKS form).
 std::vector<std::string> parse_x402_networks(const std::string& key, const std::string& v) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= v.size()) {
-    auto end = v.find(',', start);
-    auto item = v.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    while (!item.empty() && isspace(static_cast<unsigned char>(item.front())))
-      item.erase(item.begin());
-    while (!item.empty() && isspace(static_cast<unsigned char>(item.back())))
-      item.pop_back();
-    if (!item.empty()) {
-      if (ves::x402_chain_id(item) == 0)
-        fail(key, "unknown x402 network (set_chain, set_chain_testnet, arc, arc_testnet, base, "
-                  "base_sepolia, ethereum, ethereum_sepolia, arbitrum, optimism)",
-             item);
-      out.push_back(item);
-    }
-    if (end == std::string::npos)
-      break;
-    start = end + 1;
-  }
+  auto out = split_list(v);
+  for (const auto& item : out)
+    if (ves::x402_chain_id(item) == 0)
+      fail(key, "unknown x402 network (set_chain, set_chain_testnet, arc, arc_testnet, base, "
+                "base_sepolia, ethereum, ethereum_sepolia, arbitrum, optimism)",
+           item);
   return out;
 }
 
-/// `asset=0x…` pairs, comma-separated (VES_X402_TOKEN_ADDRESSES).
-void parse_token_list(std::map<std::string, std::string>& out, const std::string& key,
-                      const std::string& v) {
-  size_t start = 0;
-  while (start < v.size()) {
-    auto end = v.find(',', start);
-    auto item = v.substr(start, end == std::string::npos ? std::string::npos : end - start);
+/// `asset=0x…` pairs, comma-separated (VES_X402_TOKEN_ADDRESSES): the whole table, which
+/// replaces the one from the file.
+std::map<std::string, std::string> parse_token_list(const std::string& key,
+                                                    const std::string& v) {
+  std::map<std::string, std::string> out;
+  for (const auto& item : split_list(v)) {
     auto eq = item.find('=');
     if (eq == std::string::npos)
       fail(key, "expected asset=0x… pairs separated by commas", v);
-    auto asset = ves::x402_asset_string(item.substr(0, eq));
+    auto asset = ves::x402_asset_string(trim(std::string_view{item}.substr(0, eq)));
     if (asset.empty())
       fail(key, "unknown x402 asset", item.substr(0, eq));
-    out[asset] = parse_address(key, item.substr(eq + 1), false);
-    if (end == std::string::npos)
-      break;
-    start = end + 1;
+    out[asset] = parse_address(key, trim(std::string_view{item}.substr(eq + 1)), false);
   }
+  return out;
 }
 
 using setter = std::function<void(settings&, const std::string& key, const std::string& v)>;
@@ -241,7 +232,7 @@ const std::map<std::string, setter>& setters() {
     {"x402.networks", [](settings& s, auto& k, auto& v) { s.x402.networks = parse_x402_networks(k, v); }},
     {"x402.auto_settle", [](settings& s, auto& k, auto& v) { s.x402.auto_settle = parse_bool(k, v); }},
     {"x402.settlement_contract", [](settings& s, auto& k, auto& v) { s.x402.settlement_contract = parse_address(k, v, true); }},
-    {"x402.token_addresses", [](settings& s, auto& k, auto& v) { parse_token_list(s.x402.token_addresses, k, v); }},
+    {"x402.token_addresses", [](settings& s, auto& k, auto& v) { s.x402.token_addresses = parse_token_list(k, v); }},
     {"x402.token_addresses.usdc", [](settings& s, auto& k, auto& v) { s.x402.token_addresses["usdc"] = parse_address(k, v, false); }},
     {"x402.token_addresses.usdt", [](settings& s, auto& k, auto& v) { s.x402.token_addresses["usdt"] = parse_address(k, v, false); }},
     {"x402.token_addresses.ssusd", [](settings& s, auto& k, auto& v) { s.x402.token_addresses["ssusd"] = parse_address(k, v, false); }},

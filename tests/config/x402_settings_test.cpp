@@ -80,6 +80,18 @@ TEST_CASE("x402 settings from the environment", "[config][x402]") {
   CHECK(none.x402.networks.empty());
 }
 
+TEST_CASE("VES_X402_TOKEN_ADDRESSES replaces the file's token table", "[config][x402]") {
+  constexpr const char* other = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512";
+  yaml_file f{std::string{"x402:\n  token_addresses:\n    usdt: \""} + token + "\"\n"};
+  CHECK(load(f.path.string(), {}).x402.token_addresses.size() == 1);
+  // Items may carry spaces around them and around `=`; only the variable's assets remain.
+  auto s = load(f.path.string(),
+                {{"VES_X402_TOKEN_ADDRESSES", std::string{" usdc = "} + other + " , dai=" + token
+                                                + ","}});
+  CHECK(s.x402.token_addresses
+        == std::map<std::string, std::string>{{"usdc", other}, {"dai", token}});
+}
+
 TEST_CASE("bad x402 settings are rejected naming the key", "[config][x402]") {
   CHECK(error_of("", {{"X402_BATCH_MAX_SIZE", "1001"}}).find("x402.batch_max_size")
         != std::string::npos);
