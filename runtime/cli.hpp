@@ -13,7 +13,7 @@
 ///                                    progress bar on stderr, and swaps them in at the end
 ///   ves migrate --status             every database's migrations, applied or pending
 /// Each returns the process exit code: 0 done, 1 refused or not found (for the migration
-/// status: migrations pending), 3 storage error.
+/// status: migrations pending), 3 storage error; ves_cli.cpp exits 2 on usage errors.
 
 #include "actors/dlq/retry_schedule.hpp"
 #include "adapters/storage/event_store.hpp"

@@ -26,6 +26,8 @@ void print_json(const std::vector<storage::migration_report>& rs, size_t pending
     w.begin_object().field("database", r.database);
     if (!r.file.empty())
       w.field("file", r.file);
+    if (r.missing)
+      w.field("missing", true);
     w.field("applied", r.applied()).field("pending", r.pending());
     w.key("migrations").begin_array();
     for (const auto& e : r.entries) {
@@ -46,7 +48,10 @@ void print_text(const std::vector<storage::migration_report>& rs, size_t pending
     if (!r.file.empty())
       io.out << " (" << r.file << ")";
     io.out << ": " << r.applied() << " of " << r.applied() + r.pending()
-           << " migrations applied\n";
+           << " migrations applied";
+    if (r.missing)
+      io.out << " (the file does not exist; `ves migrate` or the server's start creates it)";
+    io.out << "\n";
     for (const auto& e : r.entries) {
       auto name = file_name(e);
       io.out << "  " << name << std::string(name.size() < 28 ? 28 - name.size() : 1, ' ');

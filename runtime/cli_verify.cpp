@@ -263,7 +263,8 @@ key_lookup store_key_lookup(std::string url) {
       auto s = storage::open_store(url);
       if (!s)
         return make_error(errc::storage_unavailable,
-                          "cannot open " + url + ": " + error_message(s.error()));
+                          "cannot open " + msg::redact_url(url) + ": "
+                            + error_message(s.error()));
       *store = std::move(*s);
     }
     auto k = (*store)->get_agent_key(tenant, agent, key_id);
@@ -473,8 +474,8 @@ int verify_batch(const verify_batch_options& o, output io) {
   if (o.chain) {
     auto oc = check_onchain(*o.chain, verify::expectation_of(in.commitment, res));
     if (!oc) {
-      io.err << "ves: reading the on-chain record of " << subject << " (" << o.chain->rpc_url
-             << "): " << error_message(oc.error()) << "\n";
+      io.err << "ves: reading the on-chain record of " << subject << " ("
+             << msg::url_origin(o.chain->rpc_url) << "): " << error_message(oc.error()) << "\n";
       return verify_io_error;
     }
     merge(r, *oc);

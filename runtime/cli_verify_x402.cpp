@@ -2,6 +2,8 @@
 // `ves verify payment-receipt` (see cli_verify_x402.hpp).
 #include "runtime/cli_verify_x402.hpp"
 
+#include "runtime/cli_verify.hpp"
+
 #include "messages/ves/json.hpp"
 #include "messages/ves/ves.hpp"
 #include "messages/x402.hpp"
@@ -19,8 +21,14 @@ namespace {
 
 namespace json = ves::json;
 
-/// A malformed receipt (exit 2 with its message).
+/// Input that cannot be read, is not a JSON object, or a bad --payer-key (exit 2).
 struct bad_input : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// A receipt field that is missing or malformed: a finding about the data (exit 1), as in the
+/// other verify commands.
+struct bad_field : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
@@ -32,14 +40,14 @@ const json::value* field(const json::value& r, std::string_view k) {
 const json::value& need(const json::value& r, std::string_view k) {
   auto* v = field(r, k);
   if (!v)
-    throw bad_input("receipt: missing " + std::string{k});
+    throw bad_field("receipt: missing " + std::string{k});
   return *v;
 }
 
 std::string text(const json::value& r, std::string_view k) {
   auto& v = need(r, k);
   if (!v.is_string())
-    throw bad_input("receipt: " + std::string{k} + " must be a string");
+    throw bad_field("receipt: " + std::string{k} + " must be a string");
   return v.as_string();
 }
 
@@ -55,14 +63,14 @@ uint64_t number(const json::value& r, std::string_view k) {
         return x;
     } catch (const std::exception&) {
     }
-  throw bad_input("receipt: " + std::string{k} + " must be a non-negative integer");
+  throw bad_field("receipt: " + std::string{k} + " must be a non-negative integer");
 }
 
 template <size_t N>
 std::array<uint8_t, N> bytes(const std::string& s, std::string_view what) {
   auto b = ves::from_hex_fixed<N>(s, true);
   if (!b)
-    throw bad_input("receipt: " + std::string{what} + " must be " + std::to_string(N)
+    throw bad_field("receipt: " + std::string{what} + " must be " + std::to_string(N)
                     + " bytes of hex");
   return *b;
 }
@@ -70,7 +78,7 @@ std::array<uint8_t, N> bytes(const std::string& s, std::string_view what) {
 ves::uuid id(const json::value& r, std::string_view k) {
   auto u = ves::uuid::parse(text(r, k));
   if (!u)
-    throw bad_input("receipt: " + std::string{k} + " must be a UUID");
+    throw bad_field("receipt: " + std::string{k} + " must be a UUID");
   return *u;
 }
 
@@ -95,7 +103,7 @@ msg::x402_receipt_fields decode(const json::value& r, const std::string& payer_k
   f.fields.amount = number(r, "amount");
   f.fields.asset = ves::x402_asset_string(text(r, "asset"));
   if (f.fields.asset.empty())
-    throw bad_input("receipt: unknown asset " + text(r, "asset"));
+    throw bad_field("receipt: unknown asset " + text(r, "asset"));
   f.fields.network = text(r, "network");
   f.fields.chain_id = ves::x402_chain_id(f.fields.network);
   f.claimed_chain_id = number(r, "chain_id");
@@ -106,16 +114,19 @@ msg::x402_receipt_fields decode(const json::value& r, const std::string& payer_k
   f.merkle_root = bytes<32>(text(r, "merkle_root"), "merkle_root");
   auto& proof = need(r, "inclusion_proof");
   if (!proof.is_array())
-    throw bad_input("receipt: inclusion_proof must be an array");
+    throw bad_field("receipt: inclusion_proof must be an array");
   for (const auto& h : proof.as_array()) {
     if (!h.is_string())
-      throw bad_input("receipt: inclusion_proof must hold hex strings");
+      throw bad_field("receipt: inclusion_proof must hold hex strings");
     f.inclusion_proof.push_back(bytes<32>(h.as_string(), "inclusion_proof[]"));
   }
   f.leaf_index = number(r, "leaf_index");
   f.total_leaves = number(r, "total_leaves");
-  if (!payer_key.empty())
-    f.payer_public_key = bytes<32>(payer_key, "--payer-key");
+  if (!payer_key.empty()) {
+    f.payer_public_key = ves::from_hex_fixed<32>(payer_key, true);
+    if (!f.payer_public_key)
+      throw bad_input("--payer-key must be 32 bytes of hex");
+  }
   else if (field(r, "payer_public_key"))
     f.payer_public_key = bytes<32>(text(r, "payer_public_key"), "payer_public_key");
   if (field(r, "tenant_id") && field(r, "store_id") && field(r, "new_state_root")) {
@@ -138,7 +149,7 @@ int verify_payment_receipt(const verify_payment_receipt_options& o, output io) {
       throw bad_input("the receipt is not a JSON object");
     const auto& r = field(*doc, "receipt") ? need(*doc, "receipt") : *doc;
     if (!r.is_object())
-      throw bad_input("receipt: expected an object");
+      throw bad_field("receipt: expected an object");
     f = decode(r, o.payer_key);
     if (field(r, "leaf_hash"))
       claimed_leaf = bytes<32>(text(r, "leaf_hash"), "leaf_hash");
@@ -147,8 +158,11 @@ int verify_payment_receipt(const verify_payment_receipt_options& o, output io) {
                                    ? " in block " + std::to_string(number(r, "block_number"))
                                    : std::string{});
   } catch (const bad_input& e) {
-    io.err << e.what() << "\n";
-    return 2;
+    io.err << "ves: " << e.what() << "\n";
+    return verify_io_error;
+  } catch (const bad_field& e) {
+    io.out << e.what() << "\nFAILED: payment receipt: 1 problem found\n";
+    return verify_invalid;
   }
   auto c = msg::check_x402_receipt(f);
   auto line = [&](bool ok, const std::string& what) {

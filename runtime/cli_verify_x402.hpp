@@ -10,7 +10,8 @@
 /// payer_public_key (or --payer-key) and new_state_root with tenant_id and store_id.
 ///
 /// Output: one line per check on stdout, then `OK: …` or `FAILED: …`. Exit codes as the other
-/// verify commands (runtime/cli_verify.hpp): 0 valid, 1 invalid, 2 unreadable input.
+/// verify commands (runtime/cli_verify.hpp): 0 valid, 1 invalid (a missing or malformed field
+/// of the receipt too), 2 unreadable or non-JSON input, or a bad --payer-key.
 
 #include "runtime/cli.hpp"
 

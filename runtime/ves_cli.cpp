@@ -22,6 +22,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 namespace {
 
@@ -47,9 +48,9 @@ std::string store_url(const globals& g) {
   return settings_of(g).storage.url;
 }
 
-storage::store_ptr open(const globals& g) {
+storage::store_ptr open(const globals& g, storage::store_scope scope = storage::store_scope::all) {
   auto url = store_url(g);
-  auto s = storage::open_store(url);
+  auto s = storage::open_store(url, scope);
   if (!s) {
     std::cerr << "ves: cannot open " << msg::redact_url(url) << ": " << error_message(s.error())
               << "\n";
@@ -121,6 +122,9 @@ const char* perms(const msg::api_key_record& k) {
 int main(int argc, char** argv) {
   CLI::App app{"ves: VES sequencer operator tool"};
   app.require_subcommand(1);
+  // --config and --database-url work after the subcommand too (`ves migrate --database-url U`):
+  // the subcommands, which inherit this, hand options they do not know to their parent.
+  app.fallthrough();
   globals g;
   app.add_option("-c,--config", g.config_path, "YAML configuration file (default: $VES_CONFIG)");
   app.add_option("--database-url", g.database_url,
@@ -136,15 +140,23 @@ int main(int argc, char** argv) {
   migrate->add_flag("--json", migrate_json, "with --status: print JSON")->needs(status_flag);
   migrate->callback([&] {
     if (migrate_status) {
-      // Opening a SQLite URL creates the file: a status check must not.
-      auto file = storage::sqlite_path(store_url(g));
-      if (file && *file != ":memory:" && !std::filesystem::exists(*file)) {
-        std::cerr << "ves: no SQLite database at " << *file
-                  << " (`ves migrate` or the server's first start creates it)\n";
-        code = 1;
-        return;
+      // Opening a SQLite URL creates its files: a status check must not. Without the event
+      // file there is nothing to read; without the projection file the event file is read
+      // alone, and the projection file is reported missing.
+      auto url = store_url(g);
+      auto file = storage::sqlite_path(url);
+      auto scope = storage::store_scope::all;
+      if (file && *file != ":memory:") {
+        if (!std::filesystem::exists(*file)) {
+          std::cerr << "ves: no SQLite database at " << *file
+                    << " (`ves migrate` or the server's first start creates it)\n";
+          code = 1;
+          return;
+        }
+        if (!std::filesystem::exists(*storage::sqlite_projection_path(url)))
+          scope = storage::store_scope::events;
       }
-      code = runtime::cli::migration_status(*open(g), migrate_json, console());
+      code = runtime::cli::migration_status(*open(g, scope), migrate_json, console());
       return;
     }
     auto s = open(g);
@@ -164,9 +176,11 @@ int main(int argc, char** argv) {
     ->required();
   create->add_option("--store", stores, "store UUID the key is limited to (repeatable)");
   create->add_option("--agent", agent, "bind the key to this agent UUID");
-  create->add_flag("--read-only", read_only, "read permission only");
-  create->add_flag("--admin", admin, "admin permission (implies read and write)");
-  create->add_option("--rate-limit", rate_limit, "requests per minute for this key");
+  auto* read_only_flag = create->add_flag("--read-only", read_only, "read permission only");
+  create->add_flag("--admin", admin, "admin permission (implies read and write)")
+    ->excludes(read_only_flag);
+  create->add_option("--rate-limit", rate_limit, "requests per minute for this key")
+    ->check(CLI::Range(1, std::numeric_limits<int32_t>::max()));
   create->callback([&] {
     auto s = open(g);
     check(s->migrate(), "migrate");
@@ -224,6 +238,24 @@ int main(int argc, char** argv) {
     std::optional<ves::uuid> a;
     if (!agent.empty())
       a = parse_uuid(agent, "--agent");
+    // The store revokes an active key first, and answers an already revoked one again (the
+    // HTTP route's idempotent DELETE); the operator is told which it was.
+    bool matched = false, active = false;
+    for (const auto& k : check(s->list_api_keys(a, std::nullopt), "list keys"))
+      if (k.key_hash.rfind(prefix, 0) == 0) {
+        matched = true;
+        active = active || k.active;
+      }
+    if (!matched) {
+      std::cerr << "ves: no API key whose hash starts with " << prefix
+                << (a ? " among the agent's keys" : "") << "\n";
+      code = 1;
+      return;
+    }
+    if (!active) {
+      std::cout << "already revoked: no active key whose hash starts with " << prefix << "\n";
+      return;
+    }
     auto k = check(s->revoke_api_key(prefix, a, std::nullopt), "revoke key");
     std::cout << "revoked " << k.key_hash.substr(0, 16) << "\n";
   });
@@ -370,9 +402,14 @@ int main(int argc, char** argv) {
   vbatch->add_option("--file", batch_file, "exported batch (`ves export batch`; - = stdin)");
   key_opts(vbatch);
   vbatch->add_option("--sequencer-key", seq_key, "receipt public key (hex; default: published)");
-  vbatch->add_option("--rpc", rpc, "EVM JSON-RPC URL: also compare the on-chain record");
-  vbatch->add_option("--contract", contract, "anchor contract address (with --rpc)");
-  vbatch->add_option("--abi", abi, "stateset_anchor (default) or set_registry");
+  auto* rpc_opt
+    = vbatch->add_option("--rpc", rpc, "EVM JSON-RPC URL: also compare the on-chain record");
+  auto* contract_opt
+    = vbatch->add_option("--contract", contract, "anchor contract address (with --rpc)");
+  rpc_opt->needs(contract_opt);
+  contract_opt->needs(rpc_opt);
+  vbatch->add_option("--abi", abi, "stateset_anchor (default) or set_registry (with --rpc)")
+    ->needs(rpc_opt);
   vbatch->callback([&] {
     runtime::cli::verify_batch_options o{server, batch_file, batch_id, key_files, store_keys(),
                                          seq_key, std::nullopt};
@@ -431,8 +468,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    auto rc = app.exit(e);
-    return rc != 0 && (verify->parsed() || exp->parsed()) ? 2 : rc;
+    // --help and --version exit 0; every usage error exits 2 (CLI11's own codes vary).
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const config::config_error& e) {
     std::cerr << e.what() << "\n";
     return 2;

@@ -38,6 +38,13 @@ std::optional<std::string> sqlite_path(std::string_view url) {
   return std::nullopt;
 }
 
+std::optional<std::string> sqlite_projection_path(std::string_view url) {
+  auto path = sqlite_path(url);
+  if (!path)
+    return std::nullopt;
+  return sqlite_event_store::projection_file(*path);
+}
+
 caf::expected<store_ptr> open_store(const std::string& url, store_scope scope) {
   if (starts_with(url, "postgres://") || starts_with(url, "postgresql://")) {
     auto s = pg_event_store::open(url);
@@ -158,12 +165,18 @@ caf::expected<std::vector<migration_report>> migration_status(event_store& store
   std::vector<migration_report> out;
   if (auto* s = dynamic_cast<sqlite_event_store*>(&store)) {
     for (bool projection_file : {false, true}) {
+      const auto& known = projection_file ? sqlite_projections_migrations() : sqlite_migrations();
+      auto file = projection_file ? sqlite_event_store::projection_file(s->path()) : s->path();
+      // A connection without the projection file (opened so, because the file does not exist
+      // and reading must not create it): every migration of that file is pending.
+      if (projection_file && s->scope() == store_scope::events) {
+        out.push_back({"projections", file, merge_migrations(known, {}), true});
+        continue;
+      }
       auto applied = s->applied_migrations(projection_file);
       if (!applied)
         return applied.error();
-      const auto& known = projection_file ? sqlite_projections_migrations() : sqlite_migrations();
-      out.push_back({projection_file ? "projections" : "events",
-                     projection_file ? sqlite_event_store::projection_file(s->path()) : s->path(),
+      out.push_back({projection_file ? "projections" : "events", file,
                      merge_migrations(known, *applied)});
     }
     return out;

@@ -38,6 +38,10 @@ enum class store_scope {
 /// names PostgreSQL or nothing open_store understands.
 std::optional<std::string> sqlite_path(std::string_view url);
 
+/// The SQLite projection file beside the event file a URL names (sqlite_path), or nullopt as
+/// sqlite_path.
+std::optional<std::string> sqlite_projection_path(std::string_view url);
+
 /// Opens a connection from a URL: `sqlite:///abs/path.db`, `sqlite://rel/path.db`, a plain
 /// file path, or `postgres://…` / `postgresql://…` (any libpq URI). Does not migrate; migrating
 /// needs `store_scope::all`.

@@ -59,6 +59,7 @@ struct migration_report {
   std::string database; ///< "events" or "projections" (the two SQLite files), "postgresql"
   std::string file;     ///< the SQLite file; empty for PostgreSQL
   std::vector<entry> entries; ///< ascending by version
+  bool missing = false; ///< the SQLite file does not exist (yet): every migration is pending
   /// This build's migrations that the database has applied / has not applied.
   size_t applied() const;
   size_t pending() const;
@@ -71,8 +72,10 @@ merge_migrations(const std::vector<migration>& known,
                  const std::vector<applied_migration>& applied);
 
 /// The migration state of every database of the store: the SQLite event file and projection
-/// file (the store must reach both, `store_scope::all`), or the one PostgreSQL database.
-/// Reads only; a database never migrated has every migration pending.
+/// file, or the one PostgreSQL database. Reads only; a database never migrated has every
+/// migration pending. A SQLite store opened with `store_scope::events` (as `ves migrate
+/// --status` opens one whose projection file does not exist, since opening `all` creates it)
+/// reports its projection file as `missing`.
 caf::expected<std::vector<migration_report>> migration_status(event_store& store);
 
 /// errc::migration_failed unless `xs` is strictly ascending by version.

@@ -121,7 +121,7 @@ TEST_CASE("an independent Node agent pays another; batches seal and receipts ver
   CHECK(full >= 1); // at least one batch was sealed by size
 
   // Every receipt verifies offline; a tampered one does not.
-  std::string tampered;
+  std::string tampered, malformed;
   for (const auto& x : intents) {
     auto id = str_of(x, "intent_id");
     auto r = admin.get("/api/v1/x402/payments/" + id + "/receipt");
@@ -131,10 +131,15 @@ TEST_CASE("an independent Node agent pays another; batches seal and receipts ver
     CHECK(str_of(rc, "intent_id") == id);
     CHECK(u64_of(rc, "total_leaves") == per_batch[str_of(rc, "batch_id")]);
     CHECK(verify_offline(dir, r.body, id) == 0);
-    if (tampered.empty())
+    if (tampered.empty()) {
       tampered = obj({{"receipt", set_field(rc, "amount", num(u64_of(rc, "amount") + 1))}}).dump();
+      malformed = obj({{"receipt", set_field(rc, "merkle_root", std::string{"0xzz"})}}).dump();
+    }
   }
   CHECK(verify_offline(dir, tampered, "tampered") == 1);
+  // A malformed field is a finding about the data (1); input that is not JSON cannot be read (2).
+  CHECK(verify_offline(dir, malformed, "malformed") == 1);
+  CHECK(verify_offline(dir, "not json", "not-json") == 2);
 }
 
 TEST_CASE("x402 request rules, nonce replay and idempotency under races",

@@ -197,6 +197,7 @@ public:
   caf::expected<void> execute(const std::string& sql);
   /// The database file (or `:memory:`).
   const std::string& path() const { return path_; }
+  store_scope scope() const { return scope_; }
 
 private:
   sqlite_event_store(sqlite3* db, std::string path, store_scope scope);

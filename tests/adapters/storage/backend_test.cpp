@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -149,6 +150,33 @@ TEST_CASE("migration_status of SQLite shows pending and foreign rows and changes
   CHECK(events.back().version == 9999);
   CHECK(events.back().applied_at == 1);
   CHECK_FALSE(events.back().in_build);
+}
+
+TEST_CASE("migration_status of SQLite without its projection file creates none", "[storage]") {
+  if (is_postgres())
+    return;
+  temp_dir dir;
+  auto url = "sqlite://" + (dir.path / "lost.db").string();
+  {
+    auto s = open_store(url);
+    SEQ_REQUIRE_OK(s);
+    SEQ_REQUIRE_OK((*s)->migrate());
+  }
+  auto proj = *sqlite_projection_path(url);
+  CHECK(proj == (dir.path / "lost.projections.db").string());
+  for (auto suffix : {"", "-wal", "-shm"})
+    std::filesystem::remove(proj + suffix);
+  auto s = open_store(url, store_scope::events); // as `ves migrate --status` opens it then
+  SEQ_REQUIRE_OK(s);
+  auto st = migration_status(**s);
+  SEQ_REQUIRE_OK(st);
+  REQUIRE(st->size() == 2);
+  CHECK_FALSE((*st)[0].missing);
+  CHECK((*st)[0].pending() == 0);
+  CHECK((*st)[1].missing);
+  CHECK((*st)[1].file == proj);
+  CHECK((*st)[1].pending() == sqlite_projections_migrations().size());
+  CHECK_FALSE(std::filesystem::exists(proj));
 }
 
 TEST_CASE("PostgreSQL: tables updated in place leave room for HOT updates", "[storage]") {
