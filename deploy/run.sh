@@ -4,6 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/deploy/install-deps.sh"
+export SEQ_BUILD_DIR=${SEQ_BUILD_DIR:-$root/build}
 "$root/deploy/build.sh"
 cd "$root"
-exec "$root/build/runtime/ves-sequencerd" "$@"
+exec "$SEQ_BUILD_DIR/runtime/ves-sequencerd" "$@"

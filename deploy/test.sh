@@ -16,7 +16,8 @@ else
   "$root/deploy/build.sh"
 fi
 
-# The chain tests run ganache and solc-js from the committed lockfile.
+# From the committed lockfile: ganache and solc-js for the chain tests, @noble/ed25519 for the
+# x402 integration test's independent Node agent.
 if [[ ! -d $root/node_modules ]]; then
   (cd "$root" && npm ci --no-audit --no-fund)
 fi
@@ -25,7 +26,6 @@ pgdir=$(mktemp -d /tmp/ves-pg.XXXXXX)
 cleanup() { "$root/tests/support/pg_harness.sh" stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$pgdir"; }
 trap cleanup EXIT
 export SEQ_TEST_PG_URL=$("$root/tests/support/pg_harness.sh" start "$pgdir")
-export SEQ_TEST_PG_DIR=$pgdir
 echo "test: throw-away PostgreSQL at $SEQ_TEST_PG_URL"
 
 cd "$SEQ_BUILD_DIR"
