@@ -20,6 +20,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <limits>
@@ -238,6 +239,7 @@ int main(int argc, char** argv) {
     std::optional<ves::uuid> a;
     if (!agent.empty())
       a = parse_uuid(agent, "--agent");
+    std::transform(prefix.begin(), prefix.end(), prefix.begin(), ::tolower); // hashes are lowercase
     // The store revokes an active key first, and answers an already revoked one again (the
     // HTTP route's idempotent DELETE); the operator is told which it was.
     bool matched = false, active = false;
