@@ -126,9 +126,9 @@ msg::x402_receipt_fields decode(const json::value& r, const std::string& payer_k
     f.payer_public_key = ves::from_hex_fixed<32>(payer_key, true);
     if (!f.payer_public_key)
       throw bad_input("--payer-key must be 32 bytes of hex");
-  }
-  else if (field(r, "payer_public_key"))
+  } else if (field(r, "payer_public_key")) {
     f.payer_public_key = bytes<32>(text(r, "payer_public_key"), "payer_public_key");
+  }
   if (field(r, "tenant_id") && field(r, "store_id") && field(r, "new_state_root")) {
     f.tenant_id = id(r, "tenant_id");
     f.store_id = id(r, "store_id");
