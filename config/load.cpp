@@ -399,10 +399,7 @@ std::optional<std::string> rust_log_level(std::string_view filter) {
   // env_logger's syntax: comma-separated directives, `module=level` or a bare level that sets
   // the default; the last bare level wins. Module directives have no counterpart here.
   std::optional<std::string> level;
-  while (!filter.empty()) {
-    auto comma = filter.find(',');
-    auto item = trim(filter.substr(0, comma));
-    filter = comma == std::string_view::npos ? std::string_view{} : filter.substr(comma + 1);
+  for (auto item : split_list(filter)) {
     std::transform(item.begin(), item.end(), item.begin(), ::tolower);
     for (auto lvl : {"trace", "debug", "info", "warn", "error", "off"})
       if (item == lvl)
