@@ -135,6 +135,7 @@ def main():
         "ves-storage": "storage writers", "ves-projection": "projection I/O",
         "ves-commit-io": "commit I/O", "ves-x402-io": "x402 I/O",
         "ves-wal-ckpt": "WAL checkpointer", "caf.clock": "CAF clock",
+        "ves-anchor-io": "anchor I/O", "ves-chain": "chain worker",
     }
 
     def server_threads(c, n):
@@ -221,7 +222,7 @@ def main():
         (f"p50 {p50:.2f} ms, p99.9 {lat.get('p999', 0) / 1000:.1f} ms, achieved "
          f"{t4.get('events_per_s', 0):,.0f} ev/s; " if t4 else "")
         + (f"baseline p50 {b4.get('p50_ms', 0):.2f} ms at {b4.get('tps', 0):,.0f} tx/s; "
-           if b4 else "") + check_note(t4))
+           if b4 else "") + cpu_note(t4, None) + check_note(t4))
 
     # T5: 10,000 streams touched once, then idle.
     t5 = loadgen("t5")
