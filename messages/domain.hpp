@@ -115,12 +115,22 @@ struct sequenced_legacy_event {
   timestamp_us sequenced_at = 0;
 };
 
+/// Key algorithm ids of §8.2 this server takes: 0 (unspecified) and 1 (Ed25519).
+inline constexpr int32_t key_algorithm_unspecified = 0;
+inline constexpr int32_t key_algorithm_ed25519 = 1;
+
+/// The `key_algorithm` stored for a requested one: unspecified is stored as Ed25519, as the
+/// reference stores it.
+constexpr int32_t stored_key_algorithm(int32_t requested) {
+  return requested == key_algorithm_unspecified ? key_algorithm_ed25519 : requested;
+}
+
 /// An Ed25519 agent signing key (agent_signing_keys).
 struct agent_key {
   uuid tenant_id, agent_id;
   uint32_t key_id = 0;
   pubkey32 public_key{};
-  int32_t key_algorithm = 0;
+  int32_t key_algorithm = key_algorithm_ed25519;
   std::string status = "active";     ///< active | revoked | expired
   std::optional<timestamp_us> valid_from, valid_to, revoked_at;
   timestamp_us created_at = 0;

@@ -130,6 +130,10 @@ struct x402_violation {
 /// i64::MAX, known asset and network, optional strings non-blank and within their limits.
 std::optional<x402_violation> check_x402_fields(const x402_intent& x);
 
+/// The agent key an intent names when its request leaves `agent_key_id` out: the key that
+/// verifies it without `payer_public_key`, and the value stored and listed (as the reference).
+inline constexpr uint32_t x402_default_agent_key_id = 1;
+
 /// The longest validity window (valid_until − now), seconds.
 inline constexpr uint64_t x402_max_validity_s = 86400;
 

@@ -48,12 +48,12 @@ void register_agent_key(context& ctx, const httplib::Request& req, httplib::Resp
   if (k.key_id > max_key_id)
     f.bad("keyId", "expected an integer in 0..2147483647");
   auto pk_text = f.string("publicKey");
-  auto algorithm = f.opt_i64("keyAlgorithm").value_or(0);
+  auto algorithm = f.opt_i64("keyAlgorithm").value_or(msg::key_algorithm_unspecified);
   ensure_admin(p, k.tenant_id, ves::uuid{});
-  if (algorithm != 0 && algorithm != 1)
+  if (algorithm != msg::key_algorithm_unspecified && algorithm != msg::key_algorithm_ed25519)
     reject(api_error::bad_request("key_algorithm " + std::to_string(algorithm)
                                   + " is not supported by this server (0 or 1 = Ed25519)"));
-  k.key_algorithm = static_cast<int32_t>(algorithm);
+  k.key_algorithm = msg::stored_key_algorithm(static_cast<int32_t>(algorithm));
   auto pk = ves::from_hex(pk_text);
   if (!pk)
     reject(api_error::bad_request("Invalid public_key hex: \"" + pk_text + "\""));
@@ -89,7 +89,7 @@ void register_agent_key(context& ctx, const httplib::Request& req, httplib::Resp
     .field("tenantId", k.tenant_id.str())
     .field("agentId", k.agent_id.str())
     .field("keyId", k.key_id)
-    .field("keyAlgorithm", k.key_algorithm)
+    .field("keyAlgorithm", algorithm) // as requested, like the reference
     .field("message", "Agent key registered successfully")
     .end_object();
   write_json(res, w.take());

@@ -181,7 +181,7 @@ submission decode_submission(const ves::json::value& body) {
   x.tenant_id = f.uuid("tenant_id");
   x.store_id = f.uuid("store_id");
   x.source_agent_id = f.uuid("agent_id");
-  x.agent_key_id = f.opt_u32("agent_key_id");
+  x.agent_key_id = f.opt_u32("agent_key_id").value_or(msg::x402_default_agent_key_id);
   x.payer_address = f.string("payer_address");
   x.payee_address = f.string("payee_address");
   x.amount = f.u64("amount");
@@ -227,12 +227,12 @@ void parse_crypto_fields(submission& s) {
 }
 
 /// The key that verifies the payer signature: payer_public_key, else the registered agent key
-/// (tenant, agent_id, agent_key_id or 1) valid now.
+/// (tenant, agent_id, agent_key_id) valid now.
 ves::pubkey32 verification_key(context& ctx, const msg::x402_intent& x) {
   if (x.payer_public_key)
     return *x.payer_public_key;
   auto c = conn(ctx);
-  auto k = c->get_agent_key(x.tenant_id, x.source_agent_id, x.agent_key_id.value_or(1));
+  auto k = c->get_agent_key(x.tenant_id, x.source_agent_id, *x.agent_key_id);
   if (!k && k.error() != errc::not_found)
     reject(from_error(k.error()));
   if (!k || !msg::x402_key_usable(*k, msg::now_us()))

@@ -3,6 +3,7 @@
 // same store the server uses, config rejection at start, the generated bootstrap key printed
 // once, JSON logs with request ids, and the names of the server's threads.
 #include "tests/integration/api_client.hpp"
+#include "tests/integration/projection_harness.hpp"
 #include "tests/integration/server_process.hpp"
 
 #include "messages/ves/json.hpp"
@@ -127,6 +128,27 @@ TEST_CASE("ves migrate and ves keys manage API keys in the server's store", "[cl
   check_error(scoped.get("/api/v1/ves/head" + stream_query(tenant, other_store)), 403);
   check_error(api_client{srv.port(), doomed}.get("/api/v1/ves/head" + stream_query(tenant, store)),
               401, "INVALID_API_KEY");
+}
+
+TEST_CASE("ves migrate refuses a database the reference sequencer migrated", "[cli]") {
+  if (!is_postgres())
+    return; // the reference's server runs on PostgreSQL only
+  temp_dir dir{"ves-it-sqlx"};
+  proj::own_database db{dir};
+  auto psql = [&](const std::string& sql) {
+    auto r = run_command({proj::own_database::pg_bin("psql"), "-XAtq", "-d", db.url(), "-c", sql});
+    INFO("psql " << sql << " -> " << r.out);
+    REQUIRE(r.exit_code == 0);
+    return last_line(r.out);
+  };
+  psql("CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY)");
+  auto r = sh(cli_bin() + " migrate --database-url '" + db.url() + "'");
+  INFO(r.out);
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find("holds the reference sequencer's schema") != std::string::npos);
+  // Nothing of this project's schema was created.
+  CHECK(psql("SELECT to_regclass('schema_migrations') IS NULL AND to_regclass('ves_events')"
+             " IS NULL") == "t");
 }
 
 TEST_CASE("a bad configuration is rejected at start with one line naming the key",

@@ -52,10 +52,12 @@ public:
   }
   const std::string& url() const { return url_; }
 
-private:
+  /// A PostgreSQL client program (`PGBIN`, else Debian 12's).
   static std::string pg_bin(const char* tool) {
     return env_or("PGBIN", "/usr/lib/postgresql/15/bin") + "/" + tool;
   }
+
+private:
   std::string url_, name_, base_;
 };
 

@@ -237,8 +237,10 @@ TEST_CASE("x402 request rules, nonce replay and idempotency under races",
   auto all = list_intents(admin, p.id);
   CHECK(all.size() == 5); // nonces 1, 4, 6, 50 and the one keyed race winner
   std::set<uint64_t> numbers;
-  for (auto& x : all)
+  for (auto& x : all) {
     numbers.insert(u64_of(x, "sequence_number"));
+    CHECK(u64_of(x, "agent_key_id") == 1); // left out of every request: stored as 1
+  }
   CHECK(numbers == std::set<uint64_t>{1, 2, 3, 4, 5});
   auto newest = all.front();
   CHECK(str_of(newest, "payer_address") == p.address);

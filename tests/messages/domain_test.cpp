@@ -126,3 +126,9 @@ TEST_CASE("url_origin keeps the scheme, host and port of a chain node's URL", "[
   CHECK(msg::url_origin("https://u:p/w@node.example/rpc") == "https://node.example");
   CHECK(msg::url_origin("node.example/rpc?password=k") == "node.example/rpc?password=***");
 }
+
+TEST_CASE("an unspecified key algorithm is stored as Ed25519", "[domain]") {
+  CHECK(msg::stored_key_algorithm(msg::key_algorithm_unspecified) == msg::key_algorithm_ed25519);
+  CHECK(msg::stored_key_algorithm(msg::key_algorithm_ed25519) == msg::key_algorithm_ed25519);
+  CHECK(msg::agent_key{}.key_algorithm == msg::key_algorithm_ed25519);
+}

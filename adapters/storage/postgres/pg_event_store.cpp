@@ -630,6 +630,18 @@ caf::expected<void> pg_event_store::migrate() {
   if (!lock)
     return lock.error();
   auto body = [&]() -> caf::expected<void> {
+    // A database the reference sequencer migrated (sqlx) is not taken over: its tables clash
+    // with 0001's, and its counter rows would disagree with the heads this server keeps.
+    auto foreign = c_->exec("SELECT to_regclass('_sqlx_migrations') IS NOT NULL"
+                            " AND to_regclass('schema_migrations') IS NULL",
+                            "look for the reference's migrations");
+    if (!foreign)
+      return foreign.error();
+    if (PQgetvalue(foreign->get(), 0, 0)[0] == 't')
+      return make_error(errc::migration_failed,
+                        "this database holds the reference sequencer's schema (it has"
+                        " _sqlx_migrations); ves-sequencer keeps a schema of its own and does"
+                        " not take it over: use a new database (see migrations/README.md)");
     auto created = c_->exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
                             "version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
                             " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
