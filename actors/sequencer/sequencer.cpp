@@ -204,6 +204,23 @@ void notify_x402(self_ptr self, const storage::write_group& g) {
   self->send(sink, std::move(x));
 }
 
+/// Asks storage about `asked` (ids, commands, versions, heads), learns the answer, and plans
+/// the requests in flight again. Nothing is planned on top of them meanwhile.
+void inspect(self_ptr self, std::shared_ptr<const storage::write_group> asked) {
+  auto& st = self->state;
+  st.writing = true;
+  st.plan.reset();
+  self->request(st.deps.writer, st.deps.cfg->io_timeout, msg::inspect_conflict{asked})
+    .then(
+      [self, asked](msg::conflict_inspected& x) {
+        if (!x.report)
+          return fail_group(self, make_error(errc::internal, "conflict inspection without a report"));
+        self->state.st->apply_conflict(*asked, *x.report);
+        write_plan(self);
+      },
+      [self](caf::error& e2) { fail_group(self, storage_error(e2)); });
+}
+
 void on_commit_error(self_ptr self, caf::error e) {
   auto& st = self->state;
   drop_next(self);
@@ -211,17 +228,7 @@ void on_commit_error(self_ptr self, caf::error e) {
     ++st.conflict_retries;
     if (auto* m = st.deps.metrics)
       m->write_conflicts.fetch_add(1, std::memory_order_relaxed);
-    auto group = std::shared_ptr<const storage::write_group>(st.plan, &st.plan->group);
-    st.plan.reset(); // planned again after the report: nothing is planned on top of it
-    self->request(st.deps.writer, st.deps.cfg->io_timeout, msg::inspect_conflict{group})
-      .then(
-        [self](msg::conflict_inspected& x) {
-          if (x.report)
-            self->state.st->apply_conflict(*x.report);
-          write_plan(self);
-        },
-        [self](caf::error& e2) { fail_group(self, storage_error(e2)); });
-    return;
+    return inspect(self, std::shared_ptr<const storage::write_group>(st.plan, &st.plan->group));
   }
   if (e == errc::storage_failure && st.in_flight.size() > 1)
     return isolate_group(self);
@@ -232,9 +239,13 @@ void on_commit_error(self_ptr self, caf::error e) {
   fail_group(self, storage_error(e));
 }
 
-/// Writes the plan of the requests in flight; answers at once when nothing is written.
+/// Writes the plan of the requests in flight; answers at once when nothing is written. A
+/// plan with suspects (stream_state.hpp) is planned again after storage was asked about them.
 void write(self_ptr self, group_plan plan) {
   auto& st = self->state;
+  if (!plan.suspect_ves.empty() || !plan.suspect_legacy.empty())
+    return inspect(self, std::make_shared<const storage::write_group>(
+                           stream_state::group_with_suspects(plan)));
   st.plan = std::make_shared<group_plan>(std::move(plan));
   if (st.plan->group.empty()) {
     st.st->commit(*st.plan);

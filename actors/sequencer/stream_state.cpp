@@ -102,6 +102,10 @@ bool stream_state::knows_x402_nonce(const msg::x402_nonce_key& k) const {
 
 // -- look-ups through the group overlay, the sticky conflict report and the caches --------
 
+bool stream_state::unchecked(const msg::uuid& id) const {
+  return !sticky_ || sticky_->checked.count(id) == 0;
+}
+
 const known_ves_event* stream_state::find_ves(const working& w, const msg::uuid& id) const {
   if (auto i = w.ves.find(id); i != w.ves.end())
     return &i->second;
@@ -247,6 +251,13 @@ void stream_state::plan_ves(working& w, const msg::verified_ves& req, msg::times
   auto reject = [&](const msg::uuid& id, std::string reason, std::string message) {
     res->rejections.push_back(msg::rejection{id, std::move(reason), std::move(message)});
   };
+  // A rejection that holds only for a new event: a stored event with this id would be a
+  // replay or a duplicate instead, so the id becomes a suspect unless storage was asked.
+  auto reject_new = [&](const msg::ves_event& ev, std::string reason, std::string message) {
+    if (unchecked(ev.event_id))
+      out.suspect_ves.push_back(msg::sequenced_ves_event{ev, 0, 0, {}});
+    reject(ev.event_id, std::move(reason), std::move(message));
+  };
   for (size_t i = 0; i < req.candidates.size(); ++i) {
     const auto& ev = req.candidates[i].ev;
     const auto id_text = ev.event_id.str();
@@ -287,14 +298,14 @@ void stream_state::plan_ves(working& w, const msg::verified_ves& req, msg::times
       continue;
     }
     if (ev.command_id && !seen_commands.insert(*ev.command_id).second) {
-      reject(ev.event_id, "duplicate_command_id",
-             "Command " + ev.command_id->str() + " duplicated in batch");
+      reject_new(ev, "duplicate_command_id",
+                 "Command " + ev.command_id->str() + " duplicated in batch");
       continue;
     }
     // (3) command ids already reserved.
     if (ev.command_id && ves_command_reserved(w, *ev.command_id)) {
-      reject(ev.event_id, "duplicate_command_id",
-             "Command " + ev.command_id->str() + " already processed");
+      reject_new(ev, "duplicate_command_id",
+                 "Command " + ev.command_id->str() + " already processed");
       continue;
     }
     // (4) optimistic concurrency on base_version.
@@ -302,7 +313,7 @@ void stream_state::plan_ves(working& w, const msg::verified_ves& req, msg::times
     auto current = version_in(w, ek);
     if (ev.base_version && static_cast<int64_t>(*ev.base_version) != current) {
       auto text = version_text(*ev.base_version, current);
-      reject(ev.event_id, "version_conflict: " + text, "Version conflict: " + text);
+      reject_new(ev, "version_conflict: " + text, "Version conflict: " + text);
       continue;
     }
     // Accept: next number, signed receipt, version bump, command reservation.
@@ -345,6 +356,12 @@ void stream_state::plan_legacy(working& w, const msg::verified_legacy& req,
   auto reject = [&](const msg::uuid& id, std::string reason, std::string message) {
     res->rejections.push_back(msg::rejection{id, std::move(reason), std::move(message)});
   };
+  // As in plan_ves: a stored event with this id would be rejected as a duplicate instead.
+  auto reject_new = [&](const msg::legacy_event& ev, std::string reason, std::string message) {
+    if (unchecked(ev.event_id))
+      out.suspect_legacy.push_back(msg::sequenced_legacy_event{ev, 0, 0});
+    reject(ev.event_id, std::move(reason), std::move(message));
+  };
   for (size_t i = 0; i < req.candidates.size(); ++i) {
     const auto& ev = req.candidates[i].ev;
     const auto id_text = ev.event_id.str();
@@ -359,7 +376,8 @@ void stream_state::plan_legacy(working& w, const msg::verified_legacy& req,
     }
     // (d) payload hash (checked by the verify pool).
     if (i < req.rejections.size() && req.rejections[i]) {
-      res->rejections.push_back(*req.rejections[i]);
+      const auto& why = *req.rejections[i];
+      reject_new(ev, why.reason, why.message);
       continue;
     }
     if (ev.tenant_id != key_.tenant_id || ev.store_id != key_.store_id) {
@@ -369,20 +387,20 @@ void stream_state::plan_legacy(working& w, const msg::verified_legacy& req,
     }
     // (e) command repeated within the request, then already reserved.
     if (ev.command_id && !seen_commands.insert(*ev.command_id).second) {
-      reject(ev.event_id, "DuplicateCommandId",
-             "Command " + ev.command_id->str() + " duplicated in batch");
+      reject_new(ev, "DuplicateCommandId",
+                 "Command " + ev.command_id->str() + " duplicated in batch");
       continue;
     }
     if (ev.command_id && legacy_command_reserved(w, *ev.command_id)) {
-      reject(ev.event_id, "DuplicateCommandId",
-             "Command " + ev.command_id->str() + " already processed");
+      reject_new(ev, "DuplicateCommandId",
+                 "Command " + ev.command_id->str() + " already processed");
       continue;
     }
     msg::entity_key ek{ev.entity_type, ev.entity_id};
     auto current = version_in(w, ek);
     if (ev.base_version && static_cast<int64_t>(*ev.base_version) != current) {
-      reject(ev.event_id, "VersionConflict",
-             "Version conflict: " + version_text(*ev.base_version, current));
+      reject_new(ev, "VersionConflict",
+                 "Version conflict: " + version_text(*ev.base_version, current));
       continue;
     }
     auto n = ++w.heads.legacy;
@@ -486,10 +504,22 @@ void stream_state::commit(const group_plan& p) {
     legacy_commands_.put(id, true);
 }
 
-void stream_state::apply_conflict(const storage::conflict_report& r) {
+storage::write_group stream_state::group_with_suspects(const group_plan& p) {
+  auto g = p.group;
+  g.ves.insert(g.ves.end(), p.suspect_ves.begin(), p.suspect_ves.end());
+  g.legacy.insert(g.legacy.end(), p.suspect_legacy.begin(), p.suspect_legacy.end());
+  return g;
+}
+
+void stream_state::apply_conflict(const storage::write_group& asked,
+                                  const storage::conflict_report& r) {
   if (!sticky_)
     sticky_ = std::make_unique<sticky_report>();
   auto& sr = *sticky_;
+  for (const auto& x : asked.ves)
+    sr.checked.insert(x.ev.event_id);
+  for (const auto& x : asked.legacy)
+    sr.checked.insert(x.ev.event_id);
   for (const auto& s : r.existing_ves) {
     std::optional<msg::receipt> rcpt;
     if (s.rcpt.event_id == s.ev.event_id)

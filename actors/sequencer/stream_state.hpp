@@ -22,6 +22,10 @@
 /// The caches are hints, not the truth: an id missing from them is treated as new, and the
 /// storage fence (unique keys, version compare-and-set) reports it on commit; the conflict
 /// report is kept ("sticky") until the next successful commit so a re-plan always sees it.
+/// An event the planner would reject for a reason that holds only for a new event (its
+/// command processed, a version conflict) may be a retry of a stored one, which must get
+/// its stored receipt (§6.2) or a duplicate answer: such a plan lists the ids as suspects,
+/// and storage is asked about them before the plan is used.
 ///
 /// Memory: one instance per live stream, so an idle one is small: each cache allocates on
 /// its first entry, the sticky report only when a conflict arrives, and the receipt key is
@@ -94,6 +98,13 @@ struct group_plan {
   msg::stream_heads heads_after;
   std::vector<std::pair<msg::uuid, known_ves_event>> new_ves; ///< accepted VES events
   std::vector<msg::uuid> new_legacy_ids;
+  /// Events rejected for a reason that holds only for a NEW event (a command already
+  /// processed, a version conflict, …) whose ids neither the caches nor storage were asked
+  /// about: if one is stored, it must be answered as a duplicate or an exact replay instead.
+  /// Before such a plan is used, storage is asked about them (`group_with_suspects`,
+  /// `apply_conflict`) and the same requests are planned again.
+  std::vector<msg::sequenced_ves_event> suspect_ves;
+  std::vector<msg::sequenced_legacy_event> suspect_legacy;
   uint64_t accepted = 0, rejected = 0, replayed = 0;
   uint64_t x402_accepted = 0; ///< new intents (not counted in `accepted`)
 };
@@ -121,9 +132,14 @@ public:
   /// Applies a plan whose group was committed.
   void commit(const group_plan& p);
 
-  /// Learns from a storage conflict report: existing events, reserved commands, versions
-  /// and heads. Plan the same requests again afterwards.
-  void apply_conflict(const storage::conflict_report& r);
+  /// Learns from a storage conflict report about `asked` (the group written, or
+  /// `group_with_suspects`): existing events, reserved commands, versions and heads; every
+  /// event id of `asked` counts as checked until the next commit. Plan the same requests
+  /// again afterwards.
+  void apply_conflict(const storage::write_group& asked, const storage::conflict_report& r);
+
+  /// The group to ask storage about when `p` has suspects: its group plus the suspects.
+  static storage::write_group group_with_suspects(const group_plan& p);
 
   const msg::stream_key& key() const {
     return key_;
@@ -173,8 +189,15 @@ private:
     std::unordered_map<std::string, msg::uuid> x402_keys; ///< idempotency key → intent
   };
 
-  /// What the last conflict report taught (kept until the next successful commit).
-  using sticky_report = known_ids;
+  /// What the last conflict report taught (kept until the next successful commit), and
+  /// which event ids storage was asked about (found or not).
+  struct sticky_report : known_ids {
+    std::unordered_set<msg::uuid, uuid_hash> checked;
+  };
+
+  /// Whether a rejection of `id` must wait for storage: not asked about since the last
+  /// commit. (Called only for ids the caches and the group do not know.)
+  bool unchecked(const msg::uuid& id) const;
 
   /// The sticky report, or an empty one (most streams never see a conflict).
   const sticky_report& sticky() const;

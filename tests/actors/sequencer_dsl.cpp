@@ -374,6 +374,43 @@ CAF_TEST(an exact replay unknown to a fresh sequencer is recognised via the conf
   CAF_CHECK_EQUAL(stored_numbers(), iota_numbers(1, 2));
 }
 
+CAF_TEST(a retry a fresh sequencer would reject for its version or command gets its receipt) {
+  auto pool = spawn_pool();
+  auto writer = spawn_writer();
+  auto one = spawn_sequencer(pool, writer);
+  sched.run();
+  auto cmd = msg::uuid::random_v4();
+  auto versioned = make_event(1, "SKU-1", std::nullopt, 0);
+  auto commanded = make_event(2, "SKU-2", cmd);
+  auto a = ingest(one, {versioned, commanded});
+  sched.run();
+  CAF_REQUIRE(a->done && !a->err);
+  CAF_REQUIRE_EQUAL(a->ves->accepted, 2u);
+  // A fresh sequencer (a restart: nothing cached) has SKU-1 at version 1, so the retry's
+  // base_version 0 conflicts; it learns C2 from a new event that reuses it, then sees the
+  // retry of the event that holds C2. Both retries are stored events: their receipts.
+  auto fresh = spawn_sequencer(pool, writer);
+  sched.run();
+  auto reuse = ingest(fresh, {make_event(3, "SKU-3", cmd)});
+  sched.run();
+  CAF_REQUIRE(reuse->done && !reuse->err);
+  CAF_REQUIRE_EQUAL(reuse->ves->rejections.size(), 1u);
+  CAF_CHECK_EQUAL(reuse->ves->rejections[0].reason, "duplicate_command_id");
+  auto stale = make_event(4, "SKU-1", std::nullopt, 0);
+  auto b = ingest(fresh, {versioned, commanded, stale});
+  sched.run();
+  CAF_REQUIRE(b->done && !b->err);
+  CAF_REQUIRE_EQUAL(b->ves->receipts.size(), 2u);
+  CAF_CHECK_EQUAL(b->ves->receipts[0].receipt_hash, a->ves->receipts[0].receipt_hash);
+  CAF_CHECK_EQUAL(b->ves->receipts[1].receipt_hash, a->ves->receipts[1].receipt_hash);
+  CAF_CHECK_EQUAL(b->ves->accepted, 0u);
+  CAF_REQUIRE_EQUAL(b->ves->rejections.size(), 1u);
+  CAF_CHECK_EQUAL(b->ves->rejections[0].event_id, stale.ev.event_id);
+  CAF_CHECK_EQUAL(b->ves->rejections[0].reason, "version_conflict: expected 0, actual 1");
+  CAF_CHECK_EQUAL(b->ves->head, 2u);
+  CAF_CHECK_EQUAL(stored_numbers(), iota_numbers(1, 2));
+}
+
 CAF_TEST(a replay of a stored event gets its receipt even after its key was revoked) {
   auto seqr = spawn_sequencer(spawn_pool(), spawn_writer());
   sched.run();

@@ -450,7 +450,7 @@ TEST_CASE("a conflict report is applied and the same requests are planned again"
   r.existing_ves_commands.push_back(cmd);
   r.versions.push_back({msg::entity_key{"Item", "SKU-3"}, 5});
   r.heads = msg::stream_heads{0, 6, 0};
-  s.apply_conflict(r);
+  s.apply_conflict(p1.group, r);
   CHECK(s.heads().ves == 6);
   CHECK(s.version({"Item", "SKU-3"}) == 5);
 
@@ -474,6 +474,94 @@ TEST_CASE("a conflict report is applied and the same requests are planned again"
   s.commit(p3);
   CHECK(s.knows_ves_event(id(1)));
   CHECK(s.knows_ves_command(cmd));
+}
+
+TEST_CASE("a rejection only a new event can earn waits for storage to know the id",
+          "[stream_state]") {
+  // Events 1 (base_version 0) and 2 (command C2) were stored as #1 and #2.
+  auto cmd = id(0xC2);
+  std::vector<queued_request> first{ves_req({{id(1), "SKU-1", {}, 0}, {id(2), "SKU-2", cmd}})};
+  auto earlier = fresh();
+  auto p0 = plan(earlier, first);
+  REQUIRE(p0.group.ves.size() == 2);
+  // This state knows the head, SKU-1's version and command C2, but not the event ids (a
+  // restart, or ids evicted from the cache).
+  auto s = fresh();
+  storage::conflict_report taught;
+  taught.heads = {0, 2, 0};
+  taught.versions.push_back({msg::entity_key{"Item", "SKU-1"}, 1});
+  taught.existing_ves_commands.push_back(cmd);
+  s.apply_conflict(storage::write_group{}, taught);
+
+  // Retries of both events, and a new event with a stale version.
+  std::vector<queued_request> retry{
+    ves_req({{id(1), "SKU-1", {}, 0}, {id(2), "SKU-2", cmd}, {id(4), "SKU-1", {}, 0}})};
+  auto p1 = plan(s, retry);
+  CHECK(ves_out(p1, 0).rejections.size() == 3);
+  REQUIRE(p1.suspect_ves.size() == 3);
+  CHECK(p1.suspect_ves[0].ev.event_id == id(1));
+  CHECK(p1.suspect_ves[1].ev.event_id == id(2));
+  CHECK(p1.suspect_ves[2].ev.event_id == id(4));
+  CHECK(p1.group.empty());
+  auto asked = stream_state::group_with_suspects(p1);
+  REQUIRE(asked.ves.size() == 3);
+
+  // Storage has 1 and 2: they are exact replays; 4 is new and keeps its rejection.
+  storage::conflict_report found;
+  found.existing_ves = p0.group.ves;
+  found.heads = {0, 2, 0};
+  s.apply_conflict(asked, found);
+  auto p2 = plan(s, retry);
+  CHECK(p2.suspect_ves.empty());
+  const auto& o = ves_out(p2, 0);
+  CHECK(o.accepted == 0);
+  REQUIRE(o.receipts.size() == 2);
+  CHECK(o.receipts[0].sequence_number == 1);
+  CHECK(o.receipts[0].receipt_hash == p0.group.ves[0].rcpt.receipt_hash);
+  CHECK(o.receipts[1].sequence_number == 2);
+  REQUIRE(o.rejections.size() == 1);
+  CHECK(o.rejections[0].event_id == id(4));
+  CHECK(o.rejections[0].reason == "version_conflict: expected 0, actual 1");
+  CHECK(o.head == 2);
+
+  SECTION("after a commit the ids are unchecked again") {
+    s.commit(p2);
+    auto p3 = plan(s, retry);
+    CHECK(ves_out(p3, 0).receipts.size() == 2); // 1 and 2 now live in the cache
+    REQUIRE(p3.suspect_ves.size() == 1);
+    CHECK(p3.suspect_ves[0].ev.event_id == id(4));
+  }
+}
+
+TEST_CASE("a legacy rejection of a stored id becomes a duplicate after storage was asked",
+          "[stream_state]") {
+  auto cmd = id(0xC3);
+  auto s = fresh();
+  storage::conflict_report taught;
+  taught.heads = {2, 0, 0};
+  taught.versions.push_back({msg::entity_key{"Item", "SKU-1"}, 1});
+  taught.existing_legacy_commands.push_back(cmd);
+  s.apply_conflict(storage::write_group{}, taught);
+  std::vector<queued_request> retry{legacy_req({{id(1), "SKU-1", {}, 0},
+                                                {id(2), "SKU-2", cmd},
+                                                {id(3), "SKU-3", {}, {}, false},
+                                                {id(4), "SKU-1", {}, 0}})};
+  auto p1 = plan(s, retry);
+  REQUIRE(p1.suspect_legacy.size() == 4);
+  storage::conflict_report found;
+  found.existing_legacy_ids = {id(1), id(2), id(3)};
+  found.heads = {2, 0, 0};
+  s.apply_conflict(stream_state::group_with_suspects(p1), found);
+  auto p2 = plan(s, retry);
+  CHECK(p2.suspect_legacy.empty());
+  const auto& o = legacy_out(p2, 0);
+  REQUIRE(o.rejections.size() == 4);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(o.rejections[i].reason == "DuplicateEventId");
+    CHECK(o.rejections[i].message == "Event " + id(static_cast<uint8_t>(i + 1)).str()
+                                       + " already exists");
+  }
+  CHECK(o.rejections[3].reason == "VersionConflict");
 }
 
 TEST_CASE("a request that would pass i64::MAX fails with sequence_exhausted",

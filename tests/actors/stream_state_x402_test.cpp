@@ -134,7 +134,7 @@ TEST_CASE("a conflict report teaches nonces, keys and the head", "[stream_state]
   rep.heads.x402 = 4;
   rep.existing_x402_nonces.push_back({"0x1111111111111111111111111111111111111111", 9});
   rep.existing_x402_keys.emplace_back("k2", id(0x99));
-  st.apply_conflict(rep);
+  st.apply_conflict(p.group, rep);
   auto p2 = plan(st, reqs);
   CHECK(p2.outcomes[0].error == errc::invalid_request);
   REQUIRE(p2.outcomes[1].x402 != nullptr);
