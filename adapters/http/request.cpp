@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 namespace seq::http {
 
@@ -143,6 +144,13 @@ std::optional<uint64_t> fields::opt_u64(std::string_view key) const {
   if (!get(key))
     return std::nullopt;
   return u64(key);
+}
+
+std::optional<uint64_t> fields::opt_bigint(std::string_view key) const {
+  auto v = opt_u64(key);
+  if (v && *v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    reject(api_error::bad_request(std::string{key} + " must fit in i64"));
+  return v;
 }
 
 uint32_t fields::u32(std::string_view key) const {

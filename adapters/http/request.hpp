@@ -47,6 +47,9 @@ public:
   std::optional<ves::uuid> opt_uuid(std::string_view key) const;
   uint64_t u64(std::string_view key) const;
   std::optional<uint64_t> opt_u64(std::string_view key) const;
+  /// A u64 the reference takes but keeps in a BIGINT column: 400 "<key> must fit in i64"
+  /// above i64::MAX (the reference wraps it to a negative number).
+  std::optional<uint64_t> opt_bigint(std::string_view key) const;
   uint32_t u32(std::string_view key) const;
   std::optional<uint32_t> opt_u32(std::string_view key) const;
   std::optional<int64_t> opt_i64(std::string_view key) const;

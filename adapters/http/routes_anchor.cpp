@@ -51,11 +51,11 @@ void block_field(json_writer& w, uint64_t block) {
 /// POST /api/v1/ves/anchor and POST /api/v1/anchor {batch_id}.
 void anchor_batch(context& ctx, const httplib::Request& req, httplib::Response& res,
                   msg::anchor_kind kind) {
-  require_anchor(ctx);
   auto p = ctx.auth->authenticate(req);
   auto body = parse_body(req);
   fields f{body, ""};
   auto id = f.uuid("batch_id");
+  require_anchor(ctx);
   bool ves_kind = kind == msg::anchor_kind::ves;
   msg::chain_commitment c;
   std::optional<ves::hash32> recorded;
@@ -114,11 +114,11 @@ std::pair<uint64_t, uint64_t> next_range(context& ctx, const msg::stream_key& s,
 }
 
 void commit_and_anchor(context& ctx, const httplib::Request& req, httplib::Response& res) {
-  require_anchor(ctx);
   auto p = ctx.auth->authenticate(req);
   auto body = parse_body(req);
   fields f{body, ""};
   msg::stream_key s{f.uuid("tenant_id"), f.uuid("store_id")};
+  require_anchor(ctx);
   ensure_admin(p, s.tenant_id, s.store_id);
   auto [start, end] = next_range(ctx, s, f);
   auto c = ask<msg::ves_commitment>(ctx, committer_of(ctx, s),
@@ -178,9 +178,9 @@ std::optional<msg::chain_commitment> local_commitment(context& ctx, const princi
 /// the record on chain matches the local commitment.
 void verify_on_chain(context& ctx, const httplib::Request& req, httplib::Response& res,
                      msg::anchor_kind kind) {
-  require_anchor(ctx);
   auto p = ctx.auth->authenticate(req);
   auto id = path_uuid(req, 1, "batch_id");
+  require_anchor(ctx);
   auto local = local_commitment(ctx, p, id, kind);
   if (!local && !p.admin)
     reject(api_error::forbidden("Commitment access denied"));

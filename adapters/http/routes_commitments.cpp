@@ -41,7 +41,7 @@ msg::stream_key query_stream(const httplib::Request& req) {
   return {query_uuid(req, "tenant_id"), query_uuid(req, "store_id")};
 }
 
-/// The {sequence_number} path parameter (digits by the route pattern).
+/// The {sequence_number} path parameter: 400 unless it is a u64 in decimal digits.
 uint64_t path_sequence(const httplib::Request& req) {
   auto text = path_param(req, 1);
   uint64_t v = 0;
@@ -484,7 +484,7 @@ void anchored(context& ctx, const httplib::Request& req, httplib::Response& res)
   fields f{body, ""};
   auto tx_text = f.string("chain_tx_hash");
   auto chain_id = f.u64("chain_id");
-  auto block = f.opt_u64("block_number");
+  auto block = f.opt_bigint("block_number");
   auto db = conn(ctx);
   auto& cs = storage::commitments_of(*db);
   auto got = cs.get_ves_commitment(id);
@@ -501,8 +501,6 @@ void anchored(context& ctx, const httplib::Request& req, httplib::Response& res)
                                   + std::to_string(bytes->size())));
   if (chain_id > std::numeric_limits<uint32_t>::max())
     reject(api_error::bad_request("chain_id must fit in u32"));
-  if (block && *block > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-    reject(api_error::bad_request("block_number must fit in i64"));
   ves::hash32 tx{};
   std::copy(bytes->begin(), bytes->end(), tx.begin());
   if (got->chain_tx_hash) {
@@ -540,12 +538,14 @@ void add_commitment_routes(context& ctx, const route_adder& add) {
   add("POST", "/api/v1/ves/commitments", bind(create_ves));
   add("GET", "/api/v1/ves/commitments", bind(list_ves));
   add("GET", R"(/api/v1/ves/commitments/([^/]+))", bind(get_ves));
-  add("GET", R"(/api/v1/ves/proofs/(\d+))", bind(ves_proof));
+  // Any segment but `verify` (POST only): a sequence number that is not one is a 400, not a
+  // path no route serves.
+  add("GET", R"(/api/v1/ves/proofs/((?!verify$)[^/]+))", bind(ves_proof));
   add("POST", "/api/v1/ves/proofs/verify", bind(verify_ves));
   add("POST", "/api/v1/commitments", bind(create_legacy));
   add("GET", "/api/v1/commitments", bind(list_legacy));
   add("GET", R"(/api/v1/commitments/([^/]+))", bind(get_legacy));
-  add("GET", R"(/api/v1/proofs/(\d+))", bind(legacy_proof));
+  add("GET", R"(/api/v1/proofs/((?!verify$)[^/]+))", bind(legacy_proof));
   add("POST", "/api/v1/proofs/verify", bind(verify_legacy));
   add("GET", "/v1/commitments/pending", bind(pending));
   add("POST", R"(/v1/commitments/([^/]+)/anchored)", bind(anchored));

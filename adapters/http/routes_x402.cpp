@@ -548,8 +548,8 @@ void settle_batch(context& ctx, const httplib::Request& req, httplib::Response& 
       reject(api_error::bad_request("tx_hash must be 32 bytes of hex (optional 0x)"));
     m.tx_hash = *h;
   }
-  m.block_number = f.opt_u64("block_number");
-  m.gas_used = f.opt_u64("gas_used");
+  m.block_number = f.opt_bigint("block_number");
+  m.gas_used = f.opt_bigint("gas_used");
   auto b = readable_batch(ctx, m.batch_id);
   ensure_admin(p, b.stream.tenant_id, b.stream.store_id);
   auto settled = ask<msg::x402_settled>(ctx, batcher(ctx), std::move(m));

@@ -256,6 +256,15 @@ TEST_CASE_METHOD(limits_fixture, "a known path with another method is 405 with t
                     "/api/v1/x402/batches/settle", "/api/v1/ves/events/ingest"})
     check_error(admin.get(path), 405, "INVALID_REQUEST_BODY");
   check_error(admin.del("/api/v1/ves/events"), 405, "INVALID_REQUEST_BODY");
+  // A sequence number in a proof path that is not one is a bad request, not an unknown path.
+  auto q = "?tenant_id=" + ves::uuid::random_v4().str() + "&store_id=" + ves::uuid::random_v4().str();
+  for (auto seq : {"abc", "-1", "1.0", "18446744073709551616"}) {
+    for (auto prefix : {"/api/v1/ves/proofs/", "/api/v1/proofs/"}) {
+      auto r = admin.get(prefix + std::string{seq} + q);
+      check_error(r, 400, "INVALID_FIELD_VALUE");
+      CHECK(error_message(r) == "Invalid sequence_number");
+    }
+  }
   check_error(admin.get("/api/v1/agents/register"), 405, "INVALID_REQUEST_BODY");
   // The reference's routes this server does not serve are 404, and say so where a parameter
   // route would otherwise have taken the path.

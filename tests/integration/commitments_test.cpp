@@ -289,6 +289,12 @@ TEST_CASE("VES and legacy commitments, proofs and the anchor-service pair",
                    obj({{"tenant_id", a.tenant.str()}, {"store_id", a.store.str()}}))
           .status
         == 503);
+  // Client errors come first: no key, a bad body or path is never answered with the 503.
+  api_client anonymous{srv.port(), "", auth_style::none};
+  check_error(anonymous.post("/api/v1/ves/anchor", batch), 401);
+  check_error(admin.post("/api/v1/anchor", std::string{"{bad"}), 400);
+  check_error(admin.post("/api/v1/ves/anchor", obj({{"batch_id", "nope"}})), 422);
+  check_error(admin.get("/api/v1/ves/anchor/nope/verify"), 400);
   auto health = admin.get("/health/detailed");
   INFO(health.describe());
   REQUIRE(health.status == 200);

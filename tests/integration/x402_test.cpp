@@ -333,6 +333,12 @@ TEST_CASE("receipts wait for batches; manual batches and settlement follow the r
   auto tx = ves::to_0x_hex(ves::sha256(std::string{"settlement tx"}));
   auto other_tx = ves::to_0x_hex(ves::sha256(std::string{"another tx"}));
   check_error(settle({}), 400, "INVALID_FIELD_VALUE");
+  // The BIGINT columns: a block number or gas above i64::MAX is refused, nothing recorded.
+  for (auto field : {"block_number", "gas_used"}) {
+    auto big = settle({{"tx_hash", tx}, {"block_number", num(1)}, {field, num(uint64_t{1} << 63)}});
+    check_error(big, 400, "INVALID_FIELD_VALUE");
+    CHECK(error_message(big) == std::string{field} + " must fit in i64");
+  }
   auto submitted = settle({{"tx_hash", tx}});
   INFO(submitted.describe());
   REQUIRE(submitted.status == 200);
