@@ -56,7 +56,8 @@ void projection_counters(std::ostringstream& out,
 }
 
 /// Lag per stream and DLQ sizes, read from storage on each scrape.
-void storage_gauges(std::ostringstream& out, storage::store_pool& pool) {
+void storage_gauges(std::ostringstream& out, storage::store_pool& pool,
+                    const std::function<bool(const msg::stream_key&)>& visible) {
   auto c = pool.acquire();
   bool failed = !c;
   if (c) {
@@ -69,6 +70,8 @@ void storage_gauges(std::ostringstream& out, storage::store_pool& pool) {
              "Committed events not yet projected (head - checkpoint), per stream and space.",
              "gauge");
       for (auto& l : *lags) {
+        if (visible && !visible(l.stream))
+          continue;
         auto labels = "tenant_id=\"" + l.stream.tenant_id.str() + "\",store_id=\""
                       + l.stream.store_id.str() + "\"";
         auto lag = [](uint64_t h, uint64_t c) { return h > c ? h - c : 0; };
@@ -95,7 +98,8 @@ void storage_gauges(std::ostringstream& out, storage::store_pool& pool) {
 
 } // namespace
 
-std::string node_metrics::render(storage::store_pool* pool) const {
+std::string node_metrics::render(storage::store_pool* pool,
+                                 const std::function<bool(const msg::stream_key&)>& visible) const {
   std::ostringstream out;
   auto& a = actors;
   counter(out, "ves_events_accepted_total", "Events newly sequenced (VES and legacy).",
@@ -139,7 +143,7 @@ std::string node_metrics::render(storage::store_pool* pool) const {
             static_cast<uint64_t>(std::max(0, c.wal_frames)), "gauge");
   }
   if (pool)
-    storage_gauges(out, *pool);
+    storage_gauges(out, *pool, visible);
   return out.str();
 }
 

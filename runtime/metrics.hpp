@@ -7,7 +7,9 @@
 #include "actors/metrics.hpp"
 #include "actors/projector/projection_metrics.hpp"
 #include "actors/x402_batcher/x402_metrics.hpp"
+#include "messages/domain.hpp"
 
+#include <functional>
 #include <string>
 
 namespace seq::storage {
@@ -32,8 +34,10 @@ struct node_metrics {
   /// Counters as Prometheus text. With `pool`, also what storage knows and is computed on
   /// each scrape: projection lag per stream (head − checkpoint, streams with a checkpoint
   /// row) and DLQ sizes per reason and per status (a storage failure leaves them out and
-  /// sets ves_projection_scrape_errors 1).
-  std::string render(storage::store_pool* pool = nullptr) const;
+  /// sets ves_projection_scrape_errors 1). Per-stream series only for the streams `visible`
+  /// accepts (all without it).
+  std::string render(storage::store_pool* pool = nullptr,
+                     const std::function<bool(const msg::stream_key&)>& visible = {}) const;
 };
 
 } // namespace seq::runtime

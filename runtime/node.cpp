@@ -384,7 +384,9 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   ctx.sequencer_id = id.id;
   ctx.sequencer_public_key = id.public_key;
   ctx.version = version;
-  ctx.extra_metrics = [&metrics, &pool] { return metrics.render(&pool); };
+  ctx.extra_metrics = [&metrics, &pool](const auto& visible) {
+    return metrics.render(&pool, visible);
+  };
   auto& o = ctx.opts;
   o.host = s.http.host;
   o.port = s.http.port;

@@ -105,6 +105,10 @@ void authenticator::invalidate(const std::string& key_hash) {
   cache_.erase(key_hash);
 }
 
+bool in_scope(const principal& p, const ves::uuid& tenant, const ves::uuid& store) {
+  return p.bootstrap_admin() || (p.tenant == tenant && (store.is_nil() || p.has_store(store)));
+}
+
 namespace {
 
 void ensure_scope(const principal& p, const ves::uuid& tenant, const ves::uuid& store) {

@@ -61,6 +61,10 @@ private:
 
 principal to_principal(const msg::api_key_record& r);
 
+/// Whether `p`'s scope reaches the stream: the bootstrap admin, or `p`'s tenant and (for a
+/// store-scoped key, when `store` is non-nil) one of its stores. No permission bit is checked.
+bool in_scope(const principal& p, const ves::uuid& tenant, const ves::uuid& store);
+
 /// Permission checks (§4.4): the permission bit first, then the bootstrap admin passes,
 /// else the tenant must match, else a store-scoped key must include `store` (when non-nil).
 /// Throw request_error 403.

@@ -216,8 +216,11 @@ void add_ops_routes(context& ctx, const route_adder& add, request_metrics& m,
                   "# TYPE ves_http_requests_in_flight gauge\n"
                   "ves_http_requests_in_flight "
                 + std::to_string(in_flight()) + '\n';
+    // Counters are node-wide; series of one stream only for the caller's own streams.
     if (ctx.extra_metrics)
-      text += ctx.extra_metrics();
+      text += ctx.extra_metrics([&p](const msg::stream_key& s) {
+        return in_scope(p, s.tenant_id, s.store_id);
+      });
     auto b = breaker_status(ctx);
     auto a = anchor_status(ctx);
     text += chain_metrics(b ? &*b : nullptr, a ? &*a : nullptr);

@@ -90,8 +90,10 @@ struct context {
   ves::uuid sequencer_id;
   ves::pubkey32 sequencer_public_key{};
   std::string version;
-  /// Extra Prometheus text (actor metrics) appended to /metrics.
-  std::function<std::string()> extra_metrics;
+  /// Extra Prometheus text (actor metrics) appended to /metrics; series labelled with a
+  /// stream only for the streams `visible` accepts (the caller's scope).
+  std::function<std::string(const std::function<bool(const msg::stream_key&)>& visible)>
+    extra_metrics;
   options opts;
   /// Scoped actors that ask_within reuses across requests (adapters/http/ask.hpp); the
   /// server creates it. Unset: a scoped actor per call. It must end before `*sys` does.

@@ -2,6 +2,7 @@
 // API key scoping end to end: keys minted through /api/v1/agents/{id}/api-keys are bound to a
 // tenant, optionally to stores and to an agent, may be read-only, and can never mint keys
 // wider than themselves. Also the agent and key-management routes that go with them.
+#include "tests/integration/projection_harness.hpp"
 #include "tests/integration/ves_agent.hpp"
 
 #include <catch2/catch.hpp>
@@ -169,6 +170,25 @@ TEST_CASE("minted keys are confined to their tenant, stores, agent and rights",
     CHECK(kb.permissions == "read");
     CHECK(ves_head(as_admin, other_store) == 0);
     check_error(as_admin.get("/api/v1/ves/head" + foreign.query()), 403);
+    // Its /metrics has the node-wide counters, but per-stream series of its tenant only.
+    for (auto* x : {&a, &foreign}) {
+      auto r = ingest(admin, *x, {make_event(*x)});
+      INFO(r.describe());
+      REQUIRE(r.status == 200);
+    }
+    auto lag_of = [](const agent_identity& x) {
+      return "ves_projection_lag_events{tenant_id=\"" + x.tenant.str() + "\"";
+    };
+    REQUIRE(proj::eventually([&] {
+      auto all = admin.get("/metrics").body;
+      return all.find(lag_of(a)) != std::string::npos
+             && all.find(lag_of(foreign)) != std::string::npos;
+    }));
+    auto mine = as_admin.get("/metrics");
+    REQUIRE(mine.status == 200);
+    CHECK(mine.body.find(lag_of(a)) != std::string::npos);
+    CHECK(mine.body.find(lag_of(foreign)) == std::string::npos);
+    CHECK(mine.body.find("\nves_events_accepted_total ") != std::string::npos);
   }
 }
 
