@@ -34,7 +34,14 @@ authenticator::authenticator(storage::store_pool& pool, std::string bootstrap_ke
 
 namespace {
 
-std::optional<std::string> credential(const httplib::Request& req) {
+/// The credential a request presents: the key, and whether it came as `ApiKey <key>` (else
+/// it is the header's whole value).
+struct presented {
+  std::string key;
+  bool with_scheme = false;
+};
+
+std::optional<presented> credential(const httplib::Request& req) {
   std::string v;
   if (req.has_header("Authorization"))
     v = req.get_header_value("Authorization");
@@ -43,23 +50,33 @@ std::optional<std::string> credential(const httplib::Request& req) {
   else
     return std::nullopt;
   if (v.rfind("ApiKey ", 0) == 0)
-    return v.substr(7);
+    return presented{v.substr(7), true};
   if (v.rfind("Bearer ", 0) == 0)
     reject(api_error::unauthenticated("INVALID_TOKEN", 1003,
                                       "Bearer tokens (JWT) are not enabled on this server; send "
                                       "the API key as `ApiKey <key>` or `X-API-Key`"));
-  return v;
+  return presented{std::move(v), false};
+}
+
+[[noreturn]] void missing_auth() {
+  reject(api_error::unauthenticated("AUTH_REQUIRED", 1001, "Missing authentication"));
 }
 
 } // namespace
 
 principal authenticator::authenticate(const httplib::Request& req) {
-  auto key = credential(req);
-  if (!key || key->empty())
-    reject(api_error::unauthenticated("AUTH_REQUIRED", 1001, "Missing authentication"));
+  auto cred = credential(req);
+  if (!cred || cred->key.empty())
+    missing_auth();
+  const auto* key = &cred->key;
   auto hash = ves::api_key_hash(*key);
-  if (key->rfind("ss_", 0) != 0 && hash != bootstrap_hash_)
+  // Keys start with ss_ (the bootstrap key may have any form). A bare value that is neither
+  // (`Basic …`, another scheme) is no credential at all, as in the reference.
+  if (key->rfind("ss_", 0) != 0 && hash != bootstrap_hash_) {
+    if (!cred->with_scheme)
+      missing_auth();
     reject(api_error::unauthenticated("INVALID_API_KEY", 1002, "Invalid API key"));
+  }
   auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard guard{mtx_};

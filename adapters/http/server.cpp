@@ -22,10 +22,19 @@ void write_json(httplib::Response& res, std::string body, int status) {
 
 namespace {
 
+/// A client's request id is kept (echoed and logged) when it is a usable header value: 1–256
+/// bytes without control characters; otherwise the server makes one.
+bool usable_request_id(std::string_view id) {
+  return !id.empty() && id.size() <= 256 && std::none_of(id.begin(), id.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return (c < 0x20 && c != '\t') || c == 0x7f;
+  });
+}
+
 void common_headers(const httplib::Request& req, httplib::Response& res) {
   if (!res.has_header("x-request-id")) {
     auto id = req.get_header_value("x-request-id");
-    res.set_header("x-request-id", id.empty() ? ves::uuid::random_v4().str() : id);
+    res.set_header("x-request-id", usable_request_id(id) ? id : ves::uuid::random_v4().str());
   }
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("X-Frame-Options", "DENY");

@@ -246,6 +246,15 @@ TEST_CASE("LOG_FORMAT=json writes one JSON object per line with the request id",
   auto odd = c.Get("/health", {{"x-request-id", "it-\"odd\"-\xff\xfe"}});
   REQUIRE(odd);
   CHECK(odd->status == 200);
+  // Control characters or more than 256 bytes: the server makes an id of its own.
+  for (const std::string& bad : {std::string{"it-\x01-ctl"}, std::string(300, 'r')}) {
+    auto r = c.Get("/health", {{"x-request-id", bad}});
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    auto id = r->get_header_value("x-request-id");
+    CHECK(id != bad);
+    CHECK(seq::ves::uuid::parse(id).has_value());
+  }
   REQUIRE(srv.terminate() == std::optional<int>{0});
   std::ifstream in{srv.log_path()};
   std::string line;

@@ -202,7 +202,10 @@ TEST_CASE("requests without valid credentials are 401", "[integration][auth]") {
   api_client wrong{srv.port(), "ss_00000000notarealkeynotarealkeynotarealkey"};
   check_error(wrong.get("/api/v1/ves/head" + a.query()), 401, "INVALID_API_KEY");
   api_client junk{srv.port(), "not-even-a-key"};
-  check_error(junk.get("/api/v1/ves/head" + a.query()), 401);
+  check_error(junk.get("/api/v1/ves/head" + a.query()), 401, "INVALID_API_KEY");
+  // A value that is no key and no known scheme (here `Basic …`) is no credential at all.
+  api_client basic{srv.port(), "Basic dXNlcjpwdw==", auth_style::x_api_key};
+  check_error(basic.get("/api/v1/ves/head" + a.query()), 401, "AUTH_REQUIRED");
   // Health needs no credentials; metrics needs an admin.
   auto h = none.get("/health");
   REQUIRE(h.status == 200);
