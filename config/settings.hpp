@@ -50,6 +50,10 @@ struct storage_settings {
 struct auth_settings {
   std::string bootstrap_admin_api_key;  ///< empty: generated at first start and printed once
   bool production = false;              ///< SEQUENCER_ENV/ENVIRONMENT not a dev name
+  /// The per-key rate limiter (keys with a rate limit): its fixed window and how many keys'
+  /// windows it keeps.
+  std::chrono::seconds rate_limit_window{60};
+  size_t rate_limit_max_entries = 10000;
 };
 
 struct sequencer_settings {

@@ -364,7 +364,8 @@ int run_node(const config::settings& s, const sigset_t& signals) {
                  : std::string{"manual (no chain, no settlement contract or auto_settle off)"});
   // -- end x402 ------------------------------------------------------------------------------
 
-  http::authenticator auth{pool, *bootstrap_hash};
+  http::rate_limiter key_limits{s.auth.rate_limit_window, s.auth.rate_limit_max_entries};
+  http::authenticator auth{pool, *bootstrap_hash, key_limits};
   http::context ctx;
   ctx.sys = &sys;
   ctx.registry = topo.registry;

@@ -180,7 +180,8 @@ int main(int argc, char** argv) {
   auto* read_only_flag = create->add_flag("--read-only", read_only, "read permission only");
   create->add_flag("--admin", admin, "admin permission (implies read and write)")
     ->excludes(read_only_flag);
-  create->add_option("--rate-limit", rate_limit, "requests per minute for this key")
+  create->add_option("--rate-limit", rate_limit,
+                     "requests per rate-limit window (auth.rate_limit_window_s, 60 s) for this key")
     ->check(CLI::Range(1, std::numeric_limits<int32_t>::max()));
   create->callback([&] {
     auto s = open(g);

@@ -28,8 +28,9 @@ principal to_principal(const msg::api_key_record& r) {
 }
 
 authenticator::authenticator(storage::store_pool& pool, std::string bootstrap_key_hash,
-                             std::chrono::milliseconds cache_ttl)
-  : pool_(pool), bootstrap_hash_(std::move(bootstrap_key_hash)), ttl_(cache_ttl) {
+                             rate_limiter& limits, std::chrono::milliseconds cache_ttl)
+  : pool_(pool), bootstrap_hash_(std::move(bootstrap_key_hash)), limits_(limits),
+    ttl_(cache_ttl) {
 }
 
 namespace {
@@ -68,16 +69,27 @@ principal authenticator::authenticate(const httplib::Request& req) {
   auto cred = credential(req);
   if (!cred || cred->key.empty())
     missing_auth();
-  const auto* key = &cred->key;
-  auto hash = ves::api_key_hash(*key);
+  auto hash = ves::api_key_hash(cred->key);
   // Keys start with ss_ (the bootstrap key may have any form). A bare value that is neither
   // (`Basic …`, another scheme) is no credential at all, as in the reference.
-  if (key->rfind("ss_", 0) != 0 && hash != bootstrap_hash_) {
+  if (cred->key.rfind("ss_", 0) != 0 && hash != bootstrap_hash_) {
     if (!cred->with_scheme)
       missing_auth();
     reject(api_error::unauthenticated("INVALID_API_KEY", 1002, "Invalid API key"));
   }
   auto now = std::chrono::steady_clock::now();
+  auto p = lookup(hash, now);
+  if (p.rate_limit && *p.rate_limit > 0
+      && !limits_.allow(hash, static_cast<uint32_t>(*p.rate_limit), now)) {
+    api_error err{429, "RATE_LIMIT_EXCEEDED", 2001, "Rate limit exceeded", {}, 0};
+    err.retry_after_s = static_cast<int>(limits_.window().count());
+    reject(err);
+  }
+  return p;
+}
+
+/// The key's principal, from the cache or storage; 401 for an unknown or inactive key.
+principal authenticator::lookup(const std::string& hash, std::chrono::steady_clock::time_point now) {
   {
     std::lock_guard guard{mtx_};
     if (auto i = cache_.find(hash); i != cache_.end() && i->second.expires > now) {

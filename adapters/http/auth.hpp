@@ -8,6 +8,7 @@
 /// configured bootstrap key verbatim). Lookups are cached for a few seconds; revocations through
 /// this server invalidate the cache at once.
 
+#include "adapters/http/rate_limiter.hpp"
 #include "adapters/storage/event_store.hpp"
 #include "messages/domain.hpp"
 
@@ -36,12 +37,16 @@ struct principal {
   bool has_store(const ves::uuid& s) const;
 };
 
+/// Checks credentials, with a short cache of key records, and the per-key rate limit.
 class authenticator {
 public:
+  /// `limits`: the per-credential limiter (§4.6) for keys with a `rate_limit`.
   authenticator(storage::store_pool& pool, std::string bootstrap_key_hash,
+                rate_limiter& limits,
                 std::chrono::milliseconds cache_ttl = std::chrono::seconds{5});
 
-  /// Throws request_error (401 AUTH_REQUIRED / INVALID_API_KEY, 503 when storage is down).
+  /// Throws request_error (401 AUTH_REQUIRED / INVALID_API_KEY, 429 RATE_LIMIT_EXCEEDED
+  /// when a key with a rate limit used up its window, 503 when storage is down).
   principal authenticate(const httplib::Request& req);
   /// Drops a cached key (after a revocation).
   void invalidate(const std::string& key_hash);
@@ -52,8 +57,11 @@ private:
     bool active = false;
     std::chrono::steady_clock::time_point expires;
   };
+  principal lookup(const std::string& hash, std::chrono::steady_clock::time_point now);
+
   storage::store_pool& pool_;
   std::string bootstrap_hash_;
+  rate_limiter& limits_;
   std::chrono::milliseconds ttl_;
   std::mutex mtx_;
   std::unordered_map<std::string, entry> cache_;

@@ -149,12 +149,19 @@ TEST_CASE("the reference's variables this server does not read are named at star
   CHECK(s.notices[0]
         == "JWT_SECRET is set but not read: JWTs are not accepted: a Bearer token gets 401 "
            "INVALID_TOKEN");
-  CHECK(s.notices[1] == "RATE_LIMIT_PER_MINUTE is set but not read: requests are not rate-limited");
+  CHECK(s.notices[1]
+        == "RATE_LIMIT_PER_MINUTE is set but not read: there is no limiter per tenant; keys with a "
+           "rate limit (rateLimit) are limited each");
   CHECK(load("", {}).notices.empty());
   // Every variable the server reads itself is left out.
   CHECK(reference_env_notices({{"DATABASE_URL", "sqlite://x.db"}, {"LOG_LEVEL", "info"},
-                               {"X402_BATCH_MAX_SIZE", "5"}})
+                               {"X402_BATCH_MAX_SIZE", "5"}, {"RATE_LIMIT_WINDOW_SECONDS", "30"},
+                               {"RATE_LIMIT_MAX_ENTRIES", "500"}})
           .empty());
+  auto limits = load("", {{"RATE_LIMIT_WINDOW_SECONDS", "30"}, {"RATE_LIMIT_MAX_ENTRIES", "500"}});
+  CHECK(limits.auth.rate_limit_window == std::chrono::seconds{30});
+  CHECK(limits.auth.rate_limit_max_entries == 500);
+  CHECK(load("", {}).auth.rate_limit_window == std::chrono::seconds{60});
 
   // Access control the operator asked for and this server lacks stops the start.
   auto err = error_of("", {{"ADMIN_IP_ALLOWLIST", "10.0.0.0/8"}});

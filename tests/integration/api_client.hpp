@@ -82,6 +82,7 @@ struct response {
   std::string body;
   std::string content_type;
   std::string error_header;  ///< x-error-code
+  std::string retry_after;   ///< Retry-After
   std::optional<json::value> json;
 
   bool ok() const { return status == 200; }
@@ -175,6 +176,7 @@ private:
     r.body = res->body;
     r.content_type = res->get_header_value("Content-Type");
     r.error_header = res->get_header_value("x-error-code");
+    r.retry_after = res->get_header_value("Retry-After");
     if (r.content_type.find("application/json") != std::string::npos)
       r.json = json::try_parse(r.body);
     return r;

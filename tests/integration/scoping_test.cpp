@@ -155,6 +155,20 @@ TEST_CASE("minted keys are confined to their tenant, stores, agent and rights",
     CHECK(ves_head(as_a, a) == 0);
   }
 
+  SECTION("a key with a rate limit gets that many requests per window, then 429") {
+    auto limited = mint(admin, a.agent, obj({{"rateLimit", num(3)}}));
+    api_client as_limited{srv.port(), limited.key};
+    for (int i = 0; i < 3; ++i)
+      CHECK(ves_head(as_limited, a) == 0);
+    auto over = as_limited.get("/api/v1/ves/head" + a.query());
+    check_error(over, 429, "RATE_LIMIT_EXCEEDED");
+    CHECK(error_message(over) == "Rate limit exceeded");
+    CHECK(over.retry_after == "60");
+    // Other keys, and the keys without a limit, go on.
+    CHECK(ves_head(as_a, a) == 0);
+    CHECK(ves_head(admin, a) == 0);
+  }
+
   SECTION("a tenant admin administers its own tenant only") {
     auto admin_agent = a.sibling();
     auto kadm = mint(admin, admin_agent.agent,
