@@ -34,9 +34,10 @@ void check_lengths(const std::string& id, const std::string& entity_type,
   check("event_type", event_type, 256);
 }
 
-/// Request-level checks shared by both ingest routes, in the reference's order: one stream
-/// per batch, the agent binding of the key, every event from the request's agent, write
-/// permission, string lengths and payload size.
+/// Request-level checks shared by both ingest routes, in the reference's order (after the
+/// whole body decoded): one stream per batch, the agent binding of the key, every event from
+/// the request's agent, write permission, the batch size, then per event the string lengths
+/// and the payload (`payload_size` refuses a missing one).
 template <class Batch, class Agent, class PayloadSize>
 void check_batch(context& ctx, const principal& p, const ves::uuid& agent_id, const Batch& batch,
                  const char* mixed_message, const char* source_message, Agent agent_of,
@@ -51,6 +52,10 @@ void check_batch(context& ctx, const principal& p, const ves::uuid& agent_id, co
     if (agent_of(c.ev) != agent_id)
       reject(api_error::bad_request(source_message));
   ensure_write(p, first.tenant_id, first.store_id);
+  if (batch.size() > ctx.opts.max_events_per_batch)
+    reject(api_error::too_large("Batch exceeds max_events_per_batch ("
+                                + std::to_string(batch.size()) + " > "
+                                + std::to_string(ctx.opts.max_events_per_batch) + ")"));
   for (auto& c : batch) {
     auto id = c.ev.event_id.str();
     check_lengths(id, c.ev.entity_type, c.ev.entity_id, c.ev.event_type);
@@ -60,12 +65,6 @@ void check_batch(context& ctx, const principal& p, const ves::uuid& agent_id, co
                                   + std::to_string(size) + " > "
                                   + std::to_string(ctx.opts.max_event_payload_size) + ")"));
   }
-}
-
-void check_batch_size(context& ctx, size_t n) {
-  if (n > ctx.opts.max_events_per_batch)
-    reject(api_error::too_large("Batch exceeds max_events_per_batch (" + std::to_string(n)
-                                + " > " + std::to_string(ctx.opts.max_events_per_batch) + ")"));
 }
 
 msg::ves_candidate decode_ves(const value& v, size_t i) {
@@ -156,24 +155,21 @@ msg::ingest_ves prepare_ves(context& ctx, const httplib::Request& req) {
   auto& arr = events.as_array();
   if (arr.empty())
     reject(api_error::bad_request("events must not be empty"));
-  check_batch_size(ctx, arr.size());
   auto batch = std::make_shared<std::vector<msg::ves_candidate>>();
   batch->reserve(arr.size());
   for (size_t i = 0; i < arr.size(); ++i)
     batch->push_back(decode_ves(arr[i], i));
-  for (auto& c : *batch) {
-    if (c.ev.payload_kind == 0 && !c.payload)
-      reject(api_error::bad_request("Event " + c.ev.event_id.str()
-                                    + " missing payload for plaintext payload_kind"));
-    if (c.ev.payload_kind == 1 && !c.payload_encrypted)
-      reject(api_error::bad_request("Event " + c.ev.event_id.str()
-                                    + " missing payload_encrypted for encrypted payload_kind"));
-  }
   check_batch(
     ctx, p, agent_id, *batch, "All events in a batch must share the same tenantId and storeId",
     "event source_agent_id must match request agent_id",
     [](const msg::ves_event& e) { return e.source_agent_id; },
     [](const msg::ves_candidate& c) {
+      if (c.ev.payload_kind == 0 && !c.payload)
+        reject(api_error::bad_request("Event " + c.ev.event_id.str()
+                                      + " missing payload for plaintext payload_kind"));
+      if (c.ev.payload_kind == 1 && !c.payload_encrypted)
+        reject(api_error::bad_request("Event " + c.ev.event_id.str()
+                                      + " missing payload_encrypted for encrypted payload_kind"));
       return c.payload ? c.payload->dump().size() : c.payload_encrypted->dump().size();
     });
   auto& first = batch->front().ev;
@@ -260,7 +256,6 @@ std::optional<msg::ingest_legacy> prepare_legacy(context& ctx, const httplib::Re
   auto& arr = events.as_array();
   if (arr.empty())
     return std::nullopt;
-  check_batch_size(ctx, arr.size());
   auto batch = std::make_shared<std::vector<msg::legacy_candidate>>();
   batch->reserve(arr.size());
   for (size_t i = 0; i < arr.size(); ++i)

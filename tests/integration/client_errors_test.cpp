@@ -219,6 +219,19 @@ TEST_CASE_METHOD(limits_fixture, "an oversize batch, payload or body is 413",
   auto too_many = ingest(admin, a, four);
   check_error(too_many, 413, "PAYLOAD_TOO_LARGE");
   CHECK_THAT(error_message(too_many), Catch::Contains("max_events_per_batch"));
+  // The reference's order: the whole body decodes first (422), one stream per batch (400) and
+  // the caller's rights (401/403) come before the size.
+  auto text = ingest_body(a.agent, four).dump();
+  auto at = text.find(four[1].id());
+  REQUIRE(at != std::string::npos);
+  check_error(admin.post(ingest_path, text.replace(at, four[1].id().size(), "nope")), 422);
+  auto elsewhere = a;
+  elsewhere.store = ves::uuid::random_v4();
+  auto mixed = four;
+  mixed.back() = make_event(elsewhere, spec("lim-other"));
+  check_error(ingest(admin, a, mixed), 400, "INVALID_FIELD_VALUE");
+  api_client stranger{srv.port(), "ss_00000000notarealkeynotarealkeynotarealkey"};
+  check_error(ingest(stranger, a, four), 401, "INVALID_API_KEY");
   // Exactly the limit is fine.
   four.pop_back();
   check_receipts(ingest(admin, a, four), four, seq_info);
