@@ -50,6 +50,9 @@ void register_agent_key(context& ctx, const httplib::Request& req, httplib::Resp
   auto pk_text = f.string("publicKey");
   auto algorithm = f.opt_i64("keyAlgorithm").value_or(msg::key_algorithm_unspecified);
   ensure_admin(p, k.tenant_id, ves::uuid{});
+  // The nil tenant is the bootstrap admin's: no agent belongs to it (this server's check).
+  if (k.tenant_id.is_nil())
+    reject(api_error::bad_request("tenantId cannot be nil"));
   if (algorithm != msg::key_algorithm_unspecified && algorithm != msg::key_algorithm_ed25519)
     reject(api_error::bad_request("key_algorithm " + std::to_string(algorithm)
                                   + " is not supported by this server (0 or 1 = Ed25519)"));
@@ -163,6 +166,9 @@ void mint_api_key(context& ctx, const httplib::Request& req, httplib::Response& 
   auto rate = f.opt_i64("rateLimit");
   if (rate && (*rate <= 0 || *rate > INT32_MAX))
     f.bad("rateLimit", "expected a positive integer");
+  auto tenant = f.opt_uuid("tenantId");
+  if (tenant && tenant->is_nil())
+    reject(api_error::bad_request("tenantId cannot be nil"));
 
   msg::api_key_record k;
   if (p.bootstrap_admin()) {
@@ -170,12 +176,17 @@ void mint_api_key(context& ctx, const httplib::Request& req, httplib::Response& 
     auto keys = agent_keys(ctx, p, agent);
     if (!keys.empty())
       k.tenant_id = keys.front().tenant_id;
-    else if (auto t = f.opt_uuid("tenantId"))
-      k.tenant_id = *t; // this project's addition: the first key of a new agent
+    else if (tenant)
+      k.tenant_id = *tenant; // this project's addition: the first key of a new agent
     else
       reject(api_error::not_found("Agent not found (pass tenantId to mint its first key)"));
+    if (tenant && *tenant != k.tenant_id)
+      reject(api_error::bad_request("tenantId " + tenant->str() + " is not the agent's tenant "
+                                    + k.tenant_id.str()));
   } else {
     k.tenant_id = p.tenant;
+    if (tenant && *tenant != p.tenant)
+      reject(api_error::forbidden("Tenant access denied"));
     if (p.admin && !(p.agent && *p.agent == agent) && agent_keys(ctx, p, agent).empty())
       reject(api_error::not_found("Agent not found"));
   }

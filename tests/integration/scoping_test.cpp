@@ -182,6 +182,18 @@ TEST_CASE("minted keys are confined to their tenant, stores, agent and rights",
     // Mints keys for agents of its tenant; reads any store of its tenant.
     auto kb = mint(as_admin, a.agent, obj({{"readOnly", true}}));
     CHECK(kb.permissions == "read");
+    // tenantId, when sent, must be a UUID, the agent's tenant, and never the nil tenant.
+    check_error(mint_raw(as_admin, a.agent, obj({{"tenantId", foreign.tenant.str()}})), 403);
+    check_error(mint_raw(admin, a.agent, obj({{"tenantId", foreign.tenant.str()}})), 400,
+                "INVALID_FIELD_VALUE");
+    check_error(mint_raw(admin, a.agent, obj({{"tenantId", num(7)}})), 422);
+    auto nil = ves::uuid{}.str();
+    auto nobody = agent_identity::random();
+    check_error(mint_raw(admin, nobody.agent, obj({{"tenantId", nil}})), 400,
+                "INVALID_FIELD_VALUE");
+    nobody.tenant = ves::uuid{};
+    check_error(admin.post("/api/v1/agents/keys", key_registration(nobody)), 400,
+                "INVALID_FIELD_VALUE");
     CHECK(ves_head(as_admin, other_store) == 0);
     check_error(as_admin.get("/api/v1/ves/head" + foreign.query()), 403);
     // Its /metrics has the node-wide counters, but per-stream series of its tenant only.
