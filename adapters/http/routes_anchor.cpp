@@ -228,8 +228,14 @@ void status(context& ctx, const httplib::Request& req, httplib::Response& res) {
       .field("queued", a.queued)
       .key("last_anchored_at");
     a.last_anchored_at ? w.str(msg::rfc3339_z(a.last_anchored_at)) : w.null();
+    // The error names the commitment (of any tenant): its text is the bootstrap admin's.
     w.key("last_error");
-    a.last_error.empty() ? w.null() : w.str(a.last_error);
+    if (a.last_error.empty())
+      w.null();
+    else
+      w.str(p.bootstrap_admin() ? a.last_error
+                                : std::string{"anchoring failed (the details are shown to the "
+                                              "bootstrap admin)"});
     w.end_object();
   }
   w.end_object();

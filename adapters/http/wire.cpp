@@ -141,12 +141,29 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
+namespace {
+
+/// Whether `s` holds a line feed without a carriage return before it.
+bool has_bare_lf(std::string_view s) {
+  for (auto i = s.find('\n'); i != std::string_view::npos; i = s.find('\n', i + 1))
+    if (i == 0 || s[i - 1] != '\r')
+      return true;
+  return false;
+}
+
+} // namespace
+
 parse_result parse_request(std::string_view buf, const limits& lim, httplib::Request& req) {
   // Tolerate empty lines before a request (RFC 9112 §2.2).
   size_t start = 0;
   while (buf.substr(start, 2) == crlf)
     start += 2;
   auto head_end = buf.find("\r\n\r\n", start);
+  // Lines end in CRLF: a bare LF is refused at once (RFC 9112 §2.2 lets a server refuse it)
+  // instead of waiting for a CRLF CRLF that will not come.
+  if (has_bare_lf(buf.substr(start, head_end == std::string_view::npos ? buf.size() - start
+                                                                       : head_end - start + 4)))
+    return fail(400);
   if (head_end == std::string_view::npos) {
     if (buf.size() - start > lim.max_header_bytes)
       return fail(431);

@@ -223,6 +223,24 @@ TEST_CASE("the server anchors its commitments on a real chain behind the circuit
     INFO(refused.describe());
     CHECK(refused.status == 503);
   }
+  {
+    // The last error names a commitment (any tenant's): its text is the bootstrap admin's only.
+    auto last_error = [](api_client& c) {
+      auto r = c.get("/api/v1/anchor/status");
+      INFO(r.describe());
+      REQUIRE(r.status == 200);
+      const auto& e = member(member(r.doc(), "anchoring"), "last_error");
+      return e.is_string() ? e.as_string() : std::string{};
+    };
+    REQUIRE(eventually([&] { return !last_error(admin).empty(); }));
+    CHECK(last_error(admin).rfind("anchoring ", 0) == 0);
+    auto minted = admin.post("/api/v1/agents/" + a.agent.str() + "/api-keys",
+                             obj({{"tenantId", a.tenant.str()}, {"readOnly", true}}));
+    INFO(minted.describe());
+    REQUIRE(minted.status == 200);
+    api_client reader{srv->port(), str_of(minted.doc(), "apiKey")};
+    CHECK(last_error(reader) == "anchoring failed (the details are shown to the bootstrap admin)");
+  }
   auto health = admin.get("/health/detailed");
   CHECK(str_of(health.doc(), "status") == "degraded");
   CHECK(commitments(admin, a, "true").size() == 2);

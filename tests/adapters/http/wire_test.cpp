@@ -270,6 +270,10 @@ TEST_CASE("malformed requests are 400", "[http][wire]") {
   CHECK(error_of("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n") == 400);
   CHECK(error_of("POST / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n") == 400);
   CHECK(error_of("POST / HTTP/1.1\r\nContent-Length:\r\n\r\n") == 400);
+  // Bare LF line ends are refused at once, not waited on (the head would never end).
+  CHECK(error_of("GET /health HTTP/1.1\nHost: x\n\n") == 400);
+  CHECK(error_of("GET /health HTTP/1.1\n") == 400);
+  CHECK(error_of("GET / HTTP/1.1\r\nA: b\nC: d\r\n\r\n") == 400);
   // The asterisk form is accepted (OPTIONS *).
   CHECK(error_of("OPTIONS * HTTP/1.1\r\n\r\n") == 0);
 }
