@@ -206,7 +206,7 @@ void notify_x402(self_ptr self, const storage::write_group& g) {
 
 /// Asks storage about `asked` (ids, commands, versions, heads), learns the answer, and plans
 /// the requests in flight again. Nothing is planned on top of them meanwhile.
-void inspect(self_ptr self, std::shared_ptr<const storage::write_group> asked) {
+void inspect_and_replan(self_ptr self, std::shared_ptr<const storage::write_group> asked) {
   auto& st = self->state;
   st.writing = true;
   st.plan.reset();
@@ -214,7 +214,8 @@ void inspect(self_ptr self, std::shared_ptr<const storage::write_group> asked) {
     .then(
       [self, asked](msg::conflict_inspected& x) {
         if (!x.report)
-          return fail_group(self, make_error(errc::internal, "conflict inspection without a report"));
+          return fail_group(self,
+                            make_error(errc::internal, "conflict inspection without a report"));
         self->state.st->apply_conflict(*asked, *x.report);
         write_plan(self);
       },
@@ -228,7 +229,8 @@ void on_commit_error(self_ptr self, caf::error e) {
     ++st.conflict_retries;
     if (auto* m = st.deps.metrics)
       m->write_conflicts.fetch_add(1, std::memory_order_relaxed);
-    return inspect(self, std::shared_ptr<const storage::write_group>(st.plan, &st.plan->group));
+    auto written = std::shared_ptr<const storage::write_group>(st.plan, &st.plan->group);
+    return inspect_and_replan(self, std::move(written));
   }
   if (e == errc::storage_failure && st.in_flight.size() > 1)
     return isolate_group(self);
@@ -244,8 +246,8 @@ void on_commit_error(self_ptr self, caf::error e) {
 void write(self_ptr self, group_plan plan) {
   auto& st = self->state;
   if (!plan.suspect_ves.empty() || !plan.suspect_legacy.empty())
-    return inspect(self, std::make_shared<const storage::write_group>(
-                           stream_state::group_with_suspects(plan)));
+    return inspect_and_replan(self, std::make_shared<const storage::write_group>(
+                                      stream_state::group_with_suspects(plan)));
   st.plan = std::make_shared<group_plan>(std::move(plan));
   if (st.plan->group.empty()) {
     st.st->commit(*st.plan);

@@ -89,7 +89,8 @@ principal authenticator::authenticate(const httplib::Request& req) {
 }
 
 /// The key's principal, from the cache or storage; 401 for an unknown or inactive key.
-principal authenticator::lookup(const std::string& hash, std::chrono::steady_clock::time_point now) {
+principal authenticator::lookup(const std::string& hash,
+                                 std::chrono::steady_clock::time_point now) {
   {
     std::lock_guard guard{mtx_};
     if (auto i = cache_.find(hash); i != cache_.end() && i->second.expires > now) {

@@ -476,6 +476,22 @@ TEST_CASE("a conflict report is applied and the same requests are planned again"
   CHECK(s.knows_ves_command(cmd));
 }
 
+namespace {
+
+/// A state that knows the heads, SKU-1 at version 1 and the reserved command `cmd` (legacy
+/// or VES), but no event ids: a restart, or ids evicted from the caches.
+stream_state knowing_no_ids(msg::stream_heads heads, msg::uuid cmd, bool legacy) {
+  auto s = fresh();
+  storage::conflict_report taught;
+  taught.heads = heads;
+  taught.versions.push_back({msg::entity_key{"Item", "SKU-1"}, 1});
+  (legacy ? taught.existing_legacy_commands : taught.existing_ves_commands).push_back(cmd);
+  s.apply_conflict(storage::write_group{}, taught);
+  return s;
+}
+
+} // namespace
+
 TEST_CASE("a rejection only a new event can earn waits for storage to know the id",
           "[stream_state]") {
   // Events 1 (base_version 0) and 2 (command C2) were stored as #1 and #2.
@@ -484,14 +500,7 @@ TEST_CASE("a rejection only a new event can earn waits for storage to know the i
   auto earlier = fresh();
   auto p0 = plan(earlier, first);
   REQUIRE(p0.group.ves.size() == 2);
-  // This state knows the head, SKU-1's version and command C2, but not the event ids (a
-  // restart, or ids evicted from the cache).
-  auto s = fresh();
-  storage::conflict_report taught;
-  taught.heads = {0, 2, 0};
-  taught.versions.push_back({msg::entity_key{"Item", "SKU-1"}, 1});
-  taught.existing_ves_commands.push_back(cmd);
-  s.apply_conflict(storage::write_group{}, taught);
+  auto s = knowing_no_ids({0, 2, 0}, cmd, false);
 
   // Retries of both events, and a new event with a stale version.
   std::vector<queued_request> retry{
@@ -536,12 +545,7 @@ TEST_CASE("a rejection only a new event can earn waits for storage to know the i
 TEST_CASE("a legacy rejection of a stored id becomes a duplicate after storage was asked",
           "[stream_state]") {
   auto cmd = id(0xC3);
-  auto s = fresh();
-  storage::conflict_report taught;
-  taught.heads = {2, 0, 0};
-  taught.versions.push_back({msg::entity_key{"Item", "SKU-1"}, 1});
-  taught.existing_legacy_commands.push_back(cmd);
-  s.apply_conflict(storage::write_group{}, taught);
+  auto s = knowing_no_ids({2, 0, 0}, cmd, true);
   std::vector<queued_request> retry{legacy_req({{id(1), "SKU-1", {}, 0},
                                                 {id(2), "SKU-2", cmd},
                                                 {id(3), "SKU-3", {}, {}, false},

@@ -270,7 +270,8 @@ TEST_CASE_METHOD(limits_fixture, "a known path with another method is 405 with t
     check_error(admin.get(path), 405, "INVALID_REQUEST_BODY");
   check_error(admin.del("/api/v1/ves/events"), 405, "INVALID_REQUEST_BODY");
   // A sequence number in a proof path that is not one is a bad request, not an unknown path.
-  auto q = "?tenant_id=" + ves::uuid::random_v4().str() + "&store_id=" + ves::uuid::random_v4().str();
+  auto q = "?tenant_id=" + ves::uuid::random_v4().str()
+           + "&store_id=" + ves::uuid::random_v4().str();
   for (auto seq : {"abc", "-1", "1.0", "18446744073709551616"}) {
     for (auto prefix : {"/api/v1/ves/proofs/", "/api/v1/proofs/"}) {
       auto r = admin.get(prefix + std::string{seq} + q);
