@@ -162,6 +162,10 @@ TEST_CASE("the reference's variables this server does not read are named at star
   CHECK(limits.auth.rate_limit_window == std::chrono::seconds{30});
   CHECK(limits.auth.rate_limit_max_entries == 500);
   CHECK(load("", {}).auth.rate_limit_window == std::chrono::seconds{60});
+  // The example file spells out the defaults.
+  auto example = load(SEQ_SOURCE_DIR "/config/examples/sequencer.yaml", {});
+  CHECK(example.auth.rate_limit_window == std::chrono::seconds{60});
+  CHECK(example.auth.rate_limit_max_entries == 10000);
 
   // Access control the operator asked for and this server lacks stops the start.
   auto err = error_of("", {{"ADMIN_IP_ALLOWLIST", "10.0.0.0/8"}});
