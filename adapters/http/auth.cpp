@@ -142,12 +142,9 @@ bool in_scope(const principal& p, const ves::uuid& tenant, const ves::uuid& stor
 namespace {
 
 void ensure_scope(const principal& p, const ves::uuid& tenant, const ves::uuid& store) {
-  if (p.bootstrap_admin())
-    return;
-  if (p.tenant != tenant)
-    reject(api_error::forbidden("Tenant access denied"));
-  if (!store.is_nil() && !p.has_store(store))
-    reject(api_error::forbidden("Store access denied"));
+  if (!in_scope(p, tenant, store))
+    reject(api_error::forbidden(p.tenant != tenant ? "Tenant access denied"
+                                                   : "Store access denied"));
 }
 
 } // namespace

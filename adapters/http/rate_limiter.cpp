@@ -40,20 +40,18 @@ void rate_limiter::make_room(clock::time_point now) {
   }
   if (slots_.size() < max_entries_)
     return;
-  // Still full: drop the oldest tenth (at least one).
-  std::vector<std::pair<clock::time_point, const std::string*>> by_age;
+  // Still full: drop the oldest tenth (at least one). Erasing one entry leaves the iterators
+  // to the others valid.
+  std::vector<decltype(slots_)::iterator> by_age;
   by_age.reserve(slots_.size());
-  for (const auto& [k, s] : slots_)
-    by_age.emplace_back(s.start, &k);
+  for (auto i = slots_.begin(); i != slots_.end(); ++i)
+    by_age.push_back(i);
   auto drop = std::max<size_t>(1, slots_.size() / 10);
-  std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(drop - 1),
-                   by_age.end());
-  std::vector<std::string> doomed;
-  doomed.reserve(drop);
-  for (size_t j = 0; j < drop; ++j)
-    doomed.push_back(*by_age[j].second);
-  for (const auto& k : doomed)
-    slots_.erase(k);
+  auto last = by_age.begin() + static_cast<std::ptrdiff_t>(drop);
+  std::nth_element(by_age.begin(), last - 1, by_age.end(),
+                   [](auto a, auto b) { return a->second.start < b->second.start; });
+  for (auto i = by_age.begin(); i != last; ++i)
+    slots_.erase(*i);
 }
 
 } // namespace seq::http
