@@ -175,6 +175,7 @@ const std::map<std::string, setter>& setters() {
     {"auth.environment", [](settings& s, auto&, auto& v) { s.auth.production = is_production_env(v); }},
     {"auth.rate_limit_window_s", [](settings& s, auto& k, auto& v) { s.auth.rate_limit_window = std::chrono::seconds{parse_uint<int64_t>(k, v, 1, 86400)}; }},
     {"auth.rate_limit_max_entries", [](settings& s, auto& k, auto& v) { s.auth.rate_limit_max_entries = parse_uint<size_t>(k, v, 1, 10'000'000); }},
+    {"auth.rate_limit_per_minute", [](settings& s, auto& k, auto& v) { s.auth.rate_limit_per_minute = parse_uint<uint32_t>(k, v, 0, 1'000'000'000); }},
     {"sequencer.signing_key", [](settings& s, auto& k, auto& v) { s.sequencer.signing_key = parse_seed(k, v); }},
     {"sequencer.id", [](settings& s, auto& k, auto& v) {
        auto id = ves::uuid::parse(v);
@@ -269,6 +270,7 @@ const std::vector<std::pair<const char*, const char*>>& env_names() {
     {"SEQUENCER_ENV", "auth.environment"}, // wins over ENVIRONMENT, as in the reference
     {"RATE_LIMIT_WINDOW_SECONDS", "auth.rate_limit_window_s"},
     {"RATE_LIMIT_MAX_ENTRIES", "auth.rate_limit_max_entries"},
+    {"RATE_LIMIT_PER_MINUTE", "auth.rate_limit_per_minute"},
     {"VES_SEQUENCER_SIGNING_KEY", "sequencer.signing_key"},
     {"VES_SEQUENCER_ID", "sequencer.id"},
     {"VES_DATA_DIR", "sequencer.data_dir"},

@@ -33,8 +33,6 @@ const std::vector<unread_group>& unread_groups() {
     {{"AUTH_MODE", "ALLOW_AUTH_DISABLED"}, "authentication is always required"},
     {{"JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE"},
      "JWTs are not accepted: a Bearer token gets 401 INVALID_TOKEN"},
-    {{"RATE_LIMIT_PER_MINUTE"},
-     "there is no limiter per tenant; keys with a rate limit (rateLimit) are limited each"},
     {{"PUBLIC_AGENT_REGISTRATION_ENABLED", "PUBLIC_AGENT_REGISTRATION_RATE_LIMIT_PER_MINUTE"},
      "POST /api/v1/agents/register is not served (agents get keys from an admin)"},
     {{"TRUST_PROXY_HEADERS", "TRUST_PROXY_ALLOWLIST"},

@@ -54,6 +54,10 @@ struct auth_settings {
   /// windows it keeps.
   std::chrono::seconds rate_limit_window{60};
   size_t rate_limit_max_entries = 10000;
+  /// The per-tenant limiter: requests per minute of each tenant (the bootstrap admin counts as
+  /// one tenant of its own), all its keys together; 0 = off. Its window is always 60 s and it
+  /// keeps at most 10,000 tenants, whatever the per-key limiter is set to (as the reference).
+  uint32_t rate_limit_per_minute = 0;
 };
 
 struct sequencer_settings {

@@ -366,6 +366,7 @@ int run_node(const config::settings& s, const sigset_t& signals) {
 
   http::rate_limiter key_limits{s.auth.rate_limit_window, s.auth.rate_limit_max_entries};
   http::authenticator auth{pool, *bootstrap_hash, key_limits};
+  auth.limit_tenants(s.auth.rate_limit_per_minute);
   http::context ctx;
   ctx.sys = &sys;
   ctx.registry = topo.registry;

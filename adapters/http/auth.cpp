@@ -33,6 +33,13 @@ authenticator::authenticator(storage::store_pool& pool, std::string bootstrap_ke
     ttl_(cache_ttl) {
 }
 
+void authenticator::limit_tenants(uint32_t per_minute) {
+  tenant_per_minute_ = per_minute;
+  // The reference's limiter per tenant has its own fixed window and bound.
+  if (per_minute > 0 && !tenant_limits_)
+    tenant_limits_ = std::make_unique<rate_limiter>(std::chrono::seconds{60}, 10000);
+}
+
 namespace {
 
 /// The credential a request presents: the key, and whether it came as `ApiKey <key>` (else
@@ -63,6 +70,12 @@ std::optional<presented> credential(const httplib::Request& req) {
   reject(api_error::unauthenticated("AUTH_REQUIRED", 1001, "Missing authentication"));
 }
 
+[[noreturn]] void rate_limited(std::string message, const rate_limiter& by) {
+  api_error err{429, "RATE_LIMIT_EXCEEDED", 2001, std::move(message), {}, 0};
+  err.retry_after_s = static_cast<int>(by.window().count());
+  reject(err);
+}
+
 } // namespace
 
 principal authenticator::authenticate(const httplib::Request& req) {
@@ -79,12 +92,14 @@ principal authenticator::authenticate(const httplib::Request& req) {
   }
   auto now = std::chrono::steady_clock::now();
   auto p = lookup(hash, now);
-  if (p.rate_limit && *p.rate_limit > 0
-      && !limits_.allow(hash, static_cast<uint32_t>(*p.rate_limit), now)) {
-    api_error err{429, "RATE_LIMIT_EXCEEDED", 2001, "Rate limit exceeded", {}, 0};
-    err.retry_after_s = static_cast<int>(limits_.window().count());
-    reject(err);
+  if (tenant_per_minute_ > 0) {
+    auto key = p.tenant.is_nil() ? std::string{"bootstrap"} : "tenant:" + p.tenant.str();
+    if (!tenant_limits_->allow(key, tenant_per_minute_, now))
+      rate_limited("Rate limit exceeded for the tenant", *tenant_limits_);
   }
+  if (p.rate_limit && *p.rate_limit > 0
+      && !limits_.allow(hash, static_cast<uint32_t>(*p.rate_limit), now))
+    rate_limited("Rate limit exceeded", limits_);
   return p;
 }
 

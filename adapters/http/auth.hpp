@@ -13,6 +13,7 @@
 #include "messages/domain.hpp"
 
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -37,7 +38,7 @@ struct principal {
   bool has_store(const ves::uuid& s) const;
 };
 
-/// Checks credentials, with a short cache of key records, and the per-key rate limit.
+/// Checks credentials, with a short cache of key records, and the rate limits.
 class authenticator {
 public:
   /// `limits`: the per-credential limiter (§4.6) for keys with a `rate_limit`.
@@ -45,8 +46,15 @@ public:
                 rate_limiter& limits,
                 std::chrono::milliseconds cache_ttl = std::chrono::seconds{5});
 
+  /// Turns on the per-tenant limiter (§4.6, `RATE_LIMIT_PER_MINUTE`): every tenant, all its
+  /// keys together, gets `per_minute` requests per fixed 60 s window; the bootstrap admin
+  /// counts as one tenant of its own. 0 turns it off.
+  void limit_tenants(uint32_t per_minute);
+
   /// Throws request_error (401 AUTH_REQUIRED / INVALID_API_KEY, 429 RATE_LIMIT_EXCEEDED
-  /// when a key with a rate limit used up its window, 503 when storage is down).
+  /// when the caller's tenant or a key with a rate limit used up its window, 503 when storage
+  /// is down). The tenant's window is counted first; a request it refuses is not counted
+  /// against the key.
   principal authenticate(const httplib::Request& req);
   /// Drops a cached key (after a revocation).
   void invalidate(const std::string& key_hash);
@@ -62,6 +70,8 @@ private:
   storage::store_pool& pool_;
   std::string bootstrap_hash_;
   rate_limiter& limits_;
+  std::unique_ptr<rate_limiter> tenant_limits_;
+  uint32_t tenant_per_minute_ = 0;
   std::chrono::milliseconds ttl_;
   std::mutex mtx_;
   std::unordered_map<std::string, entry> cache_;

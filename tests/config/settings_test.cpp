@@ -142,7 +142,7 @@ TEST_CASE("RUST_LOG sets the level by its bare directive when LOG_LEVEL is absen
 TEST_CASE("the reference's variables this server does not read are named at start",
           "[config]") {
   auto s = load("", {{"JWT_SECRET", "s3cret"},
-                     {"RATE_LIMIT_PER_MINUTE", "60"},
+                     {"TRUST_PROXY_HEADERS", "true"},
                      {"CORS_ALLOW_ORIGINS", ""}, // empty: unset
                      {"PORT", "0"}});
   REQUIRE(s.notices.size() == 2);
@@ -150,22 +150,28 @@ TEST_CASE("the reference's variables this server does not read are named at star
         == "JWT_SECRET is set but not read: JWTs are not accepted: a Bearer token gets 401 "
            "INVALID_TOKEN");
   CHECK(s.notices[1]
-        == "RATE_LIMIT_PER_MINUTE is set but not read: there is no limiter per tenant; keys with a "
-           "rate limit (rateLimit) are limited each");
+        == "TRUST_PROXY_HEADERS is set but not read: client addresses are not used, so forwarding "
+           "headers are not read");
   CHECK(load("", {}).notices.empty());
   // Every variable the server reads itself is left out.
   CHECK(reference_env_notices({{"DATABASE_URL", "sqlite://x.db"}, {"LOG_LEVEL", "info"},
                                {"X402_BATCH_MAX_SIZE", "5"}, {"RATE_LIMIT_WINDOW_SECONDS", "30"},
-                               {"RATE_LIMIT_MAX_ENTRIES", "500"}})
+                               {"RATE_LIMIT_MAX_ENTRIES", "500"}, {"RATE_LIMIT_PER_MINUTE", "60"}})
           .empty());
-  auto limits = load("", {{"RATE_LIMIT_WINDOW_SECONDS", "30"}, {"RATE_LIMIT_MAX_ENTRIES", "500"}});
+  auto limits = load("", {{"RATE_LIMIT_WINDOW_SECONDS", "30"}, {"RATE_LIMIT_MAX_ENTRIES", "500"},
+                          {"RATE_LIMIT_PER_MINUTE", "120"}});
   CHECK(limits.auth.rate_limit_window == std::chrono::seconds{30});
   CHECK(limits.auth.rate_limit_max_entries == 500);
+  CHECK(limits.auth.rate_limit_per_minute == 120);
   CHECK(load("", {}).auth.rate_limit_window == std::chrono::seconds{60});
+  CHECK(load("", {}).auth.rate_limit_per_minute == 0);
+  CHECK(error_of("", {{"RATE_LIMIT_PER_MINUTE", "-1"}}).find("auth.rate_limit_per_minute")
+        != std::string::npos);
   // The example file spells out the defaults.
   auto example = load(SEQ_SOURCE_DIR "/config/examples/sequencer.yaml", {});
   CHECK(example.auth.rate_limit_window == std::chrono::seconds{60});
   CHECK(example.auth.rate_limit_max_entries == 10000);
+  CHECK(example.auth.rate_limit_per_minute == 0);
 
   // Access control the operator asked for and this server lacks stops the start.
   auto err = error_of("", {{"ADMIN_IP_ALLOWLIST", "10.0.0.0/8"}});

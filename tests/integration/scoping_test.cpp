@@ -243,4 +243,43 @@ TEST_CASE("requests without valid credentials are 401", "[integration][auth]") {
   CHECK(m.body.find("# TYPE") != std::string::npos);
 }
 
+TEST_CASE("RATE_LIMIT_PER_MINUTE gives each tenant one budget for all its keys",
+          "[integration][auth]") {
+  temp_dir dir{"ves-it-tenant-limit"};
+  server_process srv{server_config{dir.path(), {}, {{"RATE_LIMIT_PER_MINUTE", "8"}}}};
+  api_client admin{srv.port()};
+  auto a = agent_identity::random();
+  auto b = agent_identity::random(); // another tenant
+  // Five requests of the bootstrap admin, which is a tenant of its own ("bootstrap").
+  register_key(admin, a);
+  register_key(admin, b);
+  auto a1 = mint(admin, a.agent, obj({{"tenantId", a.tenant.str()}}));
+  auto a2 = mint(admin, a.agent, obj({{"readOnly", true}}));
+  auto b1 = mint(admin, b.agent, obj({{"tenantId", b.tenant.str()}}));
+  api_client as_a1{srv.port(), a1.key}, as_a2{srv.port(), a2.key}, as_b1{srv.port(), b1.key};
+
+  // Tenant a's two keys share eight requests; the ninth is refused, whichever key sends it.
+  for (int i = 0; i < 5; ++i)
+    CHECK(ves_head(as_a1, a) == 0);
+  for (int i = 0; i < 3; ++i)
+    CHECK(ves_head(as_a2, a) == 0);
+  for (auto* c : {&as_a1, &as_a2}) {
+    auto over = c->get("/api/v1/ves/head" + a.query());
+    check_error(over, 429, "RATE_LIMIT_EXCEEDED");
+    CHECK(error_message(over) == "Rate limit exceeded for the tenant");
+    CHECK(over.retry_after == "60");
+  }
+  // Tenant b has its own budget; so has the admin, which has used five of its eight.
+  CHECK(ves_head(as_b1, b) == 0);
+  for (int i = 0; i < 3; ++i)
+    CHECK(ves_head(admin, a) == 0);
+  check_error(admin.get("/api/v1/ves/head" + a.query()), 429, "RATE_LIMIT_EXCEEDED");
+  // Requests without a valid key are refused before any budget is counted.
+  api_client wrong{srv.port(), "ss_00000000notarealkeynotarealkeynotarealkey"};
+  check_error(wrong.get("/api/v1/ves/head" + a.query()), 401, "INVALID_API_KEY");
+  // Health needs no credentials and no budget.
+  api_client none{srv.port(), "", auth_style::none};
+  CHECK(none.get("/health").status == 200);
+}
+
 } // namespace seq::it
