@@ -9,6 +9,7 @@
 #include "messages/errc.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,19 @@ private:
   std::string owner_;
   store_ptr store_;
 };
+
+/// Runs one job of an I/O worker: an exception (std::bad_alloc from a read too large for the
+/// process, …) becomes errc::internal for that job alone. Left to CAF, it would end the
+/// worker, and every later job of the streams it serves would wait for an answer that never
+/// comes.
+template <class F>
+auto guarded(const char* owner, F&& job) -> decltype(job()) {
+  try {
+    return job();
+  } catch (const std::exception& e) {
+    return make_error(errc::internal, std::string{owner} + ": " + e.what());
+  }
+}
 
 /// Spawns max(n, 1) I/O workers running `fn(self, args…)`, detached (own threads, for
 /// blocking storage calls) or not (tests on the deterministic coordinator).

@@ -26,12 +26,17 @@ caf::result<T> with_store(self_ptr self, F f) {
   return std::move(*r);
 }
 
+/// "Commitment not found" for a missing row; any other error (an unreachable database) as is.
+caf::error not_found_or(const caf::error& e) {
+  return e == errc::not_found ? make_error(errc::not_found, "Commitment not found") : e;
+}
+
 caf::expected<msg::anchor_loaded> load(storage::commitment_store& cs, const msg::anchor_load& x) {
   msg::anchor_loaded out;
   if (x.kind == msg::anchor_kind::ves) {
     auto row = cs.get_ves_commitment(x.batch_id);
     if (!row)
-      return make_error(errc::not_found, "Commitment not found");
+      return not_found_or(row.error());
     out.commitment = msg::to_chain(*row);
     if (row->chain_tx_hash) {
       out.recorded = true;
@@ -42,7 +47,7 @@ caf::expected<msg::anchor_loaded> load(storage::commitment_store& cs, const msg:
   }
   auto row = cs.get_legacy_commitment(x.batch_id);
   if (!row)
-    return make_error(errc::not_found, "Commitment not found");
+    return not_found_or(row.error());
   out.commitment = msg::to_chain(*row);
   if (row->chain_tx_hash) {
     out.recorded = true;

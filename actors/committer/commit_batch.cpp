@@ -26,7 +26,9 @@ template <class Event, class Read>
 caf::expected<std::vector<Event>> read_range(Read read, uint64_t start, uint64_t end,
                                              const char* kind) {
   std::vector<Event> out;
-  out.reserve(static_cast<size_t>(end - start + 1));
+  // Room for what one read returns: the range is the client's, and only the events stored
+  // in it may cost memory.
+  out.reserve(static_cast<size_t>(std::min<uint64_t>(read_chunk, end - start + 1)));
   for (auto from = start; from <= end;) {
     auto n = static_cast<uint32_t>(std::min<uint64_t>(read_chunk, end - from + 1));
     auto xs = read(from, n);
@@ -200,8 +202,13 @@ create_ves_commitment(storage::event_store& events, storage::commitment_store& c
 caf::expected<msg::ves_commitment_built> load_ves_leaves(storage::event_store& events,
                                                          const msg::ves_commitment& c) {
   auto leaves = read_ves_leaves(events, c.stream, c.sequence_start, c.sequence_end);
-  if (!leaves)
-    return make_error(errc::internal, "Commitment merkle_root does not match ves_events");
+  if (!leaves) {
+    // Events of the range are missing (invalid_request from read_range): the data no longer
+    // matches. A storage error stays what it is (503 when the database is unreachable).
+    if (leaves.error() == errc::invalid_request)
+      return make_error(errc::internal, "Commitment merkle_root does not match ves_events");
+    return leaves.error();
+  }
   msg::ves_commitment_built out;
   out.commitment = c;
   out.leaves = std::move(*leaves);

@@ -21,6 +21,8 @@ namespace {
 
 using self_ptr = caf::stateful_actor<commit_io_state>*;
 
+constexpr const char* owner = "commit I/O";
+
 caf::expected<storage::event_store*> connect(self_ptr self) {
   return self->state.store.get();
 }
@@ -52,7 +54,8 @@ caf::expected<msg::ves_commitment_built> proof_batch(storage::event_store& es,
   if (x.has_batch) {
     auto got = cs.get_ves_commitment(x.batch_id);
     if (!got)
-      return make_error(errc::not_found, "Commitment not found");
+      return got.error() == errc::not_found ? make_error(errc::not_found, "Commitment not found")
+                                            : got.error();
     if (got->stream != x.stream)
       return make_error(errc::forbidden, "Commitment access denied");
     c = std::move(*got);
@@ -77,52 +80,59 @@ const caf::actor& commit_io::for_stream(const msg::stream_key& s) const {
 caf::behavior commit_io_worker(caf::stateful_actor<commit_io_state>* self,
                                store_factory factory) {
   name_detached_thread(self, "ves-commit-io");
-  self->state.store = lazy_store{std::move(factory), "commit I/O"};
+  self->state.store = lazy_store{std::move(factory), owner};
   return {
     [self](msg::committer_load& x) -> caf::result<msg::committer_loaded> {
-      auto es = connect(self);
-      if (!es)
-        return std::move(es.error());
-      auto cs = commitments(**es);
-      if (!cs)
-        return std::move(cs.error());
-      auto last = (*cs)->last_ves_commitment(x.stream);
-      if (!last)
-        return answer<msg::committer_loaded>(self, last.error());
-      auto heads = (*es)->load_heads(x.stream);
-      if (!heads)
-        return answer<msg::committer_loaded>(self, heads.error());
-      msg::committer_loaded out;
-      out.last_ves_end = *last ? (*last)->sequence_end : 0;
-      out.ves_head = heads->ves;
-      return out;
+      return guarded(owner, [&]() -> caf::result<msg::committer_loaded> {
+        auto es = connect(self);
+        if (!es)
+          return std::move(es.error());
+        auto cs = commitments(**es);
+        if (!cs)
+          return std::move(cs.error());
+        auto last = (*cs)->last_ves_commitment(x.stream);
+        if (!last)
+          return answer<msg::committer_loaded>(self, last.error());
+        auto heads = (*es)->load_heads(x.stream);
+        if (!heads)
+          return answer<msg::committer_loaded>(self, heads.error());
+        msg::committer_loaded out;
+        out.last_ves_end = *last ? (*last)->sequence_end : 0;
+        out.ves_head = heads->ves;
+        return out;
+      });
     },
     [self](msg::create_ves_commitment& x) -> caf::result<msg::ves_commitment_built> {
-      auto es = connect(self);
-      if (!es)
-        return std::move(es.error());
-      auto cs = commitments(**es);
-      if (!cs)
-        return std::move(cs.error());
-      return answer(self, create_ves_commitment(**es, **cs, x.stream,
-                                                x.sequence_start, x.sequence_end,
-                                                msg::now_us()));
+      return guarded(owner, [&]() -> caf::result<msg::ves_commitment_built> {
+        auto es = connect(self);
+        if (!es)
+          return std::move(es.error());
+        auto cs = commitments(**es);
+        if (!cs)
+          return std::move(cs.error());
+        return answer(self, create_ves_commitment(**es, **cs, x.stream, x.sequence_start,
+                                                  x.sequence_end, msg::now_us()));
+      });
     },
     [self](msg::create_legacy_commitment& x) -> caf::result<msg::legacy_commitment> {
-      auto es = connect(self);
-      if (!es)
-        return std::move(es.error());
-      auto cs = commitments(**es);
-      if (!cs)
-        return std::move(cs.error());
-      return answer(self, create_legacy_commitment(**es, **cs, x.stream, x.sequence_start, x.sequence_end,
-                                                   msg::now_us()));
+      return guarded(owner, [&]() -> caf::result<msg::legacy_commitment> {
+        auto es = connect(self);
+        if (!es)
+          return std::move(es.error());
+        auto cs = commitments(**es);
+        if (!cs)
+          return std::move(cs.error());
+        return answer(self, create_legacy_commitment(**es, **cs, x.stream, x.sequence_start,
+                                                     x.sequence_end, msg::now_us()));
+      });
     },
     [self](msg::get_ves_proof& x) -> caf::result<msg::ves_commitment_built> {
-      auto es = connect(self);
-      if (!es)
-        return std::move(es.error());
-      return answer(self, proof_batch(**es, x));
+      return guarded(owner, [&]() -> caf::result<msg::ves_commitment_built> {
+        auto es = connect(self);
+        if (!es)
+          return std::move(es.error());
+        return answer(self, proof_batch(**es, x));
+      });
     },
   };
 }

@@ -7,8 +7,12 @@
 #define CAF_SUITE committer
 #include "tests/actors/projection_fixture.hpp"
 
+#include "actors/committer/commit_io.hpp"
 #include "actors/committer/committer.hpp"
 #include "messages/commitment.hpp"
+
+#include <new>
+#include <utility>
 
 using namespace seq;
 using namespace std::chrono_literals;
@@ -209,6 +213,64 @@ CAF_TEST(range mistakes are invalid requests) {
     CAF_CHECK_EQUAL(bad->err, errc::invalid_request);
   }
   CAF_CHECK_EQUAL(stored().size(), 1u);
+  // A range as large as a commitment may be, on a stream of five events: refused from what
+  // is stored, without room for 2^24 events.
+  auto huge = manual(3, 2 + (uint64_t{1} << 24));
+  sched.run();
+  CAF_REQUIRE(huge->done);
+  CAF_CHECK_EQUAL(huge->err, errc::invalid_request);
+  CAF_CHECK_EQUAL(stored().size(), 1u);
+}
+
+CAF_TEST(a commit I/O job that throws fails alone and the worker serves the next) {
+  // The first connection attempt throws (as std::bad_alloc would from a read too large for
+  // the process); CAF would end the worker, and every later job of its streams would hang.
+  auto url = "sqlite://" + db_path;
+  auto throws = std::make_shared<bool>(true);
+  actors::store_factory flaky = [url, throws]() -> caf::expected<actors::store_ptr> {
+    if (std::exchange(*throws, false))
+      throw std::bad_alloc{};
+    return storage::open_store(url);
+  };
+  auto io = actors::committer::spawn_commit_io(sys, 1, false, flaky);
+  auto w = keep(io.workers.front());
+  auto first = ask<msg::committer_loaded>(w, msg::committer_load{stream});
+  sched.run();
+  CAF_REQUIRE(first->done);
+  CAF_CHECK_EQUAL(first->err, errc::internal);
+  auto second = ask<msg::committer_loaded>(w, msg::committer_load{stream});
+  sched.run();
+  CAF_REQUIRE(second->done && second->value);
+  CAF_CHECK_EQUAL(second->value->ves_head, 0u);
+}
+
+CAF_TEST(a storage error while proving is not reported as a missing or corrupt commitment) {
+  start_committer(4, std::chrono::hours{1});
+  ingest_n(4);
+  auto xs = stored();
+  CAF_REQUIRE_EQUAL(xs.size(), 1u);
+  // The events can no longer be read: a storage failure, not a root mismatch.
+  exec_sql("ALTER TABLE ves_events RENAME TO ves_events_away");
+  auto c = committer();
+  caf::anon_send_exit(c, caf::exit_reason::kill); // no cached tree
+  sched.run();
+  auto fresh = committer();
+  auto no_events = ask<msg::ves_proof>(fresh, msg::get_ves_proof{stream, 2, true, xs[0].batch_id});
+  sched.run();
+  CAF_REQUIRE(no_events->done);
+  CAF_CHECK_EQUAL(no_events->err, errc::storage_failure);
+  // The commitments can no longer be read: a storage failure, not "Commitment not found".
+  exec_sql("ALTER TABLE ves_events_away RENAME TO ves_events");
+  exec_sql("ALTER TABLE ves_commitments RENAME TO ves_commitments_away");
+  auto no_rows = ask<msg::ves_proof>(fresh, msg::get_ves_proof{stream, 2, true, xs[0].batch_id});
+  sched.run();
+  CAF_REQUIRE(no_rows->done);
+  CAF_CHECK_EQUAL(no_rows->err, errc::storage_failure);
+  exec_sql("ALTER TABLE ves_commitments_away RENAME TO ves_commitments");
+  auto ok = ask<msg::ves_proof>(fresh, msg::get_ves_proof{stream, 2, true, xs[0].batch_id});
+  sched.run();
+  CAF_REQUIRE(ok->done && ok->value);
+  CAF_CHECK(ves::verify_proof(ok->value->leaf_hash, xs[0].merkle_root, ok->value->proof_path, 1));
 }
 
 CAF_TEST(proofs come from the cached tree or a reload) {

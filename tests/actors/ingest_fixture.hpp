@@ -271,14 +271,18 @@ struct ingest_fixture : test_coordinator_fixture<test_config> {
     return r;
   }
 
-  /// Revokes the test agent's key behind the actors' back (no store API changes keys).
-  void revoke_agent_key() {
+  /// Runs `sql` on the test database behind the actors' back.
+  void exec_sql(const std::string& sql) {
     sqlite3* db = nullptr;
     CAF_REQUIRE_EQUAL(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
-    auto sql = "UPDATE agent_signing_keys SET status = 'revoked', revoked_at = "
-               + std::to_string(msg::now_us() - 1);
     CAF_CHECK_EQUAL(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
+  }
+
+  /// Revokes the test agent's key behind the actors' back (no store API changes keys).
+  void revoke_agent_key() {
+    exec_sql("UPDATE agent_signing_keys SET status = 'revoked', revoked_at = "
+             + std::to_string(msg::now_us() - 1));
   }
 
   /// Sequence numbers of the stored VES events of the stream, ascending.
