@@ -95,6 +95,22 @@ bytes set_settler_authorization(const address& settler, bool authorized) {
   return call(set_settler_authorization_sig).add_address(settler).add_bool(authorized).finish();
 }
 
+bytes set_payer_stream(const ves::uuid& tenant, const ves::uuid& store, bool authorized) {
+  return call(set_payer_stream_sig)
+    .add_bytes32(uuid_to_bytes32(tenant))
+    .add_bytes32(uuid_to_bytes32(store))
+    .add_bool(authorized)
+    .finish();
+}
+
+bytes is_payer_stream(const address& payer, const ves::uuid& tenant, const ves::uuid& store) {
+  return call(is_payer_stream_sig)
+    .add_address(payer)
+    .add_bytes32(uuid_to_bytes32(tenant))
+    .add_bytes32(uuid_to_bytes32(store))
+    .finish();
+}
+
 hash32 batch_settled_topic() {
   return keccak256(std::string_view{batch_settled_event});
 }

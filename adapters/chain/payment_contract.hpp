@@ -46,6 +46,8 @@ inline constexpr const char* get_settlement_sig = "getSettlement(bytes32)";
 inline constexpr const char* get_latest_sequence_sig = "getLatestSequence(bytes32,bytes32)";
 inline constexpr const char* set_settler_authorization_sig =
   "setSettlerAuthorization(address,bool)";
+inline constexpr const char* set_payer_stream_sig = "setPayerStream(bytes32,bytes32,bool)";
+inline constexpr const char* is_payer_stream_sig = "isPayerStream(address,bytes32,bytes32)";
 /// The event settleBatch emits; batchId is topic1, tenantId topic2.
 inline constexpr const char* batch_settled_event =
   "BatchSettled(bytes32,bytes32,bytes32,bytes32,bytes32,uint64,uint64,uint32,address,uint256,"
@@ -59,6 +61,10 @@ bytes get_settlement(const ves::uuid& batch_id);
 bytes get_latest_sequence(const ves::uuid& tenant, const ves::uuid& store);
 /// Owner only: allow or disallow `settler` to call settleBatch.
 bytes set_settler_authorization(const address& settler, bool authorized);
+/// Sent by a payer: let settlements of stream (tenant, store) move its tokens, or stop them.
+/// settleBatch refuses a transfer whose payer has not authorised the batch's stream.
+bytes set_payer_stream(const ves::uuid& tenant, const ves::uuid& store, bool authorized);
+bytes is_payer_stream(const address& payer, const ves::uuid& tenant, const ves::uuid& store);
 /// keccak256 of batch_settled_event: topic0 of the BatchSettled log.
 hash32 batch_settled_topic();
 

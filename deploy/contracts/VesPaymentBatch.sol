@@ -58,6 +58,9 @@ contract VesPaymentBatch {
         uint256 totalAmount
     );
     event SettlerAuthorized(address indexed settler, bool authorized);
+    event PayerStreamAuthorized(
+        address indexed payer, bytes32 indexed tenantId, bytes32 indexed storeId, bool authorized
+    );
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
 
     mapping(bytes32 => Settlement) private settlements;
@@ -65,6 +68,11 @@ contract VesPaymentBatch {
     mapping(bytes32 => uint64) public latestSequence;
     /// @notice Addresses allowed to call settleBatch.
     mapping(address => bool) public authorizedSettlers;
+    /// @notice payer → keccak256(tenantId || storeId) → whether settlements of that stream may
+    ///         move the payer's tokens. A token approval alone is not enough: an intent's
+    ///         Ed25519 key is not bound to its payer address (VES x402 has no such binding), so
+    ///         each payer names the streams it pays through.
+    mapping(address => mapping(bytes32 => bool)) public payerStreams;
     uint256 public totalSettled;
     address public owner;
 
@@ -93,6 +101,23 @@ contract VesPaymentBatch {
         require(newOwner != address(0), "Zero address");
         emit OwnershipTransferred(owner, newOwner);
         owner = newOwner;
+    }
+
+    // -- payers ------------------------------------------------------------------------------
+
+    /// @notice The sender (a payer) lets settlements of stream (tenantId, storeId) move its
+    ///         tokens, or stops them from doing so.
+    function setPayerStream(bytes32 tenantId, bytes32 storeId, bool authorized) external {
+        payerStreams[msg.sender][keccak256(abi.encodePacked(tenantId, storeId))] = authorized;
+        emit PayerStreamAuthorized(msg.sender, tenantId, storeId, authorized);
+    }
+
+    function isPayerStream(address payer, bytes32 tenantId, bytes32 storeId)
+        external
+        view
+        returns (bool)
+    {
+        return payerStreams[payer][keccak256(abi.encodePacked(tenantId, storeId))];
     }
 
     // -- settlement --------------------------------------------------------------------------
@@ -145,6 +170,13 @@ contract VesPaymentBatch {
         totalSettled++;
 
         for (uint256 i = 0; i < n; i++) {
+            if (!payerStreams[from[i]][key]) {
+                revert(
+                    string.concat(
+                        "Transfer ", _toString(i), " failed: payer has not authorised the stream"
+                    )
+                );
+            }
             _transferFrom(token, i, from[i], to[i], amounts[i]);
         }
 

@@ -162,7 +162,8 @@ u256 unlimited() {
 }
 
 /// Deployed TEST token and settlement contract (the sequencer key is the authorised settler),
-/// payers A and B minted and approved, payer C minted but NOT approved.
+/// payers A and B minted and approved, payer C minted but NOT approved; all three let
+/// settlements of the stream (tenant, store) move their tokens.
 struct settlement_env {
   account owner{owner_key};
   address token, contract;
@@ -180,6 +181,16 @@ struct settlement_env {
       account p{payer};
       transact(p, token, erc20::approve(contract, unlimited()));
     }
+    for (const char* payer : {payer_a_key, payer_b_key, payer_c_key}) {
+      account p{payer};
+      transact(p, contract, payment_batch::set_payer_stream(tenant, store, true));
+    }
+  }
+
+  bool pays_through(rpc_client& cl, const address& payer, const ves::uuid& t,
+                    const ves::uuid& s) const {
+    auto ret = view(cl, contract, payment_batch::is_payer_stream(payer, t, s));
+    return *REQUIRE_OK(payment_batch::decode_is_settled(ret)); // one bool word
   }
 
   bool settled(rpc_client& cl, const ves::uuid& id) const {
@@ -214,7 +225,8 @@ TEST_CASE("the settlement contract and the test token expose the ABI the adapter
   check_ids("VesPaymentBatch",
             {payment_batch::settle_batch_sig, payment_batch::is_settled_sig,
              payment_batch::get_settlement_sig, payment_batch::get_latest_sequence_sig,
-             payment_batch::set_settler_authorization_sig});
+             payment_batch::set_settler_authorization_sig, payment_batch::set_payer_stream_sig,
+             payment_batch::is_payer_stream_sig});
   check_ids("VesTestToken", {erc20::balance_of_sig, erc20::allowance_sig, erc20::approve_sig,
                              erc20::transfer_sig, erc20::transfer_from_sig, erc20::mint_sig});
   // the token says it is a test token
@@ -389,6 +401,37 @@ TEST_CASE("x402 batches settle on chain exactly once through rpc_chain_gateway",
     auto left = REQUIRE_OK(
       erc20::decode_uint256(view(cl, env.token, erc20::allowance(env.c, env.contract))));
     CHECK(left->is_zero());
+  }
+  SECTION("a payer's tokens move only for the streams it has authorised") {
+    // Another stream of the same tenant, and another tenant: A's approval of the token does
+    // not let their settlements spend A's tokens (an intent's Ed25519 key is not bound to A).
+    auto other_store = ves::uuid::random_v4(), other_tenant = ves::uuid::random_v4();
+    CHECK(env.pays_through(cl, env.a, env.tenant, env.store));
+    CHECK_FALSE(env.pays_through(cl, env.a, env.tenant, other_store));
+    for (auto [t, st] : {std::pair{env.tenant, other_store}, std::pair{other_tenant, env.store}}) {
+      auto forged = make_batch(t, st, env.token, {{env.b, p1, 1}, {env.a, p2, 300}}, 1);
+      auto r = gw->settle_payment_batch(forged.msg);
+      REQUIRE_FALSE(r);
+      CHECK(r.error() == errc::chain_rejected);
+      CHECK(error_message(r.error()).find("Transfer 0 failed: payer has not authorised the stream")
+            != std::string::npos);
+      CHECK_FALSE(env.settled(cl, forged.msg.batch_id));
+    }
+    CHECK(balance_of(cl, env.token, env.a) == 1'000'000 - 390);
+    CHECK(balance_of(cl, env.token, p2) == 40);
+    // Once A (and B) authorise the other stream, its batches may move their tokens; A may
+    // withdraw the authorisation again.
+    account a{payer_a_key}, b{payer_b_key};
+    transact(a, env.contract, payment_batch::set_payer_stream(env.tenant, other_store, true));
+    transact(b, env.contract, payment_batch::set_payer_stream(env.tenant, other_store, true));
+    auto allowed = make_batch(env.tenant, other_store, env.token, {{env.a, p2, 300}}, 1);
+    REQUIRE_OK(gw->settle_payment_batch(allowed.msg));
+    CHECK(balance_of(cl, env.token, env.a) == 1'000'000 - 690);
+    transact(a, env.contract, payment_batch::set_payer_stream(env.tenant, other_store, false));
+    CHECK_FALSE(env.pays_through(cl, env.a, env.tenant, other_store));
+    auto withdrawn = make_batch(env.tenant, other_store, env.token, {{env.a, p2, 1}}, 2);
+    REQUIRE_FALSE(gw->settle_payment_batch(withdrawn.msg));
+    CHECK(balance_of(cl, env.token, env.a) == 1'000'000 - 690);
   }
   SECTION("the contract checks the arrays and the batch") {
     account s{sequencer_key};

@@ -97,6 +97,11 @@ TEST_CASE("x402 intents seal and settle on a real chain; balances match; outages
   b.id.store = a.id.store;
   a.address = owner.sender.from().hex();
   b.address = other.sender.from().hex();
+  // Each payer lets settlements of this stream move its tokens (approving the token is not
+  // enough: the contract also wants the stream named by the payer).
+  for (auto* acct : {&owner, &other})
+    cs::transact(*acct, batches,
+                 chain::payment_batch::set_payer_stream(a.id.tenant, a.id.store, true));
 
   // -- 1. many payments both ways, a replay and an idempotent repeat --------------------------
   uint64_t a_to_b = pay_many(admin, a, b, 1, 9);
