@@ -2,6 +2,7 @@
 #include "actors/projector/projection_engine.hpp"
 
 #include "messages/errc.hpp"
+#include "messages/ves/ves.hpp"
 
 #include <algorithm>
 #include <map>
@@ -194,10 +195,23 @@ msg::projection_row projection_engine::row_for(const msg::stream_key& s,
   return row;
 }
 
+ves::uuid dlq_id(const ves::uuid& event_id, uint8_t space) {
+  if (space == static_cast<uint8_t>(msg::space::ves))
+    return event_id;
+  std::string input = "ves-sequencer/dlq/legacy/";
+  input.append(event_id.b.begin(), event_id.b.end());
+  auto h = ves::sha256(input);
+  ves::uuid id;
+  std::copy_n(h.begin(), id.b.size(), id.b.begin());
+  id.b[6] = static_cast<uint8_t>((id.b[6] & 0x0f) | 0x80); // version 8 (custom)
+  id.b[8] = static_cast<uint8_t>((id.b[8] & 0x3f) | 0x80); // RFC 4122 variant
+  return id;
+}
+
 msg::dlq_entry projection_engine::entry_for(const msg::stream_key& s,
                                             const msg::projectable_event& ev) const {
   msg::dlq_entry e;
-  e.id = ev.event_id;
+  e.id = dlq_id(ev.event_id, ev.space);
   e.event_id = ev.event_id;
   e.stream = s;
   e.space = ev.space;
@@ -206,6 +220,17 @@ msg::dlq_entry projection_engine::entry_for(const msg::stream_key& s,
   e.entity_id = ev.entity_id;
   e.event_type = ev.event_type;
   return e;
+}
+
+caf::expected<msg::dlq_entry> projection_engine::dlq_row_of(const msg::projectable_event& ev) {
+  auto row = store_.get_dlq(dlq_id(ev.event_id, ev.space));
+  if (row || row.error() != errc::not_found || ev.space == static_cast<uint8_t>(msg::space::ves))
+    return row;
+  // A legacy row parked before ids were derived for legacy events carries the event id.
+  auto old = store_.get_dlq(ev.event_id);
+  if (old && old->space != ev.space)
+    return make_error(errc::not_found, "no DLQ row for the legacy event " + ev.event_id.str());
+  return old;
 }
 
 caf::expected<msg::projectable_event> projection_engine::event_of(const msg::stream_key& s,
@@ -323,7 +348,7 @@ caf::expected<msg::projection_loaded> projection_engine::load(const msg::stream_
     if (next->empty())
       continue;
     const auto& ev = next->front();
-    auto row = store_.get_dlq(ev.event_id);
+    auto row = dlq_row_of(ev);
     if (!row) {
       if (row.error() == errc::not_found)
         continue;
@@ -472,7 +497,7 @@ projection_engine::run_batch(const msg::projection_batch_request& req) {
     if (req.mode == msg::blocking_mode::halt) {
       if (!flush())
         return out;
-      auto existing = store_.get_dlq(ev.event_id);
+      auto existing = dlq_row_of(ev);
       if (existing && unresolved(existing->status)) {
         e = std::move(*existing); // halted here before (a restart): keep its retry data
       } else if (!existing && existing.error() != errc::not_found) {

@@ -64,6 +64,11 @@
 
 namespace seq::actors::projection {
 
+/// The id of the DLQ row of event `event_id` in `space`. Event ids are unique within a space,
+/// but a legacy event may carry a VES event's id: the VES row takes the event id itself, the
+/// legacy row a UUID derived from it (SHA-256 of a label and the id, with version 8 bits).
+ves::uuid dlq_id(const ves::uuid& event_id, uint8_t space);
+
 /// Wall-clock time for DLQ rows and projections; tests inject virtual time.
 using clock_fn = std::function<msg::timestamp_us()>;
 
@@ -144,6 +149,8 @@ private:
 
   msg::dlq_entry entry_for(const msg::stream_key& s, const msg::projectable_event& ev) const;
 
+  /// The DLQ row of `ev` (errc::not_found when there is none).
+  caf::expected<msg::dlq_entry> dlq_row_of(const msg::projectable_event& ev);
   /// The stored event of a DLQ row.
   caf::expected<msg::projectable_event> event_of(const msg::stream_key& s,
                                                  const msg::dlq_entry& e);
