@@ -2,7 +2,10 @@
 #include "actors/projector/handlers.hpp"
 
 #include <array>
+#include <initializer_list>
 #include <limits>
+#include <optional>
+#include <utility>
 
 namespace seq::actors::projection {
 
@@ -227,6 +230,21 @@ struct stock {
   int64_t on_hand = 0, reserved = 0, available = 0;
 };
 
+/// Projection states are stored in RFC 8785 form, whose numbers are IEEE doubles: an integer
+/// beyond ±2^53 would be read back rounded, and the next event would apply to another value
+/// than the one the last event left. Quantities stay within that range.
+constexpr int64_t max_stored_quantity = int64_t{1} << 53;
+
+std::optional<apply_result> beyond_storable(std::initializer_list<std::pair<const char*, int64_t>>
+                                                fields) {
+  for (auto [name, v] : fields)
+    if (v > max_stored_quantity || v < -max_stored_quantity)
+      return failed(dlq_reason::invariant_violation,
+                    "inventory " + std::string{name} + " " + std::to_string(v)
+                      + " is beyond 2^53, the largest integer a projection stores exactly");
+  return std::nullopt;
+}
+
 apply_result apply_inventory(const current_t& cur, const apply_input& in) {
   const auto& p = in.payload;
   std::string product_id = in.entity_id;
@@ -244,13 +262,17 @@ apply_result apply_inventory(const current_t& cur, const apply_input& in) {
       return failed(dlq_reason::invariant_violation,
                     "quantity_on_hand >= 0 violated: initial quantity "
                       + std::to_string(quantity));
+    auto reorder_point = as_i64(get(p, "reorder_point")).value_or(10);
+    if (auto r = beyond_storable({{"quantity_on_hand", quantity},
+                                  {"reorder_point", reorder_point}}))
+      return std::move(*r);
     return applied(value{object{
       {"product_id", value{product_id}},
       {"location_id", value{location_id}},
       {"quantity_on_hand", value::from_i64(quantity)},
       {"quantity_reserved", value::from_i64(0)},
       {"quantity_available", value::from_i64(quantity)},
-      {"reorder_point", value::from_i64(as_i64(get(p, "reorder_point")).value_or(10))},
+      {"reorder_point", value::from_i64(reorder_point)},
     }});
   }
   const bool adjusted = in.event_type == "inventory.adjusted";
@@ -310,6 +332,10 @@ apply_result apply_inventory(const current_t& cur, const apply_input& in) {
   }
   if (__builtin_sub_overflow(s.on_hand, s.reserved, &s.available))
     return overflow("quantity_available");
+  if (auto r = beyond_storable({{"quantity_on_hand", s.on_hand},
+                                {"quantity_reserved", s.reserved},
+                                {"quantity_available", s.available}}))
+    return std::move(*r);
   state->set("quantity_on_hand", value::from_i64(s.on_hand));
   state->set("quantity_reserved", value::from_i64(s.reserved));
   state->set("quantity_available", value::from_i64(s.available));

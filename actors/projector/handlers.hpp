@@ -45,7 +45,9 @@
 ///     inventory.released reserved = max(0, reserved − quantity); inventory.fulfilled
 ///     on_hand −= quantity (must stay ≥ 0), reserved = max(0, reserved − quantity).
 ///     available = on_hand − reserved after each; every operation is checked (overflow →
-///     invariant_violation "… arithmetic within i64 range").
+///     invariant_violation "… arithmetic within i64 range"), and every stored quantity
+///     stays within ±2^53 (invariant_violation "… beyond 2^53 …"): states are stored in
+///     RFC 8785 form, whose numbers are doubles.
 ///   product.created (sku "", name "", description null, price 0.0, currency "USD",
 ///     attributes {}, active true), product.updated (name if a string, description if
 ///     present (null unless a string), price if a number, attributes if present),
@@ -66,7 +68,8 @@
 ///   - a negative quantity is a schema_validation failure for inventory.released and
 ///     inventory.fulfilled too (the reference's latest code; §8.7 names only reserved), and
 ///     inventory.initialized with a negative quantity is an invariant_violation
-///     (on_hand ≥ 0 holds from the first event).
+///     (on_hand ≥ 0 holds from the first event);
+///   - inventory quantities are bounded by ±2^53 instead of the i64 range (see above).
 
 #include "messages/projection.hpp"
 #include "messages/ves/json.hpp"

@@ -378,13 +378,34 @@ TEST_CASE("fulfilment reduces on_hand and reserved and keeps on_hand >= 0",
 TEST_CASE("inventory arithmetic is checked", "[handlers][inventory]") {
   constexpr auto max = std::numeric_limits<int64_t>::max();
   SECTION("on_hand + adjustment overflows") {
-    entity i{"inventory", "P1", {}};
-    REQUIRE(i.apply("inventory.initialized", R"({"quantity":)" + std::to_string(max) + "}")
-              .applied());
+    auto i = with_state("inventory", "P1",
+                        R"({"product_id":"P1","location_id":"default","quantity_on_hand":)"
+                          + std::to_string(max)
+                          + R"(,"quantity_reserved":0,"quantity_available":0,"reorder_point":10})");
     auto r = i.apply("inventory.adjusted", R"({"adjustment":1})");
     require_failure(r, dlq_reason::invariant_violation);
     CHECK(r.message.find("quantity_on_hand arithmetic within i64 range") != std::string::npos);
     CHECK(i.num("quantity_on_hand") == max);
+  }
+  SECTION("quantities stay within 2^53, where a stored state keeps them exactly") {
+    constexpr int64_t limit = int64_t{1} << 53;
+    entity i{"inventory", "P1", {}};
+    auto too_big = i.apply("inventory.initialized",
+                           R"({"quantity":)" + std::to_string(limit + 1) + "}");
+    require_failure(too_big, dlq_reason::invariant_violation);
+    CHECK(too_big.message.find("quantity_on_hand 9007199254740993 is beyond 2^53")
+          != std::string::npos);
+    require_failure(i.apply("inventory.initialized",
+                            R"({"quantity":1,"reorder_point":)" + std::to_string(-limit - 1) + "}"),
+                    dlq_reason::invariant_violation);
+    REQUIRE(i.apply("inventory.initialized", R"({"quantity":)" + std::to_string(limit) + "}")
+              .applied());
+    auto more = i.apply("inventory.adjusted", R"({"adjustment":1})");
+    require_failure(more, dlq_reason::invariant_violation);
+    CHECK(more.message.find("beyond 2^53") != std::string::npos);
+    CHECK(i.num("quantity_on_hand") == limit);
+    REQUIRE(i.apply("inventory.adjusted", R"({"adjustment":-1})").applied());
+    CHECK(i.num("quantity_on_hand") == limit - 1);
   }
   SECTION("a huge negative adjustment is an invariant violation, not a wrap") {
     entity i{"inventory", "P1", {}};
