@@ -695,10 +695,17 @@ int verify_receipt(const verify_receipt_options& o, output io) {
   merge(r, verify::verify_receipt(*rc, event, *key));
   auto subject = "receipt for event " + rc->event_id.str() + " (seq "
                  + std::to_string(rc->sequence_number) + ")";
+  if (!event) // only the hash is signed: the event id and sequence number are merely stated
+    return finish(r,
+                  "receipt hash " + ves::to_hex(rc->receipt_hash)
+                    + ": sequencer signature verifies with key " + ves::to_hex(*key)
+                    + "; the event id and sequence number it states are not checked without "
+                      "the event",
+                  subject, io);
   return finish(r,
                 subject + ": receipt hash " + ves::to_hex(rc->receipt_hash)
-                  + (event ? " recomputed from the event" : "")
-                  + ", sequencer signature verifies with key " + ves::to_hex(*key),
+                  + " recomputed from the event, sequencer signature verifies with key "
+                  + ves::to_hex(*key),
                 subject, io);
 }
 

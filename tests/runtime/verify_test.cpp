@@ -661,6 +661,11 @@ TEST_CASE("verify receipt: the ingest receipt, the sequencer key and the event",
     auto alone = check(text, key, "");
     CHECK(alone.code == 0);
     CHECK(alone.err.find("no event given") != std::string::npos);
+    // Without the event, the OK line claims only what was checked: the signed hash.
+    CHECK(alone.out.find("OK: receipt hash " + rh + ": sequencer signature verifies")
+          != std::string::npos);
+    CHECK(alone.out.find("not checked without the event") != std::string::npos);
+    CHECK(alone.out.find("receipt for event") == std::string::npos);
     // A GET /api/v1/ves/events object carries its own event.
     CHECK(check(event, key, "").code == 0);
   }
