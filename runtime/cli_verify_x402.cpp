@@ -8,12 +8,16 @@
 #include "messages/ves/ves.hpp"
 #include "messages/x402.hpp"
 
+#include <algorithm>
+#include <array>
+#include <charconv>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 
 namespace seq::runtime::cli {
 
@@ -55,14 +59,13 @@ uint64_t number(const json::value& r, std::string_view k) {
   auto& v = need(r, k);
   if (v.is_number() && v.as_number().is_u64)
     return v.as_number().u;
-  if (v.is_string()) // some clients print big numbers as strings
-    try {
-      size_t used = 0;
-      auto x = std::stoull(v.as_string(), &used);
-      if (used == v.as_string().size())
-        return x;
-    } catch (const std::exception&) {
-    }
+  if (v.is_string()) { // some clients print big numbers as strings: decimal digits only
+    const auto& t = v.as_string();
+    uint64_t x = 0;
+    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), x);
+    if (!t.empty() && ec == std::errc{} && end == t.data() + t.size())
+      return x;
+  }
   throw bad_field("receipt: " + std::string{k} + " must be a non-negative integer");
 }
 
@@ -73,6 +76,17 @@ std::array<uint8_t, N> bytes(const std::string& s, std::string_view what) {
     throw bad_field("receipt: " + std::string{what} + " must be " + std::to_string(N)
                     + " bytes of hex");
   return *b;
+}
+
+/// 64 bytes of hex, or 65 (the server accepts a trailing recovery byte and checks the first
+/// 64), with or without `0x`.
+std::array<uint8_t, 64> signature(const std::string& s) {
+  auto b = ves::from_hex(s, true);
+  if (!b || (b->size() != 64 && b->size() != 65))
+    throw bad_field("receipt: payer_signature must be 64 or 65 bytes of hex");
+  std::array<uint8_t, 64> out{};
+  std::copy_n(b->begin(), out.size(), out.begin());
+  return out;
 }
 
 ves::uuid id(const json::value& r, std::string_view k) {
@@ -110,7 +124,7 @@ msg::x402_receipt_fields decode(const json::value& r, const std::string& payer_k
   f.fields.valid_until = number(r, "valid_until");
   f.fields.nonce = number(r, "nonce");
   f.signing_hash = bytes<32>(text(r, "signing_hash"), "signing_hash");
-  f.payer_signature = bytes<64>(text(r, "payer_signature").substr(0, 130), "payer_signature");
+  f.payer_signature = signature(text(r, "payer_signature"));
   f.merkle_root = bytes<32>(text(r, "merkle_root"), "merkle_root");
   auto& proof = need(r, "inclusion_proof");
   if (!proof.is_array())

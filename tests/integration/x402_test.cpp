@@ -121,7 +121,7 @@ TEST_CASE("an independent Node agent pays another; batches seal and receipts ver
   CHECK(full >= 1); // at least one batch was sealed by size
 
   // Every receipt verifies offline; a tampered one does not.
-  std::string tampered, malformed;
+  std::string tampered, malformed, trailing_junk, spaced_number, with_recovery_byte;
   for (const auto& x : intents) {
     auto id = str_of(x, "intent_id");
     auto r = admin.get("/api/v1/x402/payments/" + id + "/receipt");
@@ -134,11 +134,22 @@ TEST_CASE("an independent Node agent pays another; batches seal and receipts ver
     if (tampered.empty()) {
       tampered = obj({{"receipt", set_field(rc, "amount", num(u64_of(rc, "amount") + 1))}}).dump();
       malformed = obj({{"receipt", set_field(rc, "merkle_root", std::string{"0xzz"})}}).dump();
+      auto sig = str_of(rc, "payer_signature");
+      trailing_junk = obj({{"receipt", set_field(rc, "payer_signature", sig + "zzzz")}}).dump();
+      spaced_number =
+        obj({{"receipt",
+              set_field(rc, "nonce", " " + std::to_string(u64_of(rc, "nonce")))}}).dump();
+      // 65 bytes, bare hex: the server accepts a trailing recovery byte and so does the check.
+      with_recovery_byte =
+        obj({{"receipt", set_field(rc, "payer_signature", sig.substr(2) + "1b")}}).dump();
     }
   }
   CHECK(verify_offline(dir, tampered, "tampered") == 1);
   // A malformed field is a finding about the data (1); input that is not JSON cannot be read (2).
   CHECK(verify_offline(dir, malformed, "malformed") == 1);
+  CHECK(verify_offline(dir, trailing_junk, "trailing-junk") == 1);
+  CHECK(verify_offline(dir, spaced_number, "spaced-number") == 1);
+  CHECK(verify_offline(dir, with_recovery_byte, "recovery-byte") == 0);
   CHECK(verify_offline(dir, "not json", "not-json") == 2);
 }
 
