@@ -289,7 +289,8 @@ int main(int argc, char** argv) {
   dlq_list->add_option("--reason", reason, "version_conflict | invariant_violation | "
                                            "invalid_state_transition | schema_validation | "
                                            "handler_error");
-  dlq_list->add_option("--limit", limit, "at most this many entries (default 100)");
+  dlq_list->add_option("--limit", limit, "at most this many entries (default 100)")
+    ->check(CLI::Range(1u, 1000000u));
   dlq_list->add_flag("--json", json, "print JSON (the shape of GET /api/v1/dlq)");
   dlq_list->callback([&] {
     auto s = open(g);
@@ -337,7 +338,8 @@ int main(int argc, char** argv) {
 
   auto* dlq_audit = dlq->add_subcommand("audit", "print the audit log, newest first");
   dlq_audit->add_option("--tenant", tenant, "only this tenant");
-  dlq_audit->add_option("--limit", limit, "at most this many rows (default 100)");
+  dlq_audit->add_option("--limit", limit, "at most this many rows (default 100)")
+    ->check(CLI::Range(1u, 1000000u));
   dlq_audit->add_flag("--json", json, "print JSON");
   dlq_audit->callback([&] {
     auto s = open(g);

@@ -542,6 +542,8 @@ TEST_CASE("a stream configured to halt stops at a failed event until an operator
   auto audit = run_cli(db.url(), {"dlq", "audit", "--tenant", halted.tenant_str(), "--json"});
   REQUIRE(audit.exit_code == 0);
   CHECK(audit.out.find("\"action\":\"projection_resume\"") != std::string::npos);
+  // As the route, the CLI refuses a limit of 0 (it printed "0 entries").
+  CHECK(run_cli(db.url(), {"dlq", "list", "--limit", "0"}).exit_code == 2);
 }
 
 TEST_CASE("a VES and a legacy event with the same id are parked side by side",
