@@ -110,7 +110,8 @@ std::pair<uint64_t, uint64_t> next_range(context& ctx, const msg::stream_key& s,
   if (from > heads.ves)
     reject(api_error::bad_request("no new events to commit (head_sequence="
                                   + std::to_string(heads.ves) + ")"));
-  return {from, std::min(heads.ves, from + max_events - 1)};
+  // from ≤ head here, so head − from cannot wrap, while from + max_events − 1 could.
+  return {from, from + std::min(heads.ves - from, max_events - 1)};
 }
 
 void commit_and_anchor(context& ctx, const httplib::Request& req, httplib::Response& res) {
