@@ -230,7 +230,7 @@ TEST_CASE("ves verify batch|proof|receipt and ves export batch against a live se
     expect_exit(run(rtext, {"--sequencer-key", seq_key, "--event", efile}), 0,
                 "recomputed from the event");
     expect_exit(run(rtext, {"--url", url, "--api-key", api_key}), 0,
-                "OK: receipt for event " + evs[2].id());
+                "OK: receipt hash " + acks[2].receipt_hash + ": sequencer signature verifies");
     auto rh = acks[2].receipt_hash;
     expect_exit(
       run(replace_once(rtext, rh, flipped(rh)), {"--sequencer-key", seq_key, "--event", efile}), 1,
