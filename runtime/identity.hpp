@@ -20,6 +20,10 @@ struct identity {
 };
 
 /// Throws std::runtime_error with a one-line reason when the files cannot be read or written.
+/// A file is generated only when it does not exist: one that exists but cannot be read (its
+/// owner or mode) stops the start instead of being replaced by a new key. New files are
+/// written with fsync of the file and the directory, and never over a file another process
+/// created meanwhile.
 identity load_identity(const std::string& data_dir, const std::optional<ves::seed32>& seed,
                        const std::optional<ves::uuid>& id);
 
