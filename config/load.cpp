@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <filesystem>
 #include <functional>
 #include <string_view>
 #include <thread>
@@ -205,7 +206,15 @@ const std::map<std::string, setter>& setters() {
     {"dlq.max_retries", [](settings& s, auto& k, auto& v) { s.dlq.max_retries = parse_uint<uint32_t>(k, v, 0, 1000); }},
     {"dlq.retry_jitter", [](settings& s, auto& k, auto& v) { s.dlq.retry_jitter = parse_fraction(k, v); }},
     {"dlq.poll_interval_ms", [](settings& s, auto& k, auto& v) { s.dlq.poll_interval = std::chrono::milliseconds{parse_uint<int64_t>(k, v, 10, 3'600'000)}; }},
-    {"anchor.rpc_url", [](settings& s, auto&, auto& v) { s.anchor.rpc_url = v; }},
+    {"anchor.rpc_url", [](settings& s, auto& k, auto& v) {
+       // http(s)://host…; only the scheme is echoed (a hosted node's key may be in the URL).
+       auto sep = v.find("://");
+       auto scheme = sep == std::string::npos ? std::string{} : v.substr(0, sep);
+       auto host = sep == std::string::npos ? std::string{} : v.substr(sep + 3, 1);
+       if (!v.empty() && ((scheme != "http" && scheme != "https") || host.empty() || host == "/"))
+         fail(k, "expected an http:// or https:// URL with a host",
+              sep == std::string::npos ? "(no scheme)" : scheme + "://…");
+       s.anchor.rpc_url = v; }},
     {"anchor.contract_address", [](settings& s, auto& k, auto& v) {
        auto b = ves::from_hex(v, true);
        if (!v.empty() && (!b || b->size() != 20 || v.rfind("0x", 0) != 0))
@@ -421,15 +430,20 @@ bool is_postgres_url(const std::string& url) {
 settings load(const std::string& path, const env_map& env) {
   settings s;
   if (!path.empty()) {
-    YAML::Node root;
+    if (std::error_code ec; !std::filesystem::is_regular_file(path, ec))
+      throw config_error("config: " + path + ": no such file (or not a regular file)");
     try {
-      root = YAML::LoadFile(path);
+      auto root = YAML::LoadFile(path);
+      if (!root.IsNull() && !root.IsMap())
+        throw config_error("config: " + path + ": expected a mapping at the top level");
+      walk_yaml(s, root, "");
     } catch (const YAML::Exception& e) {
       throw config_error("config: " + path + ": " + e.what());
+    } catch (const config_error&) {
+      throw;
+    } catch (const std::exception& e) { // an unreadable file, a key that is not a scalar, …
+      throw config_error("config: " + path + ": " + e.what());
     }
-    if (!root.IsNull() && !root.IsMap())
-      throw config_error("config: " + path + ": expected a mapping at the top level");
-    walk_yaml(s, root, "");
   }
   for (auto& [var, key] : env_names()) {
     auto i = env.find(var);

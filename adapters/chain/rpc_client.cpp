@@ -132,7 +132,9 @@ caf::expected<json::value> rpc_client::call(std::string_view method, json::array
   req.emplace_back("method", std::string{method});
   req.emplace_back("params", json::value{std::move(params)});
   auto body = json::value{std::move(req)}.dump();
-  auto where = std::string{method} + " at " + opts_.url;
+  // The origin only: a hosted node's API key often sits in the URL's path or query, and
+  // these texts reach logs, /health/detailed and error answers.
+  auto where = std::string{method} + " at " + msg::url_origin(opts_.url);
   auto res = impl_->http->Post(path_, body, "application/json");
   if (!res)
     return unavailable(where + ": " + httplib::to_string(res.error()));

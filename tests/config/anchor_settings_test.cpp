@@ -82,6 +82,19 @@ TEST_CASE("anchoring settings are all or nothing, checked, and the key is never 
   bad_addr["SET_REGISTRY_ADDRESS"] = "5b1869D9A4C187F2EAa108f3062412ecf0526b24";
   CHECK_THROWS_WITH(load("", bad_addr), Catch::Contains("anchor.contract_address"));
   CHECK_THROWS_WITH(load("", {{"VES_ANCHOR_ABI", "other"}}), Catch::Contains("anchor.abi"));
+  // The RPC URL is an http(s) URL with a host, and its secret part is never echoed.
+  for (const char* url : {"notaurl", "ftp://node/KEY123", "https:///KEY123"}) {
+    auto bad_url = enabled_env();
+    bad_url["L2_RPC_URL"] = url;
+    try {
+      load("", bad_url);
+      FAIL("accepted " << url);
+    } catch (const config_error& e) {
+      std::string what = e.what();
+      CHECK(what.find("anchor.rpc_url: expected an http:// or https:// URL") != std::string::npos);
+      CHECK(what.find("KEY123") == std::string::npos);
+    }
+  }
   CHECK_THROWS_AS(load("", {{"VES_ANCHOR_INTERVAL_MS", "5"}}), config_error);
   CHECK_THROWS_AS(load("", {{"VES_ANCHOR_BREAKER_OPEN_TIMEOUT_MS", "400000"}}), config_error);
 }

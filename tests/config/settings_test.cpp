@@ -114,7 +114,14 @@ TEST_CASE("bad values are rejected with one line naming the key", "[config]") {
         != std::string::npos);
   CHECK(error_of("", {{"DB_MIGRATE_ON_STARTUP", "maybe"}}).find("storage.migrate_on_start")
         != std::string::npos);
-  CHECK(error_of("/nonexistent/ves.yaml", {}).find("/nonexistent/ves.yaml") != std::string::npos);
+  CHECK(error_of("/nonexistent/ves.yaml", {})
+        == "config: /nonexistent/ves.yaml: no such file (or not a regular file)");
+  // A directory, and a YAML key that is no scalar, are clear errors too (they aborted).
+  auto dir = std::filesystem::temp_directory_path().string();
+  CHECK(error_of(dir, {}).find("no such file (or not a regular file)") != std::string::npos);
+  path = write_yaml("? [a, b]\n: 1\n");
+  CHECK(error_of(path, {}).rfind("config: " + path + ": ", 0) == 0);
+  std::filesystem::remove(path);
   auto msg = error_of("", {{"VES_SEQUENCER_SIGNING_KEY", "abc"}});
   CHECK(msg.find("sequencer.signing_key") != std::string::npos);
   CHECK(msg.find('\n') == std::string::npos);

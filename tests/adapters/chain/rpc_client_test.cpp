@@ -217,11 +217,16 @@ TEST_CASE("rpc_client maps answers and failures to results and errc", "[chain][r
     httplib::Server probe;
     auto port = probe.bind_to_any_port("127.0.0.1");
     probe.stop();
-    auto dead = rpc_client::make({"http://127.0.0.1:" + std::to_string(port), 500ms, 500ms});
+    // (the path holds a hosted node's API key: errors name the origin only)
+    auto origin = "http://127.0.0.1:" + std::to_string(port);
+    auto dead = rpc_client::make({origin + "/v2/SECRETKEY123?k=SECRET2", 500ms, 500ms});
     REQUIRE(dead);
     auto r = dead->chain_id();
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::chain_unavailable);
+    auto msg = seq::error_message(r.error());
+    CHECK(msg.find("eth_chainId at " + origin) != std::string::npos);
+    CHECK(msg.find("SECRET") == std::string::npos);
   }
   SECTION("bad URLs are refused up front") {
     CHECK_FALSE(rpc_client::make({"127.0.0.1:8545"}));
