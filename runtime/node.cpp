@@ -12,6 +12,7 @@
 #include "adapters/chain/gateway.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/storage/event_store.hpp"
+#include "adapters/storage/migrate.hpp"
 #include "adapters/storage/sqlite/wal_checkpointer.hpp"
 #include "messages/sequencing.hpp"
 #include "messages/type_ids.hpp"
@@ -47,6 +48,19 @@ caf::expected<storage::store_ptr> open_with_retry(const std::string& url) {
     s = storage::open_store(url);
   }
   return s;
+}
+
+/// "" when every migration of this build is applied; else what is pending, per database.
+std::string pending_migrations(storage::event_store& store) {
+  auto reports = storage::migration_status(store);
+  if (!reports)
+    return "cannot read the applied migrations: " + error_message(reports.error());
+  std::string out;
+  for (const auto& r : *reports)
+    if (auto n = r.pending(); n > 0)
+      out += (out.empty() ? "" : ", ") + std::to_string(n) + " migration" + (n == 1 ? "" : "s")
+             + " pending in the " + r.database + " database";
+  return out;
 }
 
 /// Upserts the configured bootstrap admin key, or generates one at first start and prints it
@@ -216,6 +230,13 @@ int run_node(const config::settings& s, const sigset_t& signals) {
       spdlog::critical("migrations failed: {}", error_message(ok.error()));
       return 3;
     }
+  } else if (auto pending = pending_migrations(**store); !pending.empty()) {
+    // Without this check the server would start and answer 500 on the routes whose tables
+    // are missing or old.
+    spdlog::critical("{}; run `ves migrate` or set storage.migrate_on_start "
+                     "(DB_MIGRATE_ON_STARTUP=true)",
+                     pending);
+    return 3;
   }
   auto bootstrap_hash = ensure_bootstrap_key(**store, s);
   if (!bootstrap_hash)
