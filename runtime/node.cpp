@@ -28,6 +28,9 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <cstdio>
 #include <future>
 #include <thread>
@@ -48,6 +51,24 @@ caf::expected<storage::store_ptr> open_with_retry(const std::string& url) {
     s = storage::open_store(url);
   }
   return s;
+}
+
+/// "" when the process may write the SQLite files `url` names (or `url` is PostgreSQL); else
+/// why not. Checked at start: SQLite opens a read-only file without complaint, and the first
+/// ingest would fail.
+std::string sqlite_unwritable(const std::string& url) {
+  auto file = storage::sqlite_path(url);
+  if (!file || *file == ":memory:")
+    return {};
+  std::vector<std::string> paths{*file};
+  if (auto p = storage::sqlite_projection_path(url))
+    paths.push_back(*p);
+  auto dir = std::filesystem::path{*file}.parent_path();
+  paths.push_back(dir.empty() ? "." : dir.string()); // the -wal and -shm files go there
+  for (const auto& p : paths)
+    if (::access(p.c_str(), F_OK) == 0 && ::access(p.c_str(), W_OK) != 0)
+      return p + " is not writable: " + std::strerror(errno);
+  return {};
 }
 
 /// "" when every migration of this build is applied; else what is pending, per database.
@@ -218,6 +239,10 @@ int run_node(const config::settings& s, const sigset_t& signals) {
   if (id.generated_key)
     spdlog::info("generated a receipt signing key in {}/sequencer.key", s.sequencer.data_dir);
 
+  if (auto why = sqlite_unwritable(s.storage.url); !why.empty()) {
+    spdlog::critical("storage {}: {}", msg::redact_url(s.storage.url), why);
+    return 3;
+  }
   auto store = open_with_retry(s.storage.url);
   if (!store) {
     spdlog::critical("storage {}: {}", msg::redact_url(s.storage.url),

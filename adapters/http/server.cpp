@@ -114,9 +114,14 @@ server::server(context ctx)
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ex.started)
                   .count();
     m->record(ex.req.method, ex.route, ex.res.status, secs);
-    spdlog::info("request_id={} method={} path={} status={} duration_ms={:.3f}",
-                 ex.res.get_header_value("x-request-id"), ex.req.method, ex.req.path,
-                 ex.res.status, secs * 1000);
+    if (ex.res.status >= 500) // the server's own failures: with the error the client got
+      spdlog::warn("request_id={} method={} path={} status={} duration_ms={:.3f} error={}",
+                   ex.res.get_header_value("x-request-id"), ex.req.method, ex.req.path,
+                   ex.res.status, secs * 1000, ex.res.body);
+    else
+      spdlog::info("request_id={} method={} path={} status={} duration_ms={:.3f}",
+                   ex.res.get_header_value("x-request-id"), ex.req.method, ex.req.path,
+                   ex.res.status, secs * 1000);
   };
   svr_ = std::make_unique<event_server>(std::move(eo), std::move(h));
   install_routes();

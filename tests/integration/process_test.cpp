@@ -11,6 +11,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -194,6 +197,30 @@ TEST_CASE("a bad configuration is rejected at start with one line naming the key
          + "/data2 HOST=256.0.0.1 PORT=0 " + bin);
   CHECK(r.out.find("migrations pending") == std::string::npos);
   CHECK(r.out.find("cannot resolve 256.0.0.1") != std::string::npos);
+}
+
+TEST_CASE("a SQLite database the server may not write stops the start", "[process]") {
+  auto bin = env_or("SEQ_SERVER_BIN");
+  REQUIRE(!bin.empty());
+  temp_dir dir{"ves-it-readonly"};
+  auto db = dir.path() + "/ves.db";
+  REQUIRE(sh(cli_bin() + " --database-url sqlite://" + db + " migrate").exit_code == 0);
+  REQUIRE(::chmod(db.c_str(), 0444) == 0);
+  REQUIRE(::chmod(dir.path().c_str(), 0777) == 0); // the key files may still be written
+  // root may write any file, so as root the server runs as nobody (CI runs as root), from a
+  // copy in the test's directory (the build tree may lie where nobody cannot enter).
+  std::string as;
+  if (::geteuid() == 0) {
+    auto copy = dir.path() + "/ves-sequencerd";
+    std::filesystem::copy_file(bin, copy);
+    bin = copy;
+    as = "runuser -u nobody -- ";
+  }
+  auto r = sh(as + "env PORT=0 DATABASE_URL=sqlite://" + db + " VES_DATA_DIR=" + dir.path()
+              + "/data " + bin);
+  INFO(r.out);
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find(db + " is not writable") != std::string::npos);
 }
 
 TEST_CASE("the reference's variables it does not read are named at start; an IP allowlist "
