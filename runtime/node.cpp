@@ -102,6 +102,14 @@ std::optional<std::string> ensure_bootstrap_key(storage::event_store& store,
       spdlog::error("cannot store the bootstrap admin key: {}", error_message(ok.error()));
       return std::nullopt;
     }
+    // A key generated at an earlier start, or configured before, stays valid: configuring
+    // another key does not revoke it (`ves keys create` may have made such keys on purpose).
+    if (auto others = store.list_api_keys(std::nullopt, ves::uuid{}))
+      for (auto& k : *others)
+        if (k.active && k.can_admin && !k.agent_id && k.key_hash != rec.key_hash)
+          spdlog::warn("another bootstrap admin key (hash prefix {}) is still active; if it is "
+                       "an earlier generated or configured one, revoke it: ves keys revoke {}",
+                       k.key_hash.substr(0, 16), k.key_hash.substr(0, 16));
     return rec.key_hash;
   }
   auto existing = store.list_api_keys(std::nullopt, ves::uuid{});

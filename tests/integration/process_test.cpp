@@ -275,6 +275,16 @@ TEST_CASE("without a configured key the server prints a generated admin key once
   // SQLite: the WAL checkpointer runs and reports.
   CHECK(metrics.body.find("\nves_sqlite_wal_checkpoints_total ") != std::string::npos);
   CHECK(metrics.body.find("\nves_sqlite_wal_checkpoint_failures_total 0\n") != std::string::npos);
+
+  // Configuring a key later does not revoke the generated one: the start says so, and how.
+  auto prefix = seq::ves::api_key_hash(key).substr(0, 16);
+  auto configured = sh("cd " + dir.path() + " && BOOTSTRAP_ADMIN_API_KEY=" + std::string(40, 'k')
+                       + " PORT=0 DATABASE_URL=" + url + " VES_DATA_DIR=" + dir.path()
+                       + "/data LOG_LEVEL=warn timeout -s TERM 3 " + bin);
+  CHECK(configured.out.find("another bootstrap admin key (hash prefix " + prefix
+                            + ") is still active")
+        != std::string::npos);
+  CHECK(configured.out.find("ves keys revoke " + prefix) != std::string::npos);
 }
 
 TEST_CASE("LOG_FORMAT=json writes one JSON object per line with the request id",
