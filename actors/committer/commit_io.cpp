@@ -34,22 +34,45 @@ caf::expected<storage::commitment_store*> commitments(storage::event_store& es) 
   return make_error(errc::internal, "the event store has no commitment interface");
 }
 
-/// Drops the connection after an unavailable database so the next job reconnects.
-template <class T>
-caf::result<T> answer(self_ptr self, caf::expected<T> x) {
-  if (!x) {
-    self->state.store.on_error(x.error());
-    return std::move(x.error());
-  }
-  return std::move(*x);
+/// Runs one job, `f(events, commitments)`, on the worker's connection (guarded: an exception
+/// fails the job alone) and answers its result. Drops the connection after an unavailable
+/// database so the next job reconnects.
+template <class T, class F>
+caf::result<T> with_stores(self_ptr self, F f) {
+  return guarded(owner, [&]() -> caf::result<T> {
+    auto es = connect(self);
+    if (!es)
+      return std::move(es.error());
+    auto cs = commitments(**es);
+    if (!cs)
+      return std::move(cs.error());
+    caf::expected<T> x = f(**es, **cs);
+    if (!x) {
+      self->state.store.on_error(x.error());
+      return std::move(x.error());
+    }
+    return std::move(*x);
+  });
+}
+
+caf::expected<msg::committer_loaded> load(storage::event_store& es,
+                                          storage::commitment_store& cs,
+                                          const msg::committer_load& x) {
+  auto last = cs.last_ves_commitment(x.stream);
+  if (!last)
+    return last.error();
+  auto heads = es.load_heads(x.stream);
+  if (!heads)
+    return heads.error();
+  msg::committer_loaded out;
+  out.last_ves_end = *last ? (*last)->sequence_end : 0;
+  out.ves_head = heads->ves;
+  return out;
 }
 
 caf::expected<msg::ves_commitment_built> proof_batch(storage::event_store& es,
+                                                     storage::commitment_store& cs,
                                                      const msg::get_ves_proof& x) {
-  auto cs_ptr = commitments(es);
-  if (!cs_ptr)
-    return cs_ptr.error();
-  auto& cs = **cs_ptr;
   msg::ves_commitment c;
   if (x.has_batch) {
     auto got = cs.get_ves_commitment(x.batch_id);
@@ -83,56 +106,24 @@ caf::behavior commit_io_worker(caf::stateful_actor<commit_io_state>* self,
   self->state.store = lazy_store{std::move(factory), owner};
   return {
     [self](msg::committer_load& x) -> caf::result<msg::committer_loaded> {
-      return guarded(owner, [&]() -> caf::result<msg::committer_loaded> {
-        auto es = connect(self);
-        if (!es)
-          return std::move(es.error());
-        auto cs = commitments(**es);
-        if (!cs)
-          return std::move(cs.error());
-        auto last = (*cs)->last_ves_commitment(x.stream);
-        if (!last)
-          return answer<msg::committer_loaded>(self, last.error());
-        auto heads = (*es)->load_heads(x.stream);
-        if (!heads)
-          return answer<msg::committer_loaded>(self, heads.error());
-        msg::committer_loaded out;
-        out.last_ves_end = *last ? (*last)->sequence_end : 0;
-        out.ves_head = heads->ves;
-        return out;
-      });
+      return with_stores<msg::committer_loaded>(
+        self, [&](auto& es, auto& cs) { return load(es, cs, x); });
     },
     [self](msg::create_ves_commitment& x) -> caf::result<msg::ves_commitment_built> {
-      return guarded(owner, [&]() -> caf::result<msg::ves_commitment_built> {
-        auto es = connect(self);
-        if (!es)
-          return std::move(es.error());
-        auto cs = commitments(**es);
-        if (!cs)
-          return std::move(cs.error());
-        return answer(self, create_ves_commitment(**es, **cs, x.stream, x.sequence_start,
-                                                  x.sequence_end, msg::now_us()));
+      return with_stores<msg::ves_commitment_built>(self, [&](auto& es, auto& cs) {
+        return create_ves_commitment(es, cs, x.stream, x.sequence_start, x.sequence_end,
+                                     msg::now_us());
       });
     },
     [self](msg::create_legacy_commitment& x) -> caf::result<msg::legacy_commitment> {
-      return guarded(owner, [&]() -> caf::result<msg::legacy_commitment> {
-        auto es = connect(self);
-        if (!es)
-          return std::move(es.error());
-        auto cs = commitments(**es);
-        if (!cs)
-          return std::move(cs.error());
-        return answer(self, create_legacy_commitment(**es, **cs, x.stream, x.sequence_start,
-                                                     x.sequence_end, msg::now_us()));
+      return with_stores<msg::legacy_commitment>(self, [&](auto& es, auto& cs) {
+        return create_legacy_commitment(es, cs, x.stream, x.sequence_start, x.sequence_end,
+                                        msg::now_us());
       });
     },
     [self](msg::get_ves_proof& x) -> caf::result<msg::ves_commitment_built> {
-      return guarded(owner, [&]() -> caf::result<msg::ves_commitment_built> {
-        auto es = connect(self);
-        if (!es)
-          return std::move(es.error());
-        return answer(self, proof_batch(**es, x));
-      });
+      return with_stores<msg::ves_commitment_built>(
+        self, [&](auto& es, auto& cs) { return proof_batch(es, cs, x); });
     },
   };
 }
