@@ -274,7 +274,7 @@ TEST_CASE("RATE_LIMIT_PER_MINUTE gives each tenant one budget for all its keys",
   for (int i = 0; i < 3; ++i)
     CHECK(ves_head(admin, a) == 0);
   check_error(admin.get("/api/v1/ves/head" + a.query()), 429, "RATE_LIMIT_EXCEEDED");
-  // Requests without a valid key are refused before any budget is counted.
+  // A request without a valid key is refused as such (401), not as over the budget.
   api_client wrong{srv.port(), "ss_00000000notarealkeynotarealkeynotarealkey"};
   check_error(wrong.get("/api/v1/ves/head" + a.query()), 401, "INVALID_API_KEY");
   // Health needs no credentials and no budget.
