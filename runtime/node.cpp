@@ -29,9 +29,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <cstdio>
 #include <future>
 #include <thread>
 #include <unistd.h>
